@@ -1,0 +1,2 @@
+// Global test setup: nothing shared yet; suites start their own processes.
+export default function setup(): void {}
