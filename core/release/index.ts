@@ -1,0 +1,20 @@
+// GitHub releases over plain fetch: publish (create, upload, prune) and poll (latest + ETag, asset download).
+export { type GitHubTarget, DEFAULT_API_URL, GitHubError, AssetTooLarge } from './target.js';
+export {
+  type RateInfo,
+  RateLimited,
+  parseRateLimit,
+  rateLimitOf,
+  MIN_UNKNOWN_WAIT_MS,
+} from './rate-limit.js';
+export { type RetryPolicy } from './http.js';
+export { type ReleaseInfo, type ReleaseAsset, type LatestRelease, getLatestRelease } from './latest.js';
+export { downloadAsset } from './download.js';
+export {
+  type PublishRequest,
+  type PublishResult,
+  publishRelease,
+  BUNDLE_ASSET,
+  ENVELOPE_ASSET,
+  DEFAULT_TAG_PREFIX,
+} from './publish.js';

@@ -1,0 +1,70 @@
+// GitHub's rate-limit headers, and when a refusal is a rate limit and how long it asks us to wait.
+
+export interface RateInfo {
+  limit?: number;
+  remaining?: number;
+  /** Epoch seconds when the window resets. */
+  reset?: number;
+  used?: number;
+  resource?: string;
+}
+
+/** GitHub's advice when neither retry-after nor a reset time says how long: wait at least a minute. */
+export const MIN_UNKNOWN_WAIT_MS = 60_000;
+
+export class RateLimited extends Error {
+  readonly code = 'github_rate_limited';
+  constructor(
+    /** Epoch ms before which no request may be made. */
+    readonly retryAt: number,
+    readonly rate: RateInfo,
+    readonly status: number,
+  ) {
+    super(`GitHub rate limit (HTTP ${status}); retry after ${new Date(retryAt).toISOString()}`);
+    this.name = 'RateLimited';
+  }
+}
+
+function num(v: string | null): number | undefined {
+  if (v === null || v.trim() === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+export function parseRateLimit(headers: Headers): RateInfo {
+  const info: RateInfo = {};
+  const limit = num(headers.get('x-ratelimit-limit'));
+  const remaining = num(headers.get('x-ratelimit-remaining'));
+  const reset = num(headers.get('x-ratelimit-reset'));
+  const used = num(headers.get('x-ratelimit-used'));
+  const resource = headers.get('x-ratelimit-resource');
+  if (limit !== undefined) info.limit = limit;
+  if (remaining !== undefined) info.remaining = remaining;
+  if (reset !== undefined) info.reset = reset;
+  if (used !== undefined) info.used = used;
+  if (resource) info.resource = resource;
+  return info;
+}
+
+/**
+ * GitHub's documented order: `retry-after` seconds; else, with remaining 0, the `x-ratelimit-reset` time;
+ * else at least one minute. Returns null when the response is not a rate limit (e.g. a 403 for permissions).
+ */
+export function rateLimitOf(
+  status: number,
+  headers: Headers,
+  bodyText: string,
+  now = Date.now(),
+): RateLimited | null {
+  if (status !== 403 && status !== 429) return null;
+  const rate = parseRateLimit(headers);
+  const retryAfter = num(headers.get('retry-after'));
+  const primary = rate.remaining === 0;
+  const secondary = status === 429 || retryAfter !== undefined || /rate limit/i.test(bodyText);
+  if (!primary && !secondary) return null;
+  let retryAt: number;
+  if (retryAfter !== undefined) retryAt = now + Math.max(0, retryAfter) * 1000;
+  else if (primary && rate.reset !== undefined) retryAt = Math.max(now, rate.reset * 1000);
+  else retryAt = now + MIN_UNKNOWN_WAIT_MS;
+  return new RateLimited(retryAt, rate, status);
+}
