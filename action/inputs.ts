@@ -1,0 +1,180 @@
+// Action inputs and GitHub context: read from INPUT_* and GITHUB_* variables, checked, secrets masked.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as core from '@actions/core';
+import type { Trigger } from '../core/payload.js';
+import type { OnInvalid } from '../core/deploy-flow.js';
+import { PROFILES, isProfile, type Profile } from '../core/skill/profiles.js';
+
+export type Mode = 'validate' | 'deploy';
+
+export interface ActionInputs {
+  /** Absolute skills root. */
+  root: string;
+  /** Root relative to the workspace (POSIX), prefixed to annotation paths; '' when it is the workspace. */
+  rootPrefix: string;
+  mode: Mode;
+  receivers: string[];
+  signingKey: string;
+  profile?: Profile;
+  requiredFields?: string[];
+  maxFileSize?: number;
+  onInvalid: OnInvalid;
+  release: boolean;
+  releaseKeep: number;
+  githubToken: string;
+  timeoutMs: number;
+  dryRun: boolean;
+  planUrl: string;
+  planApiKey: string;
+}
+
+export interface GitHubContext {
+  eventName: string;
+  repository: string;
+  owner: string;
+  repo: string;
+  sha: string;
+  ref: string;
+  apiUrl: string;
+  workspace: string;
+  runnerTemp: string;
+  /** `inputs` of a workflow_dispatch event, when the event file has them. */
+  dispatchInputs: Record<string, unknown>;
+}
+
+export function readContext(env: NodeJS.ProcessEnv = process.env): GitHubContext {
+  const repository = env.GITHUB_REPOSITORY ?? '';
+  const [owner = '', repo = ''] = repository.split('/');
+  let dispatchInputs: Record<string, unknown> = {};
+  if (env.GITHUB_EVENT_PATH) {
+    try {
+      const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as {
+        inputs?: Record<string, unknown>;
+      };
+      if (event.inputs && typeof event.inputs === 'object') dispatchInputs = event.inputs;
+    } catch {
+      // No or unreadable event file (local runs): the env variables are enough.
+    }
+  }
+  return {
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    repository,
+    owner,
+    repo,
+    sha: env.GITHUB_SHA ?? '',
+    ref: env.GITHUB_REF ?? '',
+    apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
+    workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+    runnerTemp: env.RUNNER_TEMP ?? os.tmpdir(),
+    dispatchInputs,
+  };
+}
+
+export class InputError extends Error {}
+
+function bool(name: string, fallback: boolean): boolean {
+  const v = core.getInput(name).trim().toLowerCase();
+  if (v === '') return fallback;
+  if (['true', 'yes', 'on', '1'].includes(v)) return true;
+  if (['false', 'no', 'off', '0'].includes(v)) return false;
+  throw new InputError(`input/bad-value: '${name}' must be true or false, got '${v}'`);
+}
+
+function int(name: string, fallback: number | undefined, min: number): number | undefined {
+  const v = core.getInput(name).trim();
+  if (v === '') return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < min)
+    throw new InputError(`input/bad-value: '${name}' must be an integer ≥ ${min}, got '${v}'`);
+  return Number(v);
+}
+
+function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  const v = core.getInput(name).trim() || fallback;
+  if (!allowed.includes(v as T))
+    throw new InputError(`input/bad-value: '${name}' must be one of ${allowed.join(', ')}, got '${v}'`);
+  return v as T;
+}
+
+function readProfile(): Profile | undefined {
+  const v = core.getInput('profile').trim();
+  if (v === '') return undefined;
+  if (!isProfile(v))
+    throw new InputError(`input/bad-value: 'profile' must be one of ${PROFILES.join(', ')}, got '${v}'`);
+  return v;
+}
+
+/** `auto`: pull requests validate; push, dispatch and schedule deploy; anything else validates (the safe side). */
+export function resolveMode(mode: 'auto' | Mode, eventName: string): Mode {
+  if (mode !== 'auto') return mode;
+  return ['push', 'workflow_dispatch', 'schedule'].includes(eventName) ? 'deploy' : 'validate';
+}
+
+export function triggerFor(eventName: string): Trigger {
+  return eventName === 'workflow_dispatch' || eventName === 'schedule' ? eventName : 'push';
+}
+
+/** Mask everything sensitive before anything can be logged: the runner then scrubs it from every output line. */
+function maskSecret(value: string): void {
+  if (!value) return;
+  core.setSecret(value);
+  // Multi-line values (PEM keys) are matched line by line in the log, so mask each line too.
+  for (const line of value.split(/\r?\n/)) {
+    const t = line.trim();
+    if (t.length >= 8 && !/^-----(BEGIN|END) /.test(t)) core.setSecret(t);
+  }
+}
+
+function maskUrlCredentials(raw: string): void {
+  try {
+    const url = new URL(raw);
+    if (url.username) core.setSecret(decodeURIComponent(url.username));
+    if (url.password) core.setSecret(decodeURIComponent(url.password));
+    for (const v of url.searchParams.values()) if (v.length >= 6) core.setSecret(v);
+  } catch {
+    // Bad URLs are reported later, by the code that uses them, without their content.
+  }
+}
+
+export function readInputs(ctx: GitHubContext): ActionInputs {
+  const signingKey = core.getInput('signing-key');
+  const planApiKey = core.getInput('plan-api-key');
+  const githubToken = core.getInput('github-token');
+  maskSecret(signingKey);
+  maskSecret(planApiKey);
+  maskSecret(githubToken);
+  const receivers = core
+    .getInput('receiver-url')
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const planUrl = core.getInput('plan-url').trim();
+  for (const u of [...receivers, planUrl]) maskUrlCredentials(u);
+
+  const workspace = path.resolve(ctx.workspace);
+  const root = path.resolve(workspace, core.getInput('path').trim() || '.');
+  const rel = path.relative(workspace, root);
+  const requiredFields = core
+    .getInput('required-fields')
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  return {
+    root,
+    rootPrefix: rel.startsWith('..') || path.isAbsolute(rel) ? '' : rel.split(path.sep).join('/'),
+    mode: resolveMode(oneOf('mode', ['auto', 'validate', 'deploy'] as const, 'auto'), ctx.eventName),
+    receivers,
+    signingKey,
+    profile: readProfile(),
+    requiredFields: requiredFields.length ? requiredFields : undefined,
+    maxFileSize: int('max-file-size', undefined, 1),
+    onInvalid: oneOf('on-invalid', ['fail', 'skip'] as const, 'fail'),
+    release: bool('release', true),
+    releaseKeep: int('release-keep', 10, 1) ?? 10,
+    githubToken,
+    timeoutMs: (int('timeout', 30, 1) ?? 30) * 1000,
+    dryRun: bool('dry-run', false),
+    planUrl,
+    planApiKey,
+  };
+}

@@ -1,0 +1,273 @@
+// Push delivery: POST the signed bundle to each receiver, with per-attempt timeout and jittered retries.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { ENVELOPE_HEADER } from './envelope/header.js';
+import { redactSecrets } from './secrets/scan.js';
+
+const DEPLOYMENTS_PATH = '/v1/deployments';
+
+/** What a receiver answered (201 applied, 200 already live); fields are the receiver's, all optional here. */
+export interface ReceiverReply {
+  deploymentId?: string;
+  serial?: number;
+  digest?: string;
+  skills?: unknown;
+  status?: string;
+  durationMs?: number;
+}
+
+export type ReceiverResult =
+  | { receiver: string; outcome: 'ok'; httpStatus: number; attempts: number; reply: ReceiverReply }
+  | {
+      receiver: string;
+      outcome: 'refused';
+      httpStatus: number;
+      attempts: number;
+      code: string;
+      message: string;
+    }
+  | { receiver: string; outcome: 'unreachable'; attempts: number; httpStatus?: number; message: string };
+
+export interface PublishOptions {
+  /** Per attempt, not per receiver. */
+  timeoutMs?: number;
+  /** Extra attempts after the first one. */
+  retries?: number;
+  /** Backoff base and cap; full jitter picks a delay in [0, min(cap, base * 2^n)). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  log?: (message: string) => void;
+}
+
+/** `https://host` → `https://host/v1/deployments`; a URL already ending in it is kept; a path prefix is kept. */
+export function deploymentsUrl(receiver: string): URL {
+  return withApiPath(receiver, DEPLOYMENTS_PATH);
+}
+
+export function withApiPath(base: string, apiPath: string): URL {
+  let url: URL;
+  try {
+    url = new URL(base.trim());
+  } catch {
+    throw new Error(`publish/bad-url: not a URL: ${displayUrl(base)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`publish/bad-url: only http and https are supported: ${displayUrl(base)}`);
+  }
+  const trimmed = url.pathname.replace(/\/+$/, '');
+  if (!trimmed.endsWith(apiPath)) url.pathname = trimmed + apiPath;
+  return url;
+}
+
+/** A URL fit for logs: no user, password or query values (they often carry tokens). */
+export function displayUrl(raw: string | URL): string {
+  try {
+    const url = new URL(String(raw).trim());
+    url.username = '';
+    url.password = '';
+    for (const key of [...url.searchParams.keys()]) url.searchParams.set(key, '***');
+    return url.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+/** Same bundle bytes and envelope to every receiver, in parallel; one result per receiver, in input order. */
+export async function publishToReceivers(
+  urls: string[],
+  bundleFile: string,
+  envelopeHeader: string,
+  opts: PublishOptions = {},
+): Promise<ReceiverResult[]> {
+  const { size } = await stat(bundleFile);
+  return Promise.all(urls.map((u) => publishOne(u, bundleFile, size, envelopeHeader, opts)));
+}
+
+async function publishOne(
+  receiver: string,
+  bundleFile: string,
+  size: number,
+  envelopeHeader: string,
+  opts: PublishOptions,
+): Promise<ReceiverResult> {
+  const shown = displayUrl(receiver);
+  const log = opts.log ?? (() => {});
+  const retries = opts.retries ?? 4;
+  const base = opts.baseDelayMs ?? 500;
+  const cap = opts.maxDelayMs ?? 30_000;
+  let url: URL;
+  try {
+    url = deploymentsUrl(receiver);
+  } catch (err) {
+    return {
+      receiver: shown,
+      outcome: 'refused',
+      httpStatus: 0,
+      attempts: 0,
+      code: 'bad_url',
+      message: (err as Error).message,
+    };
+  }
+  let last: ReceiverResult = {
+    receiver: shown,
+    outcome: 'unreachable',
+    attempts: 0,
+    message: 'not attempted',
+  };
+  for (let attempt = 1; attempt <= retries + 1; attempt++) {
+    const res = await attemptPost(url, bundleFile, size, envelopeHeader, opts.timeoutMs ?? 30_000);
+    if (res.kind === 'response') {
+      const { status, body, retryAfter } = res;
+      if (status >= 200 && status < 300) {
+        return {
+          receiver: shown,
+          outcome: 'ok',
+          httpStatus: status,
+          attempts: attempt,
+          reply: parseReply(body),
+        };
+      }
+      const { code, message } = parseError(status, body);
+      if (status !== 429 && status < 500) {
+        return { receiver: shown, outcome: 'refused', httpStatus: status, attempts: attempt, code, message };
+      }
+      last = {
+        receiver: shown,
+        outcome: 'unreachable',
+        attempts: attempt,
+        httpStatus: status,
+        message: `${status} ${code}: ${message}`,
+      };
+      if (attempt <= retries) {
+        const wait = retryAfter ?? backoff(attempt, base, cap);
+        log(`${shown}: ${status} ${code}, retry ${attempt}/${retries} in ${Math.round(wait)} ms`);
+        await sleep(wait);
+      }
+    } else {
+      last = { receiver: shown, outcome: 'unreachable', attempts: attempt, message: res.message };
+      if (attempt <= retries) {
+        const wait = backoff(attempt, base, cap);
+        log(`${shown}: ${res.message}, retry ${attempt}/${retries} in ${Math.round(wait)} ms`);
+        await sleep(wait);
+      }
+    }
+  }
+  return last;
+}
+
+/** Full jitter (AWS architecture blog): spreads retries of many runners instead of synchronising them. */
+export function backoff(attempt: number, baseMs: number, capMs: number): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** (attempt - 1));
+}
+
+/** `Retry-After` is either delta-seconds or an HTTP-date; capped so a hostile value cannot stall the job. */
+export function parseRetryAfter(
+  value: string | undefined,
+  now = Date.now(),
+  capMs = 120_000,
+): number | undefined {
+  if (!value) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Math.min(Number(v) * 1000, capMs);
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.min(Math.max(0, at - now), capMs);
+}
+
+type Attempt =
+  | { kind: 'response'; status: number; body: string; retryAfter: number | undefined }
+  | { kind: 'error'; message: string };
+
+/** One POST streamed from the file; never rejects, so the retry loop sees every failure the same way. */
+function attemptPost(
+  url: URL,
+  file: string,
+  size: number,
+  envelopeHeader: string,
+  timeoutMs: number,
+): Promise<Attempt> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (a: Attempt): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(a);
+    };
+    const transport = url.protocol === 'https:' ? https : http;
+    const req = transport.request(url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/gzip',
+        'Content-Length': String(size),
+        [ENVELOPE_HEADER]: envelopeHeader,
+        'User-Agent': 'skill-sync',
+        Accept: 'application/json',
+      },
+    });
+    const timer = setTimeout(() => {
+      req.destroy(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      res.on('data', (c: Buffer) => {
+        // Error bodies are for a one-line message; a huge body is not worth holding.
+        if (kept < 64 * 1024) chunks.push(c);
+        kept += c.length;
+      });
+      res.on('end', () =>
+        done({
+          kind: 'response',
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          retryAfter: parseRetryAfter(headerValue(res.headers['retry-after'])),
+        }),
+      );
+      res.on('error', (err) => done({ kind: 'error', message: describeError(err) }));
+    });
+    req.on('error', (err) => done({ kind: 'error', message: describeError(err) }));
+    const body = createReadStream(file);
+    body.on('error', (err) => req.destroy(err));
+    body.pipe(req);
+  });
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function describeError(err: Error & { code?: string }): string {
+  return redactSecrets(err.code ? `${err.code}: ${err.message}` : err.message);
+}
+
+function parseReply(body: string): ReceiverReply {
+  try {
+    const v: unknown = JSON.parse(body);
+    return v && typeof v === 'object' ? (v as ReceiverReply) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Receiver errors are `{error:{code,message}}`; anything else is shown short and scrubbed. */
+function parseError(status: number, body: string): { code: string; message: string } {
+  try {
+    const v = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
+    if (v?.error && typeof v.error === 'object') {
+      return {
+        code: redactSecrets(String(v.error.code ?? `http_${status}`)).slice(0, 100),
+        message: redactSecrets(String(v.error.message ?? '')).slice(0, 500),
+      };
+    }
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return { code: `http_${status}`, message: redactSecrets(body.replace(/\s+/g, ' ').trim()).slice(0, 200) };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
