@@ -1,0 +1,50 @@
+// `skill-sync status`: a receiver's health and live deployment, for people and (with --json) scripts.
+import { EXIT, parse, printJson } from '../args.js';
+import { call, remoteFrom } from '../remote.js';
+
+interface LiveState {
+  deploymentId: string | null;
+  serial: number | null;
+  digest: string | null;
+  commit?: string;
+  appliedAt?: string;
+  skills: { name: string; version: string; fingerprint: string }[];
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    url: { type: 'string' },
+    'api-key-env': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) {
+    process.stdout.write('usage: skill-sync status --url RECEIVER_URL [--api-key-env VAR] [--json]\n');
+    return EXIT.ok;
+  }
+  const remote = remoteFrom(values);
+  const health = await call(remote, 'GET', '/health');
+  const state = remote.apiKey ? await call(remote, 'GET', '/v1/state') : undefined;
+  if (values.json) {
+    printJson({ health: health.json, state: state?.status === 200 ? state.json : undefined });
+    return health.status === 200 ? EXIT.ok : EXIT.findings;
+  }
+  const h = health.json as { status?: string; skills?: { count: number; lastUpdated: string | null } };
+  process.stdout.write(`receiver: ${h.status ?? `HTTP ${health.status}`}\n`);
+  process.stdout.write(
+    `skills:   ${h.skills?.count ?? 0} live, updated ${h.skills?.lastUpdated ?? 'never'}\n`,
+  );
+  if (state?.status === 200) {
+    const s = state.json as LiveState;
+    process.stdout.write(
+      `live:     ${s.deploymentId ?? 'nothing deployed'} serial ${s.serial ?? '-'} ${s.digest?.slice(0, 12) ?? ''}\n`,
+    );
+    for (const k of s.skills)
+      process.stdout.write(
+        `  ${k.name.padEnd(28)} ${k.version.slice(0, 16).padEnd(16)} ${k.fingerprint.slice(0, 12)}\n`,
+      );
+  } else if (!remote.apiKey) {
+    process.stdout.write('(set MANUAL_SYNC_API_KEY, or --api-key-env, to list the live skills)\n');
+  }
+  return health.status === 200 ? EXIT.ok : EXIT.findings;
+}

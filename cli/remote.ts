@@ -1,0 +1,51 @@
+// Talking to a running receiver from the CLI: base URL, API key from the environment, JSON requests.
+import { UsageError } from './args.js';
+
+export interface Remote {
+  url: string;
+  apiKey?: string;
+}
+
+export function remoteFrom(values: { url?: string; 'api-key-env'?: string }): Remote {
+  const url = values.url ?? process.env.SKILL_SYNC_RECEIVER_URL;
+  if (!url) throw new UsageError('--url is required (or set SKILL_SYNC_RECEIVER_URL)');
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError('--url is not a valid URL');
+  }
+  const envName = values['api-key-env'] ?? 'MANUAL_SYNC_API_KEY';
+  return { url: url.replace(/\/+$/, ''), apiKey: process.env[envName] };
+}
+
+export async function call(
+  remote: Remote,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
+  const headers: Record<string, string> = {};
+  if (remote.apiKey) headers['x-api-key'] = remote.apiKey;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(remote.url + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(120_000),
+    });
+  } catch (err) {
+    throw new Error(
+      `cannot reach ${new URL(remote.url).origin}: ${(err as Error).cause ?? (err as Error).message}`,
+    );
+  }
+  const text = await res.text();
+  let json: unknown = text;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // keep the raw text
+  }
+  return { status: res.status, json };
+}

@@ -1,0 +1,173 @@
+// The receiver's HTTP surface (Hono): deployments, state, operator API, health and metrics.
+import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { requestId } from 'hono/request-id';
+import type { Logger } from 'pino';
+import type { AuditTrail } from '../core/audit/index.js';
+import { apiKeyAuth } from './auth.js';
+import type { ReceiverConfig } from './config.js';
+import type { DeployOutcome, Deployer } from './deployer.js';
+import type { Engine } from './engine/index.js';
+import type { Metrics } from './metrics.js';
+import type { Poller } from './poller.js';
+
+export interface AppContext {
+  cfg: ReceiverConfig;
+  engine: Engine;
+  deployer: Deployer;
+  audit: AuditTrail;
+  poller?: Poller;
+  metrics: Metrics;
+  log: Logger;
+  version: string;
+}
+
+type Env = { Variables: { log: Logger; requestId: string } };
+
+function outcomeBody(o: DeployOutcome) {
+  if (o.status === 'rejected' || o.status === 'failed')
+    return { status: o.status, error: { code: o.code, message: o.message }, serial: o.serial };
+  return {
+    status: o.status,
+    deploymentId: o.deploymentId,
+    serial: o.serial,
+    digest: o.digest,
+    skills: o.skills,
+    durationMs: o.durationMs,
+    liveDeploymentId: o.liveDeploymentId,
+    ...(o.code ? { error: { code: o.code, message: o.message } } : {}),
+  };
+}
+
+export function createApp(ctx: AppContext) {
+  const { cfg, engine, deployer, audit, poller, metrics } = ctx;
+  const app = new Hono<Env>();
+
+  app.use(requestId());
+  app.use(
+    createMiddleware<Env>(async (c, next) => {
+      const log = ctx.log.child({ reqId: c.get('requestId') });
+      c.set('log', log);
+      const t0 = performance.now();
+      await next();
+      // Health probes and scrapes arrive every few seconds; keep them out of the info log.
+      const quiet = c.req.path === '/health' || c.req.path === '/metrics';
+      log[quiet ? 'debug' : 'info'](
+        {
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          ms: Math.round(performance.now() - t0),
+        },
+        'request',
+      );
+    }),
+  );
+
+  const auth = apiKeyAuth(cfg.apiKey, cfg.insecureDev);
+
+  app.post('/v1/deployments', async (c) => {
+    const type = c.req.header('content-type')?.split(';')[0]?.trim();
+    if (type !== 'application/gzip' && type !== 'application/octet-stream') {
+      metrics.rejected.inc({ reason: 'content-type' });
+      c.header('Connection', 'close');
+      return c.json(
+        { status: 'rejected', error: { code: 'content-type', message: 'send application/gzip' } },
+        415,
+      );
+    }
+    const lengthHeader = c.req.header('content-length');
+    const length =
+      lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+    const body = c.req.raw.body as AsyncIterable<Uint8Array> | null;
+    const outcome = await deployer.push(c.req.header('skill-sync-envelope'), body, length);
+    // A refusal before the body was read must not leave a half-read request on a kept-alive connection.
+    if (outcome.httpStatus !== 201) c.header('Connection', 'close');
+    return c.json(outcomeBody(outcome), outcome.httpStatus as 200);
+  });
+
+  app.get('/v1/state', auth, (c) => {
+    const live = engine.live();
+    if (!live) return c.json({ deploymentId: null, serial: null, digest: null, skills: [] });
+    return c.json({
+      deploymentId: live.deploymentId,
+      serial: live.serial,
+      digest: live.digest,
+      repository: live.repository,
+      ref: live.ref,
+      commit: live.commit,
+      appliedAt: live.appliedAt,
+      skills: live.manifest.skills.map((s) => ({
+        name: s.name,
+        version: s.version,
+        fingerprint: s.fingerprint,
+      })),
+    });
+  });
+
+  app.post('/api/sync', auth, async (c) => {
+    if (!poller)
+      return c.json({ error: { code: 'poller-disabled', message: 'set GITHUB_OWNER and GITHUB_REPO' } }, 409);
+    const result = await poller.pollNow();
+    return c.json(result, result.result === 'error' ? 502 : result.result === 'rate_limited' ? 429 : 200);
+  });
+
+  app.post('/api/rollback', auth, async (c) => {
+    let target: string | undefined;
+    if (c.req.header('content-type')?.includes('json')) {
+      const body = (await c.req.json().catch(() => ({}))) as { deploymentId?: unknown };
+      if (body.deploymentId !== undefined && typeof body.deploymentId !== 'string')
+        return c.json({ error: { code: 'bad-request', message: 'deploymentId must be a string' } }, 400);
+      target = body.deploymentId;
+    }
+    const outcome = await deployer.rollback(target);
+    return c.json(outcomeBody(outcome), (outcome.status === 'deployed' ? 200 : outcome.httpStatus) as 200);
+  });
+
+  app.get('/health', (c) => {
+    const live = engine.live();
+    const auditStatus = audit.status();
+    const status = auditStatus.jsonl === 'ok' ? 'ok' : 'degraded';
+    const summary = (r: (typeof deployer.recent)[number]) => ({
+      id: r.deploymentId,
+      timestamp: r.timestamp,
+      status: r.status,
+      trigger: r.trigger,
+      serial: r.serial,
+      commit: r.commit,
+      skills: r.skills?.length,
+      durationMs: r.durationMs,
+      ...(r.reason ? { reason: r.reason } : {}),
+    });
+    return c.json({
+      status,
+      timestamp: new Date().toISOString(),
+      version: ctx.version,
+      services: {
+        webhook: { status: 'ok', strategy: cfg.strategy },
+        poller: poller ? poller.status() : { enabled: false },
+        audit: auditStatus,
+      },
+      skills: { count: live?.manifest.skills.length ?? 0, lastUpdated: live?.appliedAt ?? null },
+      live: live
+        ? { deploymentId: live.deploymentId, serial: live.serial, digest: live.digest, commit: live.commit }
+        : null,
+      lastDeployment: deployer.recent[0] ? summary(deployer.recent[0]) : null,
+      recentDeployments: deployer.recent.slice(0, 5).map(summary),
+    });
+  });
+
+  app.get('/metrics', async (c) => {
+    c.header('Content-Type', metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
+
+  app.notFound((c) =>
+    c.json({ error: { code: 'not-found', message: `${c.req.method} ${c.req.path}` } }, 404),
+  );
+  app.onError((err, c) => {
+    c.get('log')?.error({ err }, 'unhandled error');
+    return c.json({ error: { code: 'internal', message: 'internal error (see receiver logs)' } }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,165 @@
+// Receiver configuration: every environment variable, parsed and checked once at start.
+import path from 'node:path';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+export interface ReceiverConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  skillsDir: string;
+  /** Root that SYNC.json `outputFile`s must stay under (the gateway's view of the volume). */
+  syncDataRoot: string;
+  publicKeys?: string;
+  hmacSecrets?: string;
+  apiKey?: string;
+  strategy: 'symlink' | 'in-place';
+  keepReleases: number;
+  reloadUrl?: string;
+  reloadFile?: string;
+  healthcheckUrl?: string;
+  healthcheckTimeoutMs: number;
+  healthcheckRetries: number;
+  healthcheckIntervalMs: number;
+  alertWebhookUrl?: string;
+  maxBundleBytes: number;
+  maxEnvelopeBytes: number;
+  profile: 'openclaw' | 'agentskills' | 'strict';
+  maxFileSize: number;
+  github?: { owner: string; repo: string; token?: string; apiUrl: string };
+  pollingIntervalMs: number;
+  neo4j?: { uri: string; user: string; password: string; database?: string };
+  logLevel: string;
+  insecureDev: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got '${raw}'`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function num(env: Env, name: string, fallback: number, min: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new ConfigError(name, `expected a number ≥ ${min}, got '${raw}'`);
+  return n;
+}
+
+function url(env: Env, name: string): string | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    // Never echo the value: URLs carry tokens often enough.
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ConfigError(name, 'must be an http(s) URL');
+  return raw;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw))
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got '${raw}'`);
+  return raw as T;
+}
+
+function absolute(env: Env, name: string, fallback: string): string {
+  const raw = str(env, name) ?? fallback;
+  if (!path.isAbsolute(raw)) throw new ConfigError(name, `must be an absolute path, got '${raw}'`);
+  return path.resolve(raw);
+}
+
+export function loadConfig(env: Env, opts: { insecureDev?: boolean } = {}): ReceiverConfig {
+  const insecureDev = opts.insecureDev === true;
+  const dataDir = absolute(env, 'DATA_DIR', '/data');
+  const cfg: ReceiverConfig = {
+    port: int(env, 'PORT', 8787, 0, 65535),
+    host: str(env, 'HOST') ?? (insecureDev ? '127.0.0.1' : '::'),
+    dataDir,
+    skillsDir: absolute(env, 'SKILLS_DIR', path.join(dataDir, 'skills')),
+    syncDataRoot: absolute(env, 'SYNC_DATA_ROOT', dataDir),
+    publicKeys: str(env, 'SKILL_SYNC_PUBLIC_KEYS'),
+    hmacSecrets: str(env, 'SKILL_SYNC_HMAC_SECRETS'),
+    apiKey: str(env, 'MANUAL_SYNC_API_KEY'),
+    strategy: oneOf(env, 'DEPLOY_STRATEGY', ['in-place', 'symlink'] as const, 'in-place'),
+    keepReleases: int(env, 'KEEP_RELEASES', 10, 2, 1000),
+    reloadUrl: url(env, 'RELOAD_URL'),
+    reloadFile: str(env, 'RELOAD_FILE'),
+    healthcheckUrl: url(env, 'HEALTHCHECK_URL'),
+    healthcheckTimeoutMs: int(env, 'HEALTHCHECK_TIMEOUT_MS', 5000, 1),
+    healthcheckRetries: int(env, 'HEALTHCHECK_RETRIES', 5, 0, 100),
+    healthcheckIntervalMs: int(env, 'HEALTHCHECK_INTERVAL_MS', 1000, 0),
+    alertWebhookUrl: url(env, 'ALERT_WEBHOOK_URL'),
+    maxBundleBytes: int(env, 'MAX_BUNDLE_BYTES', 50 * 1024 * 1024, 1024),
+    maxEnvelopeBytes: int(env, 'MAX_ENVELOPE_BYTES', 16 * 1024, 256, 1024 * 1024),
+    profile: oneOf(env, 'VALIDATION_PROFILE', ['openclaw', 'agentskills', 'strict'] as const, 'openclaw'),
+    maxFileSize: int(env, 'MAX_FILE_SIZE', 256_000, 1),
+    pollingIntervalMs: Math.round(num(env, 'POLLING_INTERVAL_MIN', 5, 0.001) * 60_000),
+    logLevel: oneOf(
+      env,
+      'LOG_LEVEL',
+      ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const,
+      'info',
+    ),
+    insecureDev,
+  };
+  if (cfg.reloadFile && !path.isAbsolute(cfg.reloadFile))
+    throw new ConfigError('RELOAD_FILE', 'must be an absolute path');
+
+  const owner = str(env, 'GITHUB_OWNER');
+  const repo = str(env, 'GITHUB_REPO');
+  if (Boolean(owner) !== Boolean(repo))
+    throw new ConfigError(owner ? 'GITHUB_REPO' : 'GITHUB_OWNER', 'GITHUB_OWNER and GITHUB_REPO go together');
+  if (owner && repo) {
+    cfg.github = {
+      owner,
+      repo,
+      token: str(env, 'GITHUB_TOKEN'),
+      apiUrl: url(env, 'GITHUB_API_URL') ?? 'https://api.github.com',
+    };
+  }
+
+  const neoUri = str(env, 'NEO4J_URI');
+  if (neoUri) {
+    if (!/^(neo4j|bolt)(\+s|\+ssc)?:\/\//.test(neoUri))
+      throw new ConfigError('NEO4J_URI', 'must start with neo4j://, neo4j+s://, bolt:// or bolt+s://');
+    const user = str(env, 'NEO4J_USER') ?? str(env, 'NEO4J_USERNAME');
+    const password = str(env, 'NEO4J_PASSWORD');
+    if (!user) throw new ConfigError('NEO4J_USER', 'is required when NEO4J_URI is set');
+    if (!password) throw new ConfigError('NEO4J_PASSWORD', 'is required when NEO4J_URI is set');
+    cfg.neo4j = { uri: neoUri, user, password, database: str(env, 'NEO4J_DATABASE') };
+  }
+
+  if (!cfg.publicKeys && !cfg.hmacSecrets && !insecureDev)
+    throw new ConfigError(
+      'SKILL_SYNC_PUBLIC_KEYS',
+      'no signing key configured (set SKILL_SYNC_PUBLIC_KEYS or SKILL_SYNC_HMAC_SECRETS; `skill-sync keygen` makes one)',
+    );
+  if (cfg.apiKey !== undefined && cfg.apiKey.length < 16)
+    throw new ConfigError('MANUAL_SYNC_API_KEY', 'must be at least 16 characters');
+  return cfg;
+}

@@ -1,0 +1,134 @@
+// Receiver process: load config, open engine and audit, start the poller and HTTP server, shut down cleanly.
+import { serve, type ServerType } from '@hono/node-server';
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { AuditTrail } from '../core/audit/index.js';
+import { parseVerifyKeys } from '../core/envelope/index.js';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, type ReceiverConfig } from './config.js';
+import { Deployer } from './deployer.js';
+import { Engine } from './engine/index.js';
+import { createMetrics } from './metrics.js';
+import { Poller } from './poller.js';
+import path from 'node:path';
+
+export interface RunningReceiver {
+  cfg: ReceiverConfig;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = new URL('../../package.json', import.meta.url);
+    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function startReceiver(
+  env: Record<string, string | undefined>,
+  opts: { insecureDev?: boolean } = {},
+): Promise<RunningReceiver> {
+  const cfg = loadConfig(env, opts);
+  const log = pino({ level: cfg.logLevel, base: { svc: 'skill-sync-receiver' } });
+  if (cfg.insecureDev)
+    log.warn('insecure dev mode: API endpoints without a key, loopback only; never use in production');
+
+  const keys = parseVerifyKeys({ publicKeys: cfg.publicKeys, hmacSecrets: cfg.hmacSecrets });
+  const metrics = createMetrics();
+  const engine = await Engine.open({
+    dataDir: cfg.dataDir,
+    skillsDir: cfg.skillsDir,
+    strategy: cfg.strategy,
+    keepReleases: cfg.keepReleases,
+    reload: { url: cfg.reloadUrl, file: cfg.reloadFile },
+    health: {
+      url: cfg.healthcheckUrl,
+      timeoutMs: cfg.healthcheckTimeoutMs,
+      retries: cfg.healthcheckRetries,
+      intervalMs: cfg.healthcheckIntervalMs,
+    },
+    alertUrl: cfg.alertWebhookUrl,
+    log,
+  });
+  const audit = await AuditTrail.open({ dataDir: cfg.dataDir, neo4j: cfg.neo4j, log });
+  const deployer = new Deployer({ engine, audit, keys, cfg, metrics, log });
+  deployer.recent.push(...(await audit.history({ limit: 10 })));
+
+  let poller: Poller | undefined;
+  if (cfg.github) {
+    poller = new Poller({
+      github: cfg.github,
+      intervalMs: cfg.pollingIntervalMs,
+      statePath: path.join(cfg.dataDir, 'skill-sync', 'poller.json'),
+      maxBundleBytes: cfg.maxBundleBytes,
+      target: deployer,
+      log,
+      onResult: (r) => {
+        metrics.polls.inc({ result: r.result });
+        const latest = poller?.status().latestReleaseSerial;
+        const live = engine.live()?.serial;
+        if (latest !== undefined && live !== undefined)
+          metrics.liveLag.set(Math.max(0, (latest - live) / 1000));
+      },
+    });
+  }
+
+  const app = createApp({ cfg, engine, deployer, audit, poller, metrics, log, version: packageVersion() });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : cfg.port;
+  poller?.start();
+  log.info(
+    {
+      port,
+      host: cfg.host,
+      dataDir: cfg.dataDir,
+      skillsDir: cfg.skillsDir,
+      strategy: cfg.strategy,
+      poller: !!poller,
+    },
+    'receiver listening',
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('shutting down: finishing the deployment in progress');
+      await poller?.stop();
+      // Stop accepting; requests in flight (a deployment) run to completion inside engine.close().
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await engine.close();
+      await audit.close();
+      await closed;
+      log.info('stopped');
+    })());
+  return { cfg, port, stop };
+}
+
+/** Entry for `skill-sync receiver`: a bad setting stops the process with one line naming the variable. */
+export async function runReceiverProcess(argv: string[]): Promise<number> {
+  const insecureDev = argv.includes('--insecure-dev');
+  let running: RunningReceiver;
+  try {
+    running = await startReceiver(process.env, { insecureDev });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`skill-sync receiver: invalid configuration: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = () => {
+      void running.stop().then(resolve);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  return 0;
+}
