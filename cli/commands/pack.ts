@@ -1,0 +1,93 @@
+// `skill-sync pack [dir] --out FILE`: check the skills, then pack them into a reproducible bundle.
+import { stat } from 'node:fs/promises';
+import { packBundle } from '../../core/bundle/index.js';
+import { checkRepo } from '../../core/check.js';
+import { isProfile, PROFILES } from '../../core/skill/profiles.js';
+import { EXIT, parse, printJson, UsageError } from '../args.js';
+
+const HELP = `usage: skill-sync pack [dir] [--out skills.tar.gz] [options]
+
+Validates and secret-scans the skills under dir (default .), then writes a byte-for-byte
+reproducible bundle (gzip tar with skill-sync.json) to --out.
+
+options:
+  --out FILE               bundle path (default skills.tar.gz)
+  --profile P              ${PROFILES.join(' | ')} (default openclaw)
+  --required-fields a,b    required frontmatter fields, overriding the profile
+  --max-file-size N        per-file limit in bytes (default 256000)
+  --on-invalid fail|skip   fail (default): refuse on any error; skip: pack only valid skills
+  --json                   print {sha256, size, skills, skipped, out} as JSON`;
+
+/** Most error lines printed before "… and N more": the full list is `skill-sync validate`'s job. */
+const MAX_LISTED = 20;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    out: { type: 'string' },
+    profile: { type: 'string' },
+    'required-fields': { type: 'string' },
+    'max-file-size': { type: 'string' },
+    'on-invalid': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return EXIT.ok;
+  }
+  if (positionals.length > 1) throw new UsageError('pack takes one folder');
+  const dir = positionals[0] ?? '.';
+  const out = values.out ?? 'skills.tar.gz';
+  const profile = values.profile ?? 'openclaw';
+  if (!isProfile(profile))
+    throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile}'`);
+  const onInvalid = values['on-invalid'] ?? 'fail';
+  if (onInvalid !== 'fail' && onInvalid !== 'skip') throw new UsageError(`--on-invalid must be fail or skip`);
+  let maxFileSize: number | undefined;
+  if (values['max-file-size'] !== undefined) {
+    maxFileSize = Number(values['max-file-size']);
+    if (!/^\d+$/.test(values['max-file-size']) || !Number.isSafeInteger(maxFileSize) || maxFileSize < 1) {
+      throw new UsageError(
+        `--max-file-size must be a positive integer (bytes), got '${values['max-file-size']}'`,
+      );
+    }
+  }
+  const requiredFields = values['required-fields']
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new UsageError(`not a folder: ${dir}`);
+
+  const result = await checkRepo(dir, {
+    profile,
+    ...(requiredFields ? { requiredFields } : {}),
+    ...(maxFileSize !== undefined ? { maxFileSize } : {}),
+  });
+  const errors = result.findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0 && onInvalid === 'fail') {
+    const lines = errors
+      .slice(0, MAX_LISTED)
+      .map((f) => `  ${f.file}:${f.line}:${f.column} ${f.rule}: ${f.message}`);
+    if (errors.length > MAX_LISTED)
+      lines.push(`  … and ${errors.length - MAX_LISTED} more (run skill-sync validate)`);
+    process.stderr.write(`skill-sync pack: refused, ${errors.length} error(s):\n${lines.join('\n')}\n`);
+    return EXIT.findings;
+  }
+  const skills = result.skills.filter((s) => s.valid);
+  const skipped = result.skills.filter((s) => !s.valid).map((s) => s.name);
+  if (skills.length === 0) {
+    // An empty bundle would remove every live skill on the receiver: never produce one by accident.
+    process.stderr.write(`skill-sync pack: refused, no valid skills under ${dir}\n`);
+    return EXIT.findings;
+  }
+  const packed = await packBundle(result.root, skills, out);
+  if (values.json) {
+    printJson({ out, sha256: packed.sha256, size: packed.size, skills: skills.length, skipped });
+  } else {
+    process.stdout.write(
+      `packed ${skills.length} skill(s) into ${out}\n  sha256 ${packed.sha256}\n  size   ${packed.size} bytes\n` +
+        (skipped.length ? `  skipped (invalid): ${skipped.join(', ')}\n` : ''),
+    );
+  }
+  return EXIT.ok;
+}

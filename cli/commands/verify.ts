@@ -1,0 +1,133 @@
+// `skill-sync verify --bundle FILE --envelope FILE (--public-key K | --hmac-secret-env VAR)`: check a release.
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { BundleError, unpackBundle } from '../../core/bundle/index.js';
+import { sha256File } from '../../core/digest.js';
+import {
+  EnvelopeError,
+  KeyError,
+  parseVerifyKeys,
+  verifyEnvelope,
+  type VerifyKey,
+} from '../../core/envelope/index.js';
+import { EXIT, parse, printJson, UsageError } from '../args.js';
+
+const HELP = `usage: skill-sync verify --bundle skills.tar.gz --envelope skills.dsse.json
+                          (--public-key FILE|KEY ... | --hmac-secret-env VAR) [--unpack-check]
+
+Checks the envelope's signature, then that the bundle's sha256 and size equal the signed ones.
+
+options:
+  --bundle FILE           bundle to check (required)
+  --envelope FILE         DSSE envelope JSON (required)
+  --public-key FILE|KEY   Ed25519 public key: a PEM file, PEM text or ed25519:<base64>; repeatable
+  --hmac-secret-env VAR   environment variable holding the HMAC secret
+  --unpack-check          also unpack into a temp folder and verify every file against the manifest
+  --json                  print the result as JSON
+
+exit: 0 verified, 1 refused (with a reason code), 2 usage error`;
+
+/** Max envelope file size: the header form is capped at 16 KiB, the file form gets some slack. */
+const MAX_ENVELOPE_BYTES = 64 * 1024;
+
+async function publicKeyText(arg: string): Promise<string> {
+  if (arg.startsWith('ed25519:') || arg.includes('-----BEGIN')) return arg;
+  const st = await stat(arg).catch(() => undefined);
+  if (!st?.isFile()) throw new UsageError(`--public-key: ${arg} is neither a key nor a readable file`);
+  return readFile(arg, 'utf8');
+}
+
+class Refused extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    bundle: { type: 'string' },
+    envelope: { type: 'string' },
+    'public-key': { type: 'string', multiple: true },
+    'hmac-secret-env': { type: 'string' },
+    'unpack-check': { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) throw new UsageError('verify takes no positional arguments');
+  if (!values.bundle || !values.envelope) throw new UsageError('--bundle and --envelope are required');
+  const pubArgs = values['public-key'] ?? [];
+  if (pubArgs.length === 0 && !values['hmac-secret-env']) {
+    throw new UsageError('give --public-key or --hmac-secret-env');
+  }
+  let keys: VerifyKey[];
+  try {
+    const publicKeys = (await Promise.all(pubArgs.map(publicKeyText))).join('\n');
+    let hmacSecrets: string | undefined;
+    if (values['hmac-secret-env']) {
+      hmacSecrets = process.env[values['hmac-secret-env']];
+      if (!hmacSecrets)
+        throw new UsageError(`environment variable ${values['hmac-secret-env']} is empty or unset`);
+    }
+    keys = parseVerifyKeys({ publicKeys, hmacSecrets });
+  } catch (err) {
+    if (err instanceof KeyError) throw new UsageError(err.message);
+    throw err;
+  }
+
+  try {
+    const envStat = await stat(values.envelope);
+    if (envStat.size > MAX_ENVELOPE_BYTES) throw new Refused('malformed', 'envelope file is too large');
+    let doc: unknown;
+    try {
+      doc = JSON.parse(await readFile(values.envelope, 'utf8'));
+    } catch {
+      throw new Refused('malformed', 'envelope is not JSON');
+    }
+    const payload = verifyEnvelope(doc, keys);
+    const { sha256, size } = await sha256File(values.bundle);
+    if (size !== payload.bundle.size)
+      throw new Refused('size-mismatch', `bundle is ${size} bytes, envelope says ${payload.bundle.size}`);
+    if (sha256 !== payload.bundle.sha256)
+      throw new Refused('digest-mismatch', 'bundle sha256 differs from the envelope');
+    let unpacked: number | undefined;
+    if (values['unpack-check']) {
+      const tmp = await mkdtemp(path.join(os.tmpdir(), 'skill-sync-verify-'));
+      try {
+        const manifest = await unpackBundle(values.bundle, path.join(tmp, 'staging'));
+        unpacked = manifest.skills.length;
+        if (unpacked !== payload.skills) {
+          throw new Refused(
+            'skills-mismatch',
+            `bundle has ${unpacked} skills, envelope says ${payload.skills}`,
+          );
+        }
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    }
+    if (values.json) printJson({ ok: true, payload, unpackChecked: unpacked !== undefined });
+    else {
+      process.stdout.write(
+        `verified ${values.bundle}\n  serial ${payload.serial}\n  sha256 ${sha256}\n  repository ${payload.repository} ${payload.ref} ${payload.commit}\n  skills ${payload.skills}${unpacked !== undefined ? ' (unpacked and checked)' : ''}\n`,
+      );
+    }
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof Refused || err instanceof EnvelopeError || err instanceof BundleError) {
+      const code = err.code;
+      const message = err instanceof Refused ? err.message : err.message.replace(`${code}: `, '');
+      if (values.json) printJson({ ok: false, code, message });
+      process.stderr.write(`skill-sync verify: refused (${code}): ${message}\n`);
+      return EXIT.findings;
+    }
+    throw err;
+  }
+}

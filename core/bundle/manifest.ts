@@ -1,0 +1,123 @@
+// Bundle manifest (`skill-sync.json`): built from checked skills, written as canonical JSON, and
+// parsed back strictly on the receiving side.
+import { fingerprint } from '../digest.js';
+import { MANIFEST_FILE, type BundleManifest, type ManifestSkill } from '../manifest.js';
+import type { Skill, SkillFile } from '../skill.js';
+import { isSafeRelativePath, isSafeSegment } from './entry-path.js';
+import { BundleError } from './errors.js';
+
+export { MANIFEST_FILE };
+
+/** Bytewise order of UTF-8 strings: the same on every machine and locale. */
+export function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function normalMode(mode: number): number {
+  return mode & 0o100 ? 0o755 : 0o644;
+}
+
+export function buildManifest(skills: Skill[]): BundleManifest {
+  const sorted = [...skills].sort((a, b) => compareBytes(a.name, b.name));
+  return {
+    v: 1,
+    skills: sorted.map((s): ManifestSkill => ({
+      name: s.name,
+      version: s.version,
+      path: `skills/${s.name}`,
+      source: s.path,
+      fingerprint: s.fingerprint,
+      files: [...s.files]
+        .sort((a, b) => compareBytes(a.path, b.path))
+        .map((f): SkillFile => ({ path: f.path, sha256: f.sha256, size: f.size, mode: normalMode(f.mode) })),
+    })),
+  };
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort(compareBytes))
+      out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
+}
+
+/** Canonical JSON: keys sorted bytewise at every level, no spaces, one trailing newline. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value)) + '\n';
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function invalid(msg: string): never {
+  throw new BundleError('manifest-invalid', msg);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkFile(f: unknown, where: string): SkillFile {
+  if (!isObject(f)) invalid(`${where}: file entry is not an object`);
+  const { path, sha256, size, mode } = f;
+  if (typeof path !== 'string' || !isSafeRelativePath(path)) invalid(`${where}: bad file path`);
+  if (typeof sha256 !== 'string' || !HEX64.test(sha256)) invalid(`${where}/${path}: bad sha256`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    invalid(`${where}/${path}: bad size`);
+  if (mode !== 0o644 && mode !== 0o755) invalid(`${where}/${path}: mode must be 0644 or 0755`);
+  return { path, sha256, size, mode };
+}
+
+function checkSkill(s: unknown, index: number): ManifestSkill {
+  if (!isObject(s)) invalid(`skills[${index}] is not an object`);
+  const { name, version, path, source, fingerprint: fp, files } = s;
+  if (typeof name !== 'string' || !isSafeSegment(name) || Buffer.byteLength(name) > 255) {
+    invalid(`skills[${index}]: bad name`);
+  }
+  if (typeof version !== 'string') invalid(`${name}: version must be a string`);
+  if (path !== `skills/${name}`) invalid(`${name}: path must be skills/${name}`);
+  if (typeof source !== 'string') invalid(`${name}: source must be a string`);
+  if (typeof fp !== 'string' || !HEX64.test(fp)) invalid(`${name}: bad fingerprint`);
+  if (!Array.isArray(files)) invalid(`${name}: files must be an array`);
+  return {
+    name,
+    version,
+    path,
+    source,
+    fingerprint: fp,
+    files: files.map((f) => checkFile(f, `skills/${name}`)),
+  };
+}
+
+/** Parses `skill-sync.json` bytes and checks their shape; throws BundleError('manifest-invalid'). */
+export function parseManifest(bytes: Buffer): BundleManifest {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    invalid(`${MANIFEST_FILE} is not valid JSON`);
+  }
+  if (!isObject(doc) || doc.v !== 1) invalid(`${MANIFEST_FILE} must be an object with v: 1`);
+  if (!Array.isArray(doc.skills)) invalid(`${MANIFEST_FILE}: skills must be an array`);
+  const skills = doc.skills.map(checkSkill);
+  const names = new Set<string>();
+  for (const s of skills) {
+    const key = s.name.normalize('NFC').toLowerCase();
+    if (names.has(key)) invalid(`skill name '${s.name}' appears twice (or differs only by case)`);
+    names.add(key);
+    const paths = new Set<string>();
+    for (const f of s.files) {
+      if (paths.has(f.path)) invalid(`skills/${s.name}/${f.path} is listed twice`);
+      paths.add(f.path);
+    }
+  }
+  return { v: 1, skills };
+}
+
+/** The fingerprint a manifest skill must carry for its files (DESIGN.md fingerprint rule). */
+export function expectedFingerprint(files: SkillFile[]): string {
+  return fingerprint(files);
+}

@@ -1,0 +1,358 @@
+// Hostile-proof unpack: stream gunzip → tar reader → files in a fresh staging folder, refusing
+// anything that is not a plain file or folder inside it, then proving the tree equals the manifest.
+import { createHash, type Hash } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { lstat, mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { createGunzip } from 'node:zlib';
+import type { BundleManifest } from '../manifest.js';
+import { checkEntryPath, foldName } from './entry-path.js';
+import { BundleError } from './errors.js';
+import { resolveLimits, type UnpackLimits } from './limits.js';
+import { MANIFEST_FILE, expectedFingerprint, parseManifest } from './manifest.js';
+import { TarReader, type TarEntry, type TarSink } from './tar-reader.js';
+
+interface Written {
+  sha256: string;
+  size: number;
+  mode: number;
+}
+
+interface OpenFile {
+  path: string;
+  /** Large files stream to an open descriptor; small ones are buffered (`parts`) and written by the pool. */
+  fh: FileHandle | null;
+  parts: Buffer[] | null;
+  hash: Hash;
+  size: number;
+  mode: number;
+  keep: Buffer[] | null;
+}
+
+const FSYNC_CONCURRENCY = 16;
+/** Files up to this size are written (and fsynced) by a small pool while parsing goes on. */
+const SMALL_FILE_BYTES = 1024 * 1024;
+const POOL_FILES = 16;
+const POOL_BYTES = 32 * 1024 * 1024;
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** O_EXCL + O_NOFOLLOW: never reuse or follow anything that already exists. */
+async function createFile(root: string, rel: string): Promise<FileHandle> {
+  try {
+    return await open(path.join(root, rel), CREATE_FLAGS, 0o600);
+  } catch (err) {
+    // Our own name checks make this unreachable unless the filesystem folds names we did not.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new BundleError('name-collision', `${JSON.stringify(rel)} collides on this filesystem`);
+    }
+    throw err;
+  }
+}
+
+/** chmod on our own descriptor (no path, so nothing outside can be touched), then close. */
+async function finishFile(fh: FileHandle, mode: number): Promise<void> {
+  try {
+    await fh.chmod(mode);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Receives tar entries and writes them under `root`; every name is checked before it touches disk. */
+class StagingSink implements TarSink {
+  private entries = 0;
+  private total = 0;
+  /** Exact path → what it is; 'implicit' = a folder created for a file below it. */
+  private readonly kinds = new Map<string, 'file' | 'dir' | 'implicit'>();
+  /** Folded name → the exact name that claimed it first. */
+  private readonly folded = new Map<string, string>();
+  readonly files = new Map<string, Written>();
+  readonly dirs: string[] = [];
+  private current: OpenFile | null = null;
+  manifestBytes: Buffer | null = null;
+
+  constructor(
+    private readonly root: string,
+    private readonly limits: UnpackLimits,
+  ) {}
+
+  private claim(p: string): void {
+    const key = foldName(p);
+    const owner = this.folded.get(key);
+    if (owner !== undefined && owner !== p) {
+      throw new BundleError('name-collision', `${JSON.stringify(p)} collides with ${JSON.stringify(owner)}`);
+    }
+    this.folded.set(key, p);
+  }
+
+  private register(p: string, kind: 'file' | 'dir'): void {
+    const segments = p.split('/');
+    for (let i = 1; i < segments.length; i++) {
+      const anc = segments.slice(0, i).join('/');
+      this.claim(anc);
+      const k = this.kinds.get(anc);
+      if (k === 'file')
+        throw new BundleError('path-conflict', `${JSON.stringify(anc)} is a file and a folder`);
+      if (k === undefined) this.kinds.set(anc, 'implicit');
+    }
+    this.claim(p);
+    const existing = this.kinds.get(p);
+    if (existing === 'file' || existing === 'dir') {
+      throw new BundleError('duplicate-entry', `${JSON.stringify(p)} appears twice`);
+    }
+    if (existing === 'implicit' && kind === 'file') {
+      throw new BundleError('path-conflict', `${JSON.stringify(p)} is a folder and a file`);
+    }
+    this.kinds.set(p, kind);
+  }
+
+  private async makeDirs(p: string, includeSelf: boolean): Promise<void> {
+    const segments = p.split('/');
+    const upto = includeSelf ? segments.length : segments.length - 1;
+    for (let i = 1; i <= upto; i++) {
+      const rel = segments.slice(0, i).join('/');
+      if (this.created.has(rel)) continue;
+      try {
+        await mkdir(path.join(this.root, rel), { mode: 0o755 });
+      } catch (err) {
+        // Our own checks make this unreachable unless the filesystem folds names we did not.
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+          throw new BundleError('name-collision', `${JSON.stringify(rel)} collides on this filesystem`);
+        }
+        throw err;
+      }
+      this.created.add(rel);
+      this.dirs.push(rel);
+    }
+  }
+  private readonly created = new Set<string>();
+
+  async entry(e: TarEntry): Promise<void> {
+    if (this.poolError) throw this.poolError;
+    if (++this.entries > this.limits.maxEntries) {
+      throw new BundleError('too-many-entries', `more than ${this.limits.maxEntries} entries`);
+    }
+    const p = checkEntryPath(e.path, e.kind, this.limits);
+    const expected = p === MANIFEST_FILE ? e.kind === 'file' : p === 'skills' || p.startsWith('skills/');
+    if (!expected) throw new BundleError('unexpected-entry', `${JSON.stringify(p)} is outside skills/`);
+    this.register(p, e.kind);
+    if (e.kind === 'dir') {
+      await this.makeDirs(p, true);
+      return;
+    }
+    if (e.size > this.limits.maxFileBytes) {
+      throw new BundleError(
+        'file-too-large',
+        `${JSON.stringify(p)} is ${e.size} bytes (max ${this.limits.maxFileBytes})`,
+      );
+    }
+    this.total += e.size;
+    if (this.total > this.limits.maxTotalBytes) {
+      throw new BundleError('too-large', `more than ${this.limits.maxTotalBytes} bytes unpacked`);
+    }
+    await this.makeDirs(p, false);
+    const small = e.size <= SMALL_FILE_BYTES;
+    this.current = {
+      path: p,
+      fh: small ? null : await createFile(this.root, p),
+      parts: small ? [] : null,
+      hash: createHash('sha256'),
+      size: 0,
+      mode: e.mode & 0o100 ? 0o755 : 0o644,
+      keep: p === MANIFEST_FILE ? [] : null,
+    };
+  }
+
+  async data(chunk: Buffer): Promise<void> {
+    const f = this.current!;
+    if (f.parts) f.parts.push(chunk);
+    let off = 0;
+    while (f.fh && off < chunk.length) {
+      const { bytesWritten } = await f.fh.write(chunk, off, chunk.length - off);
+      off += bytesWritten;
+    }
+    f.hash.update(chunk);
+    f.size += chunk.length;
+    f.keep?.push(chunk);
+  }
+
+  async endEntry(): Promise<void> {
+    const f = this.current;
+    if (!f) return;
+    this.current = null;
+    if (f.fh) await finishFile(f.fh, f.mode);
+    else {
+      const data = Buffer.concat(f.parts!);
+      await this.schedule(async () => {
+        const fh = await createFile(this.root, f.path);
+        try {
+          await fh.writeFile(data);
+        } finally {
+          await finishFile(fh, f.mode);
+        }
+      }, data.length);
+    }
+    this.files.set(f.path, { sha256: f.hash.digest('hex'), size: f.size, mode: f.mode });
+    if (f.keep) this.manifestBytes = Buffer.concat(f.keep);
+  }
+
+  private readonly pool = new Set<Promise<void>>();
+  private poolBytes = 0;
+  private poolError: unknown = null;
+
+  /** Runs a write in the pool, waiting while it is full; the first failure is rethrown by the parser. */
+  private async schedule(task: () => Promise<void>, bytes: number): Promise<void> {
+    while (this.pool.size >= POOL_FILES || (this.pool.size > 0 && this.poolBytes + bytes > POOL_BYTES)) {
+      await Promise.race(this.pool);
+    }
+    if (this.poolError) throw this.poolError;
+    this.poolBytes += bytes;
+    const p: Promise<void> = task()
+      .catch((err: unknown) => {
+        this.poolError ??= err;
+      })
+      .finally(() => {
+        this.pool.delete(p);
+        this.poolBytes -= bytes;
+      });
+    this.pool.add(p);
+  }
+
+  /** Waits for every pooled write; throws the first failure. */
+  async drain(): Promise<void> {
+    await Promise.all(this.pool);
+    if (this.poolError) throw this.poolError;
+  }
+
+  /** Closes what is open and lets pooled writes settle, so nothing is written after unpack returns. */
+  async abort(): Promise<void> {
+    const f = this.current;
+    this.current = null;
+    await f?.fh?.close().catch(() => undefined);
+    await Promise.allSettled([...this.pool]);
+  }
+
+  /** The written tree must be exactly what the manifest says: no more, no less, same bytes. */
+  verify(): BundleManifest {
+    if (!this.manifestBytes) throw new BundleError('manifest-invalid', `${MANIFEST_FILE} is missing`);
+    const manifest = parseManifest(this.manifestBytes);
+    const mismatch = (msg: string) => new BundleError('manifest-mismatch', msg);
+    const listed = new Set<string>([MANIFEST_FILE]);
+    const allowedDirs = new Set<string>(['skills']);
+    for (const skill of manifest.skills) {
+      const skillMd = `${skill.path}/SKILL.md`;
+      if (!skill.files.some((f) => f.path === 'SKILL.md') || !this.files.has(skillMd)) {
+        throw new BundleError('skill-md-missing', `${skillMd} is not a regular file in the bundle`);
+      }
+      if (expectedFingerprint(skill.files) !== skill.fingerprint) {
+        throw mismatch(`skill '${skill.name}': fingerprint does not match its files`);
+      }
+      allowedDirs.add(skill.path);
+      for (const f of skill.files) {
+        const p = `${skill.path}/${f.path}`;
+        const got = this.files.get(p);
+        if (!got) throw mismatch(`${p} is listed but not in the bundle`);
+        if (got.sha256 !== f.sha256) throw mismatch(`${p}: sha256 differs from the manifest`);
+        if (got.size !== f.size) throw mismatch(`${p}: size differs from the manifest`);
+        if (got.mode !== f.mode) throw mismatch(`${p}: mode differs from the manifest`);
+        listed.add(p);
+        const segments = f.path.split('/');
+        for (let i = 1; i < segments.length; i++)
+          allowedDirs.add(`${skill.path}/${segments.slice(0, i).join('/')}`);
+      }
+    }
+    for (const p of this.files.keys())
+      if (!listed.has(p)) throw mismatch(`${p} is not listed in the manifest`);
+    for (const d of this.dirs)
+      if (!allowedDirs.has(d)) throw mismatch(`folder ${d} is not part of any listed skill`);
+    return manifest;
+  }
+
+  /**
+   * Durability before the switch: every file, then every folder deepest first, then staging. Done
+   * only after verification, so a refused bundle costs no fsyncs.
+   */
+  async sync(): Promise<void> {
+    const syncOne = async (rel: string, dir: boolean) => {
+      const flags = constants.O_RDONLY | constants.O_NOFOLLOW | (dir ? constants.O_DIRECTORY : 0);
+      const fh = await open(path.join(this.root, rel), flags);
+      try {
+        if (dir) await fh.chmod(0o755); // umask must not decide who can read the live skills
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    };
+    const run = async (items: string[], dir: boolean) => {
+      for (let i = 0; i < items.length; i += FSYNC_CONCURRENCY) {
+        await Promise.all(items.slice(i, i + FSYNC_CONCURRENCY).map((p) => syncOne(p, dir)));
+      }
+    };
+    await run([...this.files.keys()], false);
+    await run(
+      [...this.dirs].sort((a, b) => b.split('/').length - a.split('/').length),
+      true,
+    );
+    await syncOne('', true);
+  }
+}
+
+/** Staging must be new (or an empty folder we are handed): unpack never merges into existing files. */
+async function prepareStaging(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: 0o755 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const st = await lstat(dir);
+    if (!st.isDirectory() || (await readdir(dir)).length > 0) {
+      throw new BundleError('staging-not-empty', `${dir} exists and is not an empty folder`);
+    }
+  }
+}
+
+function isZlibError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}
+
+/**
+ * Unpacks `bundleFile` into `stagingDir` and returns its verified manifest. On any refusal it throws
+ * BundleError; whatever was written stays inside `stagingDir`, which the caller deletes.
+ */
+export async function unpackBundle(
+  bundleFile: string,
+  stagingDir: string,
+  limits?: Partial<UnpackLimits>,
+): Promise<BundleManifest> {
+  const lim = resolveLimits(limits);
+  await prepareStaging(stagingDir);
+  const sink = new StagingSink(stagingDir, lim);
+  const reader = new TarReader(sink);
+  const src = createReadStream(bundleFile);
+  const gunzip = createGunzip();
+  src.on('error', (err) => gunzip.destroy(err));
+  src.pipe(gunzip);
+  let inflated = 0;
+  try {
+    for await (const chunk of gunzip) {
+      inflated += (chunk as Buffer).length;
+      // bytesWritten = compressed bytes consumed so far: the bomb is stopped after ~grace bytes.
+      if (inflated > lim.ratioGraceBytes && inflated > lim.maxRatio * Math.max(gunzip.bytesWritten, 1)) {
+        throw new BundleError('ratio', `decompression ratio above ${lim.maxRatio}:1`);
+      }
+      await reader.write(chunk as Buffer);
+    }
+    reader.end();
+    await sink.drain();
+  } catch (err) {
+    if (isZlibError(err)) throw new BundleError('corrupt-gzip', `gzip stream is corrupt or truncated`);
+    throw err;
+  } finally {
+    src.destroy();
+    gunzip.destroy();
+    await sink.abort();
+  }
+  const manifest = sink.verify();
+  await sink.sync();
+  return manifest;
+}
