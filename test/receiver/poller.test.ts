@@ -1,0 +1,141 @@
+// The poller inside the real receiver, against the local GitHub-like API: convergence, no double deploys,
+// rollback attacks, manual sync, and what /health and /metrics say about it.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE_ASSET, ENVELOPE_ASSET } from '../../core/release/index.js';
+import { until } from '../engine/helpers.js';
+import { startFakeGitHub, type FakeGitHub } from '../github-api/server.js';
+import { API_KEY, startReceiver, tempDir, type ReceiverProcess } from '../support/receiver.js';
+import { buildRelease, ed25519Key, postBundle, type SignedRelease } from '../support/release.js';
+
+const key = ed25519Key();
+let gh: FakeGitHub;
+let dataDir: string;
+let rx: ReceiverProcess | undefined;
+
+function publish(rel: SignedRelease, tag: string) {
+  return gh.addRelease({
+    tag,
+    makeLatest: true,
+    assets: [
+      { name: BUNDLE_ASSET, data: rel.bundle, contentType: 'application/gzip' },
+      { name: ENVELOPE_ASSET, data: JSON.stringify(rel.envelope), contentType: 'application/json' },
+    ],
+  });
+}
+
+const env = () => ({
+  SKILL_SYNC_PUBLIC_KEYS: key.publicKeys,
+  GITHUB_OWNER: 'acme',
+  GITHUB_REPO: 'skills',
+  GITHUB_TOKEN: 'ghs_test_token_not_secret',
+  GITHUB_API_URL: gh.apiUrl,
+  POLLING_INTERVAL_MIN: String(0.4 / 60), // 400 ms
+});
+
+const audit = async () =>
+  (await readFile(path.join(dataDir, 'skill-sync/audit.jsonl'), 'utf8').catch(() => ''))
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { status: string; trigger: string; serial?: number; reason?: string });
+
+const liveSerial = async () =>
+  ((await (await fetch(`${rx!.url}/health`)).json()) as { live: { serial: number } | null }).live?.serial;
+
+beforeAll(async () => {
+  gh = await startFakeGitHub({ owner: 'acme', repo: 'skills' });
+  dataDir = await tempDir('skill-sync-poll-');
+});
+afterAll(async () => {
+  await rx?.stop();
+  await gh?.close();
+});
+
+describe('poller in the receiver', () => {
+  let first: SignedRelease;
+
+  it('converges on a release published while the receiver was down, once it restarts', async () => {
+    first = await buildRelease({ polled: { version: '1.0.0' } }, key.signing);
+    publish(first, 'skill-sync-1');
+    rx = await startReceiver({ dataDir, env: env() });
+    const t0 = Date.now();
+    for (;;) {
+      if ((await liveSerial()) === first.payload.serial) break;
+      if (Date.now() - t0 > 15_000) throw new Error(`did not converge:\n${rx.output().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const recs = await audit();
+    expect(recs.filter((r) => r.status === 'success')).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ trigger: 'polling', status: 'success', serial: first.payload.serial });
+  });
+
+  it('while unchanged, asks only conditional questions and downloads nothing', async () => {
+    const downloads = gh.assetDownloads().length;
+    const mark = gh.requests.length;
+    await new Promise((r) => setTimeout(r, 1500));
+    const polls = gh.requests
+      .slice(mark)
+      .filter((r) => r.host === 'api' && r.path.endsWith('/releases/latest'));
+    expect(polls.length).toBeGreaterThanOrEqual(2);
+    expect(polls.slice(1).every((r) => r.conditional && r.status === 304)).toBe(true);
+    expect(gh.assetDownloads().length).toBe(downloads);
+  });
+
+  it('never deploys twice when the webhook and the poller race on the same serial', async () => {
+    const next = await buildRelease({ polled: { version: '2.0.0' } }, key.signing);
+    publish(next, 'skill-sync-2');
+    const pushed = await postBundle(rx!.url, next);
+    expect([200, 201]).toContain(pushed.status);
+    await new Promise((r) => setTimeout(r, 1200));
+    const applied = (await audit()).filter((r) => r.status === 'success' && r.serial === next.payload.serial);
+    expect(applied).toHaveLength(1);
+    expect(await liveSerial()).toBe(next.payload.serial);
+  });
+
+  it('ignores an older release marked latest (rollback attack) and logs it', async () => {
+    const live = await liveSerial();
+    gh.markLatest(gh.state.releases.find((r) => r.tagName === 'skill-sync-1')!.id);
+    const res = await fetch(`${rx!.url}/api/sync`, { method: 'POST', headers: { 'x-api-key': API_KEY } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { result: string };
+    expect(['older_ignored', 'not_modified', 'up_to_date']).toContain(body.result);
+    await until(() => rx!.output().includes('older'), 'a log line about the older release', 5000);
+    expect(await liveSerial()).toBe(live);
+  });
+
+  it('POST /api/sync deploys a new release at once and says so', async () => {
+    const third = await buildRelease(
+      { polled: { version: '3.0.0' }, extra: { version: '1.0.0' } },
+      key.signing,
+    );
+    publish(third, 'skill-sync-3');
+    const res = await fetch(`${rx!.url}/api/sync`, { method: 'POST', headers: { 'x-api-key': API_KEY } });
+    const body = (await res.json()) as { result: string; outcome?: { status: string } };
+    // The background poll may have won the race; either way the release is live exactly once.
+    expect(['new_release', 'up_to_date', 'not_modified']).toContain(body.result);
+    expect(await liveSerial()).toBe(third.payload.serial);
+    expect(
+      (await audit()).filter((r) => r.status === 'success' && r.serial === third.payload.serial),
+    ).toHaveLength(1);
+  });
+
+  it('/health shows the poller and /metrics counts polls by result; the token never appears', async () => {
+    const text = await (await fetch(`${rx!.url}/health`)).text();
+    const h = JSON.parse(text) as { services: { poller: Record<string, unknown> } };
+    expect(h.services.poller).toMatchObject({ enabled: true });
+    expect(h.services.poller.lastCheckAt).toBeTruthy();
+    expect(h.services.poller.nextCheckAt).toBeTruthy();
+    expect(h.services.poller).toHaveProperty('rateLimitRemaining');
+    expect(text).not.toContain('ghs_test_token_not_secret');
+    const metrics = await (await fetch(`${rx!.url}/metrics`)).text();
+    expect(metrics).toMatch(/skill_sync_polls_total\{result="not_modified"\} [1-9]/);
+    expect(metrics).toMatch(/skill_sync_live_lag_seconds 0/);
+    expect(rx!.output()).not.toContain('ghs_test_token_not_secret');
+  });
+
+  it('POST /api/sync needs the API key', async () => {
+    expect((await fetch(`${rx!.url}/api/sync`, { method: 'POST' })).status).toBe(401);
+  });
+});
