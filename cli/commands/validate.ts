@@ -1,0 +1,103 @@
+// `skill-sync validate [dir]`: validate and secret-scan every skill under a folder; exit 1 on any error.
+import { stat } from 'node:fs/promises';
+import { checkRepo, type CheckResult } from '../../core/check.js';
+import type { Finding } from '../../core/findings.js';
+import { isProfile, PROFILES } from '../../core/skill/profiles.js';
+import { EXIT, parse, printJson, UsageError } from '../args.js';
+
+const HELP = `usage: skill-sync validate [dir] [options]
+
+Validate every skill (a folder with SKILL.md, up to 6 levels deep) under dir (default .),
+check frontmatter the way the gateway parses it, validate SYNC.json and scan for secrets.
+
+options:
+  --profile P              ${PROFILES.join(' | ')} (default openclaw)
+  --required-fields a,b    required frontmatter fields, overriding the profile
+  --max-file-size N        per-file limit in bytes (default 256000)
+  --json                   print {skills, findings} as JSON
+  -h, --help               show this help
+
+exit: 0 valid (warnings allowed), 1 errors found, 2 usage or config error`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    profile: { type: 'string' },
+    'required-fields': { type: 'string' },
+    'max-file-size': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return EXIT.ok;
+  }
+  if (positionals.length > 1) throw new UsageError('validate takes one folder');
+  const dir = positionals[0] ?? '.';
+  const profile = values.profile ?? 'openclaw';
+  if (!isProfile(profile))
+    throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile}'`);
+  let maxFileSize: number | undefined;
+  if (values['max-file-size'] !== undefined) {
+    maxFileSize = Number(values['max-file-size']);
+    if (!/^\d+$/.test(values['max-file-size']) || !Number.isSafeInteger(maxFileSize) || maxFileSize < 1) {
+      throw new UsageError(
+        `--max-file-size must be a positive integer (bytes), got '${values['max-file-size']}'`,
+      );
+    }
+  }
+  const requiredFields = values['required-fields']
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new UsageError(`not a folder: ${dir}`);
+
+  const result = await checkRepo(dir, {
+    profile,
+    ...(requiredFields ? { requiredFields } : {}),
+    ...(maxFileSize !== undefined ? { maxFileSize } : {}),
+  });
+  const failed = result.findings.some((f) => f.severity === 'error');
+  if (values.json) printJson(toJson(result));
+  else process.stdout.write(human(result));
+  return failed ? EXIT.findings : EXIT.ok;
+}
+
+function toJson(result: CheckResult) {
+  return {
+    skills: result.skills.map(({ name, path, version, fingerprint, valid }) => ({
+      name,
+      path,
+      version,
+      fingerprint,
+      valid,
+    })),
+    findings: result.findings,
+  };
+}
+
+/** Findings grouped by file (errors first within the run's order), then a one-line summary. */
+function human(result: CheckResult): string {
+  const groups = new Map<string, Finding[]>();
+  for (const f of result.findings) {
+    const list = groups.get(f.file);
+    if (list) list.push(f);
+    else groups.set(f.file, [f]);
+  }
+  const out: string[] = [];
+  for (const [, list] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    list.sort((a, b) => a.line - b.line || a.column - b.column);
+    for (const f of list) {
+      out.push(`${f.file}:${f.line}:${f.column} ${f.severity} ${f.rule} ${f.message}`);
+      if (f.fix) out.push(`    fix: ${f.fix}`);
+    }
+    out.push('');
+  }
+  const errors = result.findings.filter((f) => f.severity === 'error').length;
+  const warnings = result.findings.length - errors;
+  const valid = result.skills.filter((s) => s.valid).length;
+  out.push(
+    `${result.skills.length} skill(s), ${valid} valid, ${result.skills.length - valid} invalid; ${errors} error(s), ${warnings} warning(s)`,
+  );
+  return out.join('\n') + '\n';
+}

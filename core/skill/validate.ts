@@ -1,0 +1,224 @@
+// SKILL.md validation: encoding, frontmatter parse, JSON Schema shape (ajv) and the profile's rules.
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Finding } from '../findings.js';
+import frontmatterSchema from '../../schemas/frontmatter.schema.json' with { type: 'json' };
+import { parseFrontmatter, type ParsedFrontmatter, type Position } from './frontmatter.js';
+import { profileRules, type Profile } from './profiles.js';
+
+export interface SkillMdContext {
+  /** SKILL.md path relative to the repo root (for findings). */
+  file: string;
+  /** The skill folder's own name (the gateway's fallback name; Agent Skills' required name). */
+  folderName: string;
+  profile?: Profile;
+  /** Overrides the profile's required fields. */
+  requiredFields?: readonly string[];
+}
+
+export interface SkillMdResult {
+  /** Frontmatter `name` (trimmed), or the folder name as the gateway does. */
+  name: string;
+  /** Where the name comes from, for duplicate-name findings. */
+  namePosition: Position;
+  description?: string;
+  /** Frontmatter `version` as the gateway would read it (stringified). */
+  version?: string;
+  frontmatter: ParsedFrontmatter;
+  findings: Finding[];
+}
+
+const SCHEMA_ID = frontmatterSchema.$id;
+let validators: { base: ValidateFunction; defs: Map<string, ValidateFunction> } | undefined;
+
+/** One ajv instance for the process: compiling is the expensive part, validating 10k skills is cheap. */
+function schemaValidator(def?: string): ValidateFunction {
+  if (!validators) {
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    ajv.addSchema(frontmatterSchema);
+    validators = { base: ajv.getSchema(SCHEMA_ID) as ValidateFunction, defs: new Map() };
+    for (const name of Object.keys(frontmatterSchema.$defs)) {
+      validators.defs.set(name, ajv.getSchema(`${SCHEMA_ID}#/$defs/${name}`) as ValidateFunction);
+    }
+  }
+  return (def && validators.defs.get(def)) || validators.base;
+}
+
+/** Byte offset of the first invalid UTF-8 sequence, or -1. */
+export function firstInvalidUtf8(buf: Uint8Array): number {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i] as number;
+    let n: number;
+    let min: number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) [n, min] = [1, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [n, min] = [2, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [n, min] = [3, 0x10000];
+    else return i;
+    if (i + n >= buf.length) return i;
+    let cp = b & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      const c = buf[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+function bytePosition(buf: Uint8Array, offset: number): Position {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset; i++) {
+    if (buf[i] === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  const prefix = Buffer.from(buf.subarray(lineStart, offset)).toString('utf8');
+  // A BOM on line 1 is not a column an editor shows.
+  const column = (line === 1 && prefix.charCodeAt(0) === 0xfeff ? prefix.length - 1 : prefix.length) + 1;
+  return { line, column };
+}
+
+/** What the gateway turns a YAML value into (OpenClaw's coerceFrontmatterValue). */
+function gatewayString(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function ruleFor(err: ErrorObject): string {
+  if (err.keyword === 'type') return 'frontmatter/type';
+  const field = err.instancePath.split('/')[1];
+  const lengthish = ['minLength', 'maxLength', 'pattern'].includes(err.keyword);
+  if (field === 'name' && lengthish) return 'frontmatter/name-format';
+  if (field === 'description' && lengthish) return 'frontmatter/description-length';
+  return 'frontmatter/shape';
+}
+
+function schemaMessage(err: ErrorObject, value: unknown): string {
+  const field = err.instancePath.split('/').slice(1).join('.') || 'frontmatter';
+  if (err.keyword === 'type') {
+    const actual = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+    return `\`${field}\` must be ${String(err.params.type).replace(',', ' or ')}, not ${actual}`;
+  }
+  if (err.keyword === 'pattern' && field === 'name') {
+    return '`name` must be lowercase letters, digits and single hyphens, not starting or ending with a hyphen';
+  }
+  return `\`${field}\` ${err.message ?? 'is invalid'}`;
+}
+
+export function validateSkillMd(bytes: Uint8Array, ctx: SkillMdContext): SkillMdResult {
+  const profile = ctx.profile ?? 'openclaw';
+  const rules = profileRules(profile);
+  const findings: Finding[] = [];
+  const at = (pos: Position | undefined) => pos ?? { line: 1, column: 1 };
+  const push = (
+    rule: string,
+    severity: Finding['severity'],
+    pos: Position | undefined,
+    message: string,
+    fix?: string,
+  ) => findings.push({ severity, rule, file: ctx.file, ...at(pos), message, ...(fix ? { fix } : {}) });
+
+  const bad = firstInvalidUtf8(bytes);
+  if (bad !== -1) {
+    push(
+      'file/encoding',
+      'error',
+      bytePosition(bytes, bad),
+      'SKILL.md is not valid UTF-8',
+      're-save the file as UTF-8',
+    );
+  }
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) {
+    push(
+      'frontmatter/bom',
+      'warning',
+      { line: 1, column: 1 },
+      'SKILL.md starts with a UTF-8 BOM; some frontmatter parsers then see no `---`',
+      're-save the file as UTF-8 without BOM',
+    );
+  }
+  const fm = parseFrontmatter(text, ctx.file);
+  findings.push(...fm.findings);
+  const data = fm.data;
+
+  // Shape and type checks come from the published schema so editors and the validator agree.
+  if (fm.status === 'yaml') {
+    const validate = schemaValidator(rules.schemaDef);
+    if (!validate(data)) {
+      const seen = new Set<string>();
+      for (const err of validate.errors ?? []) {
+        const key = `${err.instancePath}|${err.keyword}`;
+        if (seen.has(key) || err.keyword === 'allOf') continue;
+        seen.add(key);
+        const field = err.instancePath.split('/')[1] ?? '';
+        const value = field ? data[field] : data;
+        const rule = ruleFor(err);
+        // OpenClaw stringifies numbers/booleans, so under its profile those still load: warn, show the quoted fix.
+        const coercible = typeof value === 'number' || typeof value === 'boolean';
+        const severity =
+          rule === 'frontmatter/type' && rules.coercesScalars && coercible ? 'warning' : 'error';
+        const fix =
+          rule === 'frontmatter/type' && coercible && err.params.type === 'string'
+            ? `quote it: ${field}: ${JSON.stringify(fm.sources.get(field) ?? String(value))}`
+            : undefined;
+        push(rule, severity, fm.keys.get(field), schemaMessage(err, value), fix);
+      }
+    }
+  }
+
+  const required = ctx.requiredFields ?? rules.required;
+  const parsedSomething = fm.status === 'yaml' || fm.status === 'fallback';
+  if (parsedSomething) {
+    for (const field of required) {
+      const v = gatewayString(data[field]);
+      if (!v) {
+        const present = Object.hasOwn(data, field);
+        push(
+          'frontmatter/required',
+          'error',
+          fm.keys.get(field),
+          present
+            ? `\`${field}\` is empty`
+            : `\`${field}\` is required (profile ${ctx.requiredFields ? '--required-fields' : profile})`,
+          `add \`${field}: <value>\` to the frontmatter`,
+        );
+      }
+    }
+  }
+
+  const rawName = gatewayString(data.name);
+  const name = rawName || ctx.folderName;
+  if (rules.nameMatchesFolder && rawName && rawName !== ctx.folderName) {
+    push(
+      'frontmatter/name-mismatch',
+      'error',
+      fm.keys.get('name'),
+      `\`name\` is '${rawName}' but the folder is '${ctx.folderName}'`,
+      `rename the folder or set name: ${ctx.folderName}`,
+    );
+  }
+  const description = gatewayString(data.description) || undefined;
+  const version = gatewayString(data.version) || undefined;
+  return {
+    name,
+    namePosition: at(rawName ? fm.keys.get('name') : undefined),
+    ...(description ? { description } : {}),
+    ...(version ? { version } : {}),
+    frontmatter: fm,
+    findings,
+  };
+}
