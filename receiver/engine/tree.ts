@@ -1,0 +1,151 @@
+// Live-tree inspection: walk a skills folder, compare it with a manifest, or describe it as one (adoption).
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fingerprint, sha256, sha256File } from '../../core/digest.js';
+import { SKILLS_PREFIX, type BundleManifest, type ManifestSkill } from '../../core/manifest.js';
+import type { SkillFile } from '../../core/skill.js';
+
+export interface TreeEntry {
+  kind: 'file' | 'dir' | 'other';
+  size: number;
+  mode: number;
+}
+
+/** Entries under root (POSIX relative paths). The root itself may be a symlink; nothing below is followed. */
+export async function walkTree(root: string): Promise<Map<string, TreeEntry> | null> {
+  try {
+    if (!(await stat(root)).isDirectory()) return null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  const out = new Map<string, TreeEntry>();
+  const visit = async (rel: string): Promise<void> => {
+    const dirents = await readdir(path.join(root, rel), { withFileTypes: true });
+    for (const d of dirents) {
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) {
+        out.set(r, { kind: 'dir', size: 0, mode: 0 });
+        await visit(r);
+      } else if (d.isFile()) {
+        const st = await lstat(path.join(root, r));
+        out.set(r, { kind: 'file', size: st.size, mode: st.mode & 0o777 });
+      } else {
+        out.set(r, { kind: 'other', size: 0, mode: 0 });
+      }
+    }
+  };
+  await visit('');
+  return out;
+}
+
+export function skillFolder(s: ManifestSkill): string {
+  return s.path.startsWith(SKILLS_PREFIX) ? s.path.slice(SKILLS_PREFIX.length) : s.name;
+}
+
+/** Expected live files (relative to the live folder) with their manifest entry. */
+export function expectedFiles(manifest: BundleManifest): Map<string, SkillFile> {
+  const out = new Map<string, SkillFile>();
+  for (const s of manifest.skills) for (const f of s.files) out.set(`${skillFolder(s)}/${f.path}`, f);
+  return out;
+}
+
+/** Skill files are small (256 KB cap): one read beats a stream per file; big ones still stream. */
+export async function hashFile(file: string, size: number): Promise<string> {
+  return size <= 1 << 20 ? sha256(await readFile(file)) : (await sha256File(file)).sha256;
+}
+
+/** Only the owner-exec bit is part of the contract (0644 vs 0755); the rest depends on umask. */
+export const execBit = (mode: number): boolean => (mode & 0o100) !== 0;
+
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Every difference between the tree at root and the manifest; [] means exactly equal. */
+export async function diffTree(root: string, manifest: BundleManifest): Promise<string[]> {
+  const want = expectedFiles(manifest);
+  const have = await walkTree(root);
+  if (!have) return want.size ? [`missing: live folder ${root}`] : [];
+  const dirsNeeded = new Set<string>();
+  for (const p of want.keys()) {
+    for (let d = path.posix.dirname(p); d !== '.'; d = path.posix.dirname(d)) dirsNeeded.add(d);
+  }
+  const problems: string[] = [];
+  const toHash: [string, SkillFile][] = [];
+  for (const [p, e] of have) {
+    const f = want.get(p);
+    if (e.kind === 'dir') {
+      if (!dirsNeeded.has(p)) problems.push(`extra: ${p}/`);
+    } else if (e.kind === 'other' || !f) {
+      problems.push(`extra: ${p}`);
+    } else if (e.size !== f.size) {
+      problems.push(`size: ${p}`);
+    } else if (execBit(e.mode) !== execBit(f.mode)) {
+      problems.push(`mode: ${p}`);
+    } else {
+      toHash.push([p, f]);
+    }
+  }
+  for (const p of want.keys()) if (have.get(p)?.kind !== 'file') problems.push(`missing: ${p}`);
+  const digests = await mapLimit(toHash, 16, ([p, f]) => hashFile(path.join(root, p), f.size));
+  toHash.forEach(([p, f], i) => {
+    if (digests[i] !== f.sha256) problems.push(`digest: ${p}`);
+  });
+  return problems.sort();
+}
+
+/** Describes an existing skills folder as a manifest (first-start adoption). Null if it cannot be one. */
+export async function manifestFromTree(
+  root: string,
+): Promise<{ manifest: BundleManifest } | { problem: string }> {
+  const have = await walkTree(root);
+  if (!have) return { manifest: { v: 1, skills: [] } };
+  const skills = new Map<string, SkillFile[]>();
+  for (const [p, e] of have) {
+    if (e.kind === 'other') return { problem: `${p} is not a regular file or folder` };
+    const slash = p.indexOf('/');
+    if (slash < 0) {
+      if (e.kind === 'file') return { problem: `${p} is a file at the top level, not inside a skill folder` };
+      skills.set(p, skills.get(p) ?? []);
+      continue;
+    }
+    if (e.kind !== 'file') continue;
+    const digest = await hashFile(path.join(root, p), e.size);
+    const name = p.slice(0, slash);
+    const files = skills.get(name) ?? [];
+    files.push({
+      path: p.slice(slash + 1),
+      sha256: digest,
+      size: e.size,
+      mode: execBit(e.mode) ? 0o755 : 0o644,
+    });
+    skills.set(name, files);
+  }
+  const list: ManifestSkill[] = [...skills.entries()]
+    .filter(([, files]) => files.length > 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, files]) => {
+      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      const fp = fingerprint(files);
+      return {
+        name,
+        version: fp,
+        path: `${SKILLS_PREFIX}${name}`,
+        source: '(adopted)',
+        fingerprint: fp,
+        files,
+      };
+    });
+  if (list.length !== skills.size) return { problem: 'it holds empty skill folders' };
+  return { manifest: { v: 1, skills: list } };
+}
