@@ -14,7 +14,7 @@ import {
 } from '../core/envelope/index.js';
 import type { BundleManifest } from '../core/manifest.js';
 import type { Envelope, ReleasePayload } from '../core/payload.js';
-import { EngineError, type ApplyResult, type Engine } from './engine/index.js';
+import { EngineError, type ApplyResult, type Engine, type HighestSerial } from './engine/index.js';
 import { receiveBundle } from './ingest.js';
 import type { Metrics } from './metrics.js';
 import type { ReceiverConfig } from './config.js';
@@ -64,7 +64,7 @@ export class Deployer {
     return verifyEnvelope(envelope, this.deps.keys);
   }
 
-  highestSerial(): { serial: number; digest: string } | null {
+  highestSerial(): HighestSerial | null {
     return this.deps.engine.highestSerial();
   }
 
@@ -75,7 +75,12 @@ export class Deployer {
   private checkSerial(payload: ReleasePayload): 'new' | 'already_live' {
     const top = this.highestSerial();
     if (!top || payload.serial > top.serial) return 'new';
-    if (payload.serial === top.serial && payload.bundle.sha256 === top.digest) return 'already_live';
+    if (payload.serial === top.serial && payload.bundle.sha256 === top.digest) {
+      // A release the health check rolled back stays refused: sign a fixed one instead.
+      if (top.outcome !== 'success')
+        throw new Refusal(409, 'previously-refused', `serial ${payload.serial} was applied and rolled back`);
+      return 'already_live';
+    }
     throw new Refusal(
       409,
       'replay',
@@ -307,15 +312,18 @@ export class Deployer {
   }
 
   private alreadyLive(payload: ReleasePayload): DeployOutcome {
-    this.deps.log.info({ serial: payload.serial }, 'already live; body not read');
+    const live = this.deps.engine.live();
+    // After a manual rollback the newest applied serial is not the live one; it is not re-applied either.
+    const superseded = live?.serial !== payload.serial;
+    this.deps.log.info({ serial: payload.serial, superseded }, 'already applied; body not read');
     return {
       status: 'already_live',
       httpStatus: 200,
       serial: payload.serial,
       digest: payload.bundle.sha256,
-      deploymentId: this.deps.engine.live()?.deploymentId,
+      deploymentId: live?.deploymentId,
       skills: payload.skills,
-      message: 'already live',
+      message: superseded ? 'already applied; an operator rollback made an earlier release live' : 'already live',
     };
   }
 

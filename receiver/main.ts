@@ -113,6 +113,11 @@ export async function startReceiver(
 /** Entry for `skill-sync receiver`: a bad setting stops the process with one line naming the variable. */
 export async function runReceiverProcess(argv: string[]): Promise<number> {
   const insecureDev = argv.includes('--insecure-dev');
+  // Listen for signals before start-up, so a SIGTERM that arrives while starting still shuts down cleanly.
+  let signalled!: () => void;
+  const signal = new Promise<void>((resolve) => (signalled = resolve));
+  process.once('SIGTERM', () => signalled());
+  process.once('SIGINT', () => signalled());
   let running: RunningReceiver;
   try {
     running = await startReceiver(process.env, { insecureDev });
@@ -123,12 +128,7 @@ export async function runReceiverProcess(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
-      void running.stop().then(resolve);
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
+  await signal;
+  await running.stop();
   return 0;
 }

@@ -1,7 +1,7 @@
-// Test harness for the Action: build dist/ once, run it as the runner does, and stub receivers on 127.0.0.1.
-import { execFileSync, spawn } from 'node:child_process';
+// Test harness for the Action: run the built dist/ as the runner does, and stub receivers on 127.0.0.1.
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -12,51 +12,9 @@ import { base62Crc32 } from '../../core/secrets/checksum.js';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DIST = path.join(REPO, 'dist', 'index.js');
 
-async function newestMtime(dir: string): Promise<number> {
-  let newest = 0;
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile() || !e.name.endsWith('.ts') || e.name.endsWith('.test.ts')) continue;
-    newest = Math.max(newest, (await stat(path.join(e.parentPath, e.name))).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * `npm run bundle`, done step by step: tsc emits even when a colleague's file has type errors (the npm script's
- * `&&` would stop there). A lock folder keeps parallel test files from building at the same time.
- */
+/** dist/ is rebuilt from the sources by the global setup (test/setup/global.ts); fail clearly if it is missing. */
 export async function ensureDist(): Promise<void> {
-  const lock = path.join(os.tmpdir(), 'skill-sync-dist.lock');
-  for (let i = 0; ; i++) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch {
-      if (i > 600) throw new Error('dist build lock held for too long');
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  try {
-    const sources = Math.max(
-      ...(await Promise.all(['action', 'core', 'cli'].map((d) => newestMtime(path.join(REPO, d))))),
-    );
-    const built = await stat(DIST).then(
-      (s) => s.mtimeMs,
-      () => 0,
-    );
-    if (built > sources && !process.env.SKILL_SYNC_REBUILD) return;
-    try {
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'pipe' });
-    } catch {
-      // Type errors elsewhere in the repo do not stop emission; the ncc step below fails if lib/ is missing.
-    }
-    execFileSync('npx', ['ncc', 'build', 'lib/action/index.js', '-o', 'dist', '--license', 'licenses.txt'], {
-      cwd: REPO,
-      stdio: 'pipe',
-    });
-  } finally {
-    await rm(lock, { recursive: true, force: true });
-  }
+  await stat(DIST);
 }
 
 export interface SkillSpec {

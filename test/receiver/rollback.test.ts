@@ -4,12 +4,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveTree, recorder, until, type Recorder } from '../engine/helpers.js';
 import { startReceiver, type ReceiverProcess } from '../support/receiver.js';
-import { buildRelease, ed25519Key, postBundle } from '../support/release.js';
+import { buildRelease, ed25519Key, postBundle, type SignedRelease } from '../support/release.js';
 
 const key = ed25519Key();
 let rx: ReceiverProcess;
 let gateway: Recorder;
 let alerts: Recorder;
+let bad: SignedRelease;
 
 beforeAll(async () => {
   gateway = await recorder(200);
@@ -43,7 +44,7 @@ describe('health check and rollback', () => {
     const before = await liveTree(path.join(rx.dataDir, 'skills'));
     gateway.status = 500;
     gateway.calls.length = 0;
-    const bad = await buildRelease(
+    bad = await buildRelease(
       { steady: { version: '2.0.0', body: '# breaks the gateway\n' } },
       key.signing,
     );
@@ -77,6 +78,9 @@ describe('health check and rollback', () => {
 
   it('does not re-apply the refused envelope, but accepts a fixed release', async () => {
     gateway.status = 200;
+    const again = await postBundle(rx.url, bad);
+    expect(again.status).toBe(409);
+    expect((again.json.error as { code: string }).code).toBe('previously-refused');
     const fixed = await buildRelease({ steady: { version: '2.0.1' } }, key.signing);
     expect((await postBundle(rx.url, fixed)).status).toBe(201);
     const s = await stat(path.join(rx.dataDir, 'skills/steady/SKILL.md'));

@@ -5,8 +5,8 @@ import { cp, mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, ensureBuilt, ROOT } from './cli.js';
+import { describe, expect, it } from 'vitest';
+import { cli, ROOT } from './cli.js';
 
 interface Env {
   root: string;
@@ -15,7 +15,6 @@ interface Env {
   env: NodeJS.ProcessEnv;
 }
 
-beforeAll(() => ensureBuilt());
 
 async function world(): Promise<Env> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'sync-gen-'));

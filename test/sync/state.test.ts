@@ -8,11 +8,10 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../../core/state/store.js';
 import { matchesPattern } from '../../core/sync/pattern.js';
-import { cli, ensureBuilt, ROOT } from './cli.js';
+import { cli, ROOT } from './cli.js';
 
 let tmp: string;
 beforeAll(async () => {
-  ensureBuilt();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'sync-state-'));
 });
 
