@@ -46867,7 +46867,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9219);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(577);
 // Action entry point: ncc bundles this file into dist/index.js, which action.yml runs.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -46877,7 +46877,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9219:
+/***/ 577:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -50567,13 +50567,37 @@ function scanText(text, file, opts = {}) {
 }
 //# sourceMappingURL=scan.js.map
 ;// CONCATENATED MODULE: ./lib/core/skill/concurrency.js
-// A tiny concurrency limiter: bounded parallel file-system calls instead of one huge Promise.all storm.
+// Bounded concurrency: a fixed pool of workers pulls jobs by index (no per-job closures or queues to grow).
+/** Runs `worker(item)` for every item with at most `max` in flight; results keep the input order. */
+async function mapLimit(items, max, worker) {
+    const results = new Array(items.length);
+    let next = 0;
+    const run = async () => {
+        while (next < items.length) {
+            const i = next++;
+            results[i] = await worker(items[i], i);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(max, items.length) }, run));
+    return results;
+}
+/** A semaphore for recursive work (directory walks) where the job list is not known up front. */
 function limiter(max) {
     let active = 0;
+    // A ring of waiters with a head index: Array#shift is O(n) and turns a long queue quadratic.
     const waiting = [];
+    let head = 0;
     const release = () => {
         active--;
-        waiting.shift()?.();
+        if (head < waiting.length) {
+            const wake = waiting[head];
+            waiting[head++] = undefined;
+            if (head > 1024 && head * 2 > waiting.length) {
+                waiting.splice(0, head);
+                head = 0;
+            }
+            wake();
+        }
     };
     return async (task) => {
         if (active >= max)
@@ -50588,6 +50612,43 @@ function limiter(max) {
     };
 }
 //# sourceMappingURL=concurrency.js.map
+;// CONCATENATED MODULE: ./lib/core/skill/read.js
+// Reading a shipped file once: open, fstat (size and exec bit), read whole; oversized files are only hashed.
+
+
+// Callback fs rather than FileHandle promises: tens of thousands of small files make FileHandle's
+// per-file objects, promises and GC the bottleneck (measured: ~3x the CPU of this path).
+const openP = (p) => new Promise((res, rej) => (0,external_node_fs_namespaceObject.open)(p, 'r', (e, fd) => (e ? rej(e) : res(fd))));
+const fstatP = (fd) => new Promise((res, rej) => (0,external_node_fs_namespaceObject.fstat)(fd, (e, st) => (e ? rej(e) : res(st))));
+const closeP = (fd) => new Promise((res) => (0,external_node_fs_namespaceObject.close)(fd, () => res()));
+const readP = (fd, buf, off) => new Promise((res, rej) => (0,external_node_fs_namespaceObject.read)(fd, buf, off, buf.length - off, off, (e, n) => (e ? rej(e) : res(n))));
+async function readShipped(abs, maxFileSize) {
+    const fd = await openP(abs);
+    let st;
+    let bytes;
+    try {
+        st = await fstatP(fd);
+        const mode = st.mode & 0o100 ? 0o755 : 0o644;
+        if (st.size > maxFileSize) {
+            const { sha256: digest, size } = await sha256File(abs);
+            return { sha256: digest, size, mode };
+        }
+        bytes = Buffer.allocUnsafe(st.size);
+        let off = 0;
+        while (off < bytes.length) {
+            const n = await readP(fd, bytes, off);
+            if (n === 0)
+                break; // truncated while we read: hash what is there
+            off += n;
+        }
+        bytes = off === bytes.length ? bytes : bytes.subarray(0, off);
+        return { sha256: sha256(bytes), size: bytes.length, mode, bytes };
+    }
+    finally {
+        await closeP(fd);
+    }
+}
+//# sourceMappingURL=read.js.map
 // EXTERNAL MODULE: ./node_modules/ignore/index.js
 var ignore = __nccwpck_require__(298);
 ;// CONCATENATED MODULE: ./lib/core/skill/ignore.js
@@ -50622,40 +50683,32 @@ function splitSkillsyncignore(text) {
     }
     return { patterns: patterns.join('\n'), fingerprints };
 }
-/** The ignore rules in force for one folder: its own files' patterns plus every ancestor's. */
+/** The ignore rules in force for one folder: its own files' patterns plus every ancestor's, outermost first. */
 class IgnoreScope {
-    base;
-    rules;
-    parent;
-    constructor(
-    /** Folder of the ignore files, relative to the root ('' for the root). */
-    base, rules, parent) {
-        this.base = base;
-        this.rules = rules;
-        this.parent = parent;
+    layers;
+    constructor(layers) {
+        this.layers = layers;
     }
     static root() {
-        return new IgnoreScope('', undefined, undefined);
+        return new IgnoreScope([]);
     }
-    /** A child scope for `dir` with the given ignore-file texts; returns `this` when there are none. */
+    /** A child scope for `dir` (relative to the root) with the given ignore-file texts; `this` when there are none. */
     child(dir, texts) {
         if (texts.length === 0)
             return this;
-        return new IgnoreScope(dir, ignore({ allowRelativePaths: true }).add(texts.join('\n')), this);
+        return new IgnoreScope([
+            ...this.layers,
+            { base: dir, rules: ignore({ allowRelativePaths: true }).add(texts.join('\n')) },
+        ]);
     }
     /** `rel` is relative to the root; gitignore semantics: deeper files override, `!` re-includes. */
     ignores(rel, isDir) {
-        const chain = [];
-        for (let s = this; s; s = s.parent)
-            if (s.rules)
-                chain.push(s);
         let ignored = false;
-        for (let i = chain.length - 1; i >= 0; i--) {
-            const scope = chain[i];
-            const local = scope.base ? rel.slice(scope.base.length + 1) : rel;
+        for (const { base, rules } of this.layers) {
+            const local = base ? rel.slice(base.length + 1) : rel;
             if (!local)
                 continue;
-            const r = scope.rules.test(isDir ? `${local}/` : local);
+            const r = rules.test(isDir ? `${local}/` : local);
             if (r.ignored)
                 ignored = true;
             else if (r.unignored)
@@ -51652,6 +51705,7 @@ function validateSyncManifest(text, ctx) {
 
 
 
+
 const DEFAULT_MAX_FILE_SIZE = 256_000;
 /** Parallel file reads: enough to keep the disk busy, few enough to bound memory (each ≤ maxFileSize). */
 const READ_CONCURRENCY = 48;
@@ -51664,23 +51718,6 @@ class CheckError extends Error {
     constructor(code, message) {
         super(message);
         this.code = code;
-    }
-}
-async function readShipped(abs, maxFileSize) {
-    const fh = await (0,promises_namespaceObject.open)(abs, 'r');
-    try {
-        const st = await fh.stat();
-        const mode = st.mode & 0o100 ? 0o755 : 0o644;
-        if (st.size > maxFileSize) {
-            await fh.close().catch(() => undefined);
-            const { sha256: digest, size } = await sha256File(abs);
-            return { file: { path: '', sha256: digest, size, mode }, tooLarge: true };
-        }
-        const bytes = await fh.readFile();
-        return { file: { path: '', sha256: sha256(bytes), size: bytes.length, mode }, bytes, tooLarge: false };
-    }
-    finally {
-        await fh.close().catch(() => undefined);
     }
 }
 function isText(bytes) {
@@ -51706,89 +51743,88 @@ async function checkRepo(root, opts = {}) {
     const dataRoot = opts.dataRoot ?? '/data';
     const { skills: found, allowFingerprints } = await discoverSkills(absRoot);
     const scanOpts = { allowFingerprints };
-    const limit = limiter(READ_CONCURRENCY);
-    const checkSkill = async (d) => {
-        const findings = [];
-        const repoPath = (rel) => (d.dir ? `${d.dir}/${rel}` : rel);
-        const folderName = d.dir ? external_node_path_namespaceObject.posix.basename(d.dir) : external_node_path_namespaceObject.basename(absRoot);
-        let meta;
+    // One flat job list over every shipped file, read by a fixed pool: bounded memory and no queue churn.
+    const jobs = [];
+    found.forEach((d, skill) => d.files.forEach((rel) => jobs.push({ skill, rel })));
+    const perSkill = found.map(() => ({
+        findings: [],
+        meta: undefined,
+    }));
+    const files = await mapLimit(jobs, READ_CONCURRENCY, async ({ skill, rel }) => {
+        const d = found[skill];
+        const acc = perSkill[skill];
+        const file = d.dir ? `${d.dir}/${rel}` : rel;
+        let read;
+        try {
+            read = await readShipped(external_node_path_namespaceObject.join(absRoot, file), maxFileSize);
+        }
+        catch (err) {
+            const code = err.code ?? 'error';
+            acc.findings.push({
+                severity: 'error',
+                rule: 'file/unreadable',
+                file,
+                line: 0,
+                column: 0,
+                message: `cannot read file (${code})`,
+            });
+            return undefined;
+        }
+        const bytes = read.bytes;
+        if (!bytes) {
+            acc.findings.push({
+                severity: 'error',
+                rule: 'file/too-large',
+                file,
+                line: 0,
+                column: 0,
+                message: `${read.size} bytes is over the per-file limit of ${maxFileSize} bytes${rel === check_SKILL_FILE ? ' (the gateway will not load this skill)' : ''}`,
+                fix: 'split the file into references/, or raise the limit (--max-file-size / max-file-size)',
+            });
+        }
+        else {
+            if (rel === check_SKILL_FILE) {
+                acc.meta = validateSkillMd(bytes, {
+                    file,
+                    folderName: d.dir ? external_node_path_namespaceObject.posix.basename(d.dir) : external_node_path_namespaceObject.basename(absRoot),
+                    ...(opts.profile ? { profile: opts.profile } : {}),
+                    ...(opts.requiredFields ? { requiredFields: opts.requiredFields } : {}),
+                });
+                acc.findings.push(...acc.meta.findings);
+            }
+            const text = isText(bytes) ? bytes.toString('utf8') : undefined;
+            if (text !== undefined)
+                acc.findings.push(...scanText(text, file, scanOpts));
+            if (rel === check_SYNC_FILE) {
+                const skillDir = external_node_path_namespaceObject.join(absRoot, d.dir);
+                acc.findings.push(...validateSyncManifest(text ?? bytes.toString('utf8'), { file, skillDir, dataRoot }).findings);
+            }
+        }
+        return { path: rel, sha256: read.sha256, size: read.size, mode: read.mode };
+    });
+    let cursor = 0;
+    const checked = found.map((d, i) => {
+        const { findings, meta } = perSkill[i];
+        const shipped = [];
+        for (let k = 0; k < d.files.length; k++) {
+            const f = files[cursor++];
+            if (f)
+                shipped.push(f);
+        }
         for (const link of d.symlinks) {
             findings.push({
                 severity: 'error',
                 rule: 'file/symlink',
-                file: repoPath(link),
+                file: d.dir ? `${d.dir}/${link}` : link,
                 line: 0,
                 column: 0,
                 message: 'symlink inside a skill: bundles carry only regular files',
                 fix: 'replace the link with a copy of the file, or add it to .skillsyncignore',
             });
         }
-        const files = await Promise.all(d.files.map((rel) => limit(async () => {
-            const file = repoPath(rel);
-            let read;
-            try {
-                read = await readShipped(external_node_path_namespaceObject.join(absRoot, file), maxFileSize);
-            }
-            catch (err) {
-                const code = err.code ?? 'error';
-                findings.push({
-                    severity: 'error',
-                    rule: 'file/unreadable',
-                    file,
-                    line: 0,
-                    column: 0,
-                    message: `cannot read file (${code})`,
-                });
-                return undefined;
-            }
-            if (read.tooLarge) {
-                findings.push({
-                    severity: 'error',
-                    rule: 'file/too-large',
-                    file,
-                    line: 0,
-                    column: 0,
-                    message: `${read.file.size} bytes is over the per-file limit of ${maxFileSize} bytes${rel === check_SKILL_FILE ? ' (the gateway will not load this skill)' : ''}`,
-                    fix: 'split the file into references/, or raise the limit (--max-file-size / max-file-size)',
-                });
-            }
-            const bytes = read.bytes;
-            if (bytes) {
-                if (rel === check_SKILL_FILE) {
-                    meta = validateSkillMd(bytes, {
-                        file,
-                        folderName,
-                        ...(opts.profile ? { profile: opts.profile } : {}),
-                        ...(opts.requiredFields ? { requiredFields: opts.requiredFields } : {}),
-                    });
-                    findings.push(...meta.findings);
-                }
-                if (isText(bytes)) {
-                    const text = bytes.toString('utf8');
-                    findings.push(...scanText(text, file, scanOpts));
-                    if (rel === check_SYNC_FILE) {
-                        const res = validateSyncManifest(text, {
-                            file,
-                            skillDir: external_node_path_namespaceObject.join(absRoot, d.dir),
-                            dataRoot,
-                        });
-                        findings.push(...res.findings);
-                    }
-                }
-                else if (rel === check_SYNC_FILE) {
-                    findings.push(...validateSyncManifest(bytes.toString('utf8'), {
-                        file,
-                        skillDir: external_node_path_namespaceObject.join(absRoot, d.dir),
-                        dataRoot,
-                    }).findings);
-                }
-            }
-            return { ...read.file, path: rel };
-        })));
-        const shipped = files.filter((f) => f !== undefined);
         const fp = digest_fingerprint(shipped);
         const skill = {
-            name: meta?.name ?? folderName,
+            name: meta?.name ?? (d.dir ? external_node_path_namespaceObject.posix.basename(d.dir) : external_node_path_namespaceObject.basename(absRoot)),
             path: d.dir,
             version: meta?.version ?? fp,
             versionSource: meta?.version ? 'frontmatter' : 'fingerprint',
@@ -51797,9 +51833,8 @@ async function checkRepo(root, opts = {}) {
             files: shipped,
             valid: true,
         };
-        return { skill, findings, namePosition: meta?.namePosition ?? { line: 0, column: 0 } };
-    };
-    const checked = await Promise.all(found.map(checkSkill));
+        return { skill, findings, namePosition: meta?.namePosition ?? { line: 1, column: 1 } };
+    });
     // Duplicate names: the gateway keeps one and silently drops the other, so both are errors naming each other.
     const byName = new Map();
     for (const c of checked) {
@@ -52401,8 +52436,6 @@ const GZIP_OS_UNKNOWN = 255;
 const BATCH_BYTES = 64 * 1024;
 /** Files up to this size are read in one call; larger ones are streamed. */
 const READ_WHOLE_BYTES = 1024 * 1024;
-/** Small files read ahead of the writer (at most READ_AHEAD × READ_WHOLE_BYTES in memory). */
-const READ_AHEAD = 16;
 /** zlib's gzip header carries the build's OS byte; pin it so the bytes do not depend on the platform. */
 class GzipHeaderPin extends external_node_stream_.Transform {
     hash = (0,external_node_crypto_.createHash)('sha256');
@@ -52488,22 +52521,36 @@ async function openSource(e) {
         throw err;
     }
 }
-/** Reads a small source file whole; run ahead of the writer so file-system latency overlaps. */
-async function readSmall(e) {
-    const fh = await openSource(e);
+/**
+ * Reads a small source file whole. Synchronous on purpose: the packer runs in the CLI or Action
+ * with nothing else on the event loop, and direct syscalls are several times faster here than
+ * promise-based file handles for thousands of small files.
+ */
+function readSmall(e) {
+    const fd = (0,external_node_fs_namespaceObject.openSync)(e.source, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW);
     try {
-        return await fh.readFile();
+        const st = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+        if (!st.isFile())
+            throw changed(e, 'not a regular file');
+        if ((st.mode & 0o100 ? 0o755 : 0o644) !== e.mode)
+            throw changed(e, 'mode');
+        // One byte more than expected reveals a file that grew since it was checked.
+        const buf = Buffer.allocUnsafe(e.size + 1);
+        let n = 0;
+        for (let r; n < buf.length && (r = (0,external_node_fs_namespaceObject.readSync)(fd, buf, n, buf.length - n, null)) > 0;)
+            n += r;
+        return buf.subarray(0, n);
     }
     finally {
-        await fh.close();
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
     }
 }
 /** Copies one source file into the tar, re-hashing it: a file that changed since checking aborts the pack. */
-async function putFile(w, e, prefetched) {
+async function putFile(w, e) {
     const hash = (0,external_node_crypto_.createHash)('sha256');
     let seen = 0;
     if (e.size <= READ_WHOLE_BYTES) {
-        const data = await (prefetched ?? readSmall(e));
+        const data = readSmall(e);
         seen = data.length;
         hash.update(data);
         if (seen === e.size) {
@@ -52556,24 +52603,13 @@ async function packBundle(root, skills, out) {
         await w.put(encodeEntry({ path: manifest_MANIFEST_FILE, type: '0', size: manifestBytes.length, mode: 0o644 }));
         await w.put(manifestBytes);
         await w.put(Buffer.alloc(padding(manifestBytes.length)));
-        const reads = new Map();
-        for (let i = 0; i < entries.length; i++) {
+        for (const e of entries) {
             if (failed)
                 throw failed;
-            for (let j = i; j < Math.min(i + READ_AHEAD, entries.length); j++) {
-                const next = entries[j];
-                if (next.kind === 'file' && next.size <= READ_WHOLE_BYTES && !reads.has(j)) {
-                    const p = readSmall(next);
-                    p.catch(() => undefined); // awaited in order below; this only keeps an early failure "handled"
-                    reads.set(j, p);
-                }
-            }
-            const e = entries[i];
             if (e.kind === 'dir')
                 await w.put(encodeEntry({ path: `${e.path}/`, type: '5', size: 0, mode: 0o755 }));
             else
-                await putFile(w, e, reads.get(i));
-            reads.delete(i);
+                await putFile(w, e);
         }
         await w.put(ZERO_BLOCK);
         await w.put(ZERO_BLOCK);
