@@ -27,7 +27,9 @@ function positiveInt(value: string, flag: string): number {
 }
 
 function line(r: AuditRecord): string {
-  const skills = r.skills?.map((s) => `${s.name}@${s.version}`).join(',') ?? '';
+  // A version that is a content fingerprint (64 hex) is shortened like a git SHA.
+  const short = (v: string) => (/^[0-9a-f]{64}$/.test(v) ? v.slice(0, 12) : v);
+  const skills = r.skills?.map((s) => `${s.name}@${short(s.version)}`).join(',') ?? '';
   const detail = r.reason ?? r.error ?? '';
   return [
     r.timestamp,

@@ -52,9 +52,12 @@ describe.each(['in-place', 'symlink'])('crash safety over HTTP (%s)', (strategy)
     // One data dir with A live and two kept releases (so pruning runs on the next push), copied for every case.
     seed = await tempDir('skill-sync-crash-seed-');
     const rx = await startReceiver({ dataDir: seed, env: { ...env, DEPLOY_STRATEGY: strategy } });
-    expect((await postBundle(rx.url, P)).status).toBe(201);
-    expect((await postBundle(rx.url, A)).status).toBe(201);
-    await rx.stop();
+    try {
+      expect((await postBundle(rx.url, P)).status).toBe(201);
+      expect((await postBundle(rx.url, A)).status).toBe(201);
+    } finally {
+      await rx.stop();
+    }
     trees[`${strategy}:A`] = await liveTree(path.join(seed, 'skills'));
   });
 

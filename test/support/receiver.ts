@@ -23,6 +23,12 @@ export interface ReceiverProcess {
   exited: Promise<number | null>;
 }
 
+/** Every receiver a test started: killed when the test worker exits, even if a hook failed before stop(). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
 export async function tempDir(prefix = 'skill-sync-test-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
 }
@@ -51,6 +57,8 @@ export async function startReceiver(opts: {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
