@@ -16,11 +16,18 @@ export async function fsyncPath(p: string): Promise<void> {
 export const fsyncDir = fsyncPath;
 
 export function tempName(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  return path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
 }
 
 /** Crash-safe replace: readers see either the old or the new bytes, never a torn file. */
-export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(
+  target: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+): Promise<void> {
   const tmp = tempName(target);
   const fh = await open(tmp, 'w', mode);
   try {

@@ -323,7 +323,9 @@ export class Deployer {
       digest: payload.bundle.sha256,
       deploymentId: live?.deploymentId,
       skills: payload.skills,
-      message: superseded ? 'already applied; an operator rollback made an earlier release live' : 'already live',
+      message: superseded
+        ? 'already applied; an operator rollback made an earlier release live'
+        : 'already live',
     };
   }
 

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { audit, deploy, tempDataDir } from './helpers.js';
 
-
 async function dataDirWithHistory(): Promise<string> {
   const dataDir = await tempDataDir();
   await mkdir(path.join(dataDir, 'skill-sync'), { recursive: true });

@@ -44,46 +44,41 @@ async function runAndKill(dataDir: string, ackedBeforeKill: number): Promise<num
 }
 
 describe('JSONL under SIGKILL', () => {
-  it(
-    'keeps every acknowledged record, tolerates a torn tail, and appends cleanly after',
-    async () => {
-      const dataDir = await tempDataDir();
-      let tornSeen = false;
-      let lastAcked = 0;
-      for (let round = 0; round < 5; round++) {
-        const acked = await runAndKill(dataDir, 5 + round * 3);
-        const text = await readFile(path.join(dataDir, 'skill-sync', 'audit.jsonl'), 'utf8');
-        // A torn tail holds no acknowledged record: only unacknowledged bytes can be missing.
-        if (!text.endsWith('\n')) tornSeen = true;
-        const { records } = await readAuditRecords(dataDir);
-        const seqs = new Set(records.map((r) => r.seq));
-        // fsync before resolve: whatever the writer acknowledged is on disk and readable.
-        for (const s of acked) expect(seqs.has(s)).toBe(true);
-        expect(Math.min(...acked)).toBe(lastAcked + 1);
-        lastAcked = Math.max(lastAcked, ...records.map((r) => r.seq));
-      }
-      const file = path.join(dataDir, 'skill-sync', 'audit.jsonl');
-      if (!tornSeen) {
-        // A kill inside write() is rare (most of the time goes to fsync): cut the last line in half, which is the
-        // exact on-disk state such a kill leaves, so the torn-tail path is always exercised.
-        await truncate(file, (await stat(file)).size - 1000);
-        lastAcked -= 1;
-      }
-      const before = await readAuditRecords(dataDir);
-      expect(before.skipped).toBeGreaterThanOrEqual(1);
-      expect(before.records.at(-1)!.seq).toBe(lastAcked);
-      const trail = await AuditTrail.open({ dataDir });
-      const next = await trail.record(deploy('after-crash'));
-      await trail.close();
-      const { records, skipped } = await readAuditRecords(dataDir);
-      expect(records.at(-1)).toMatchObject({ deploymentId: 'after-crash', seq: next.seq });
-      expect(next.seq).toBe(lastAcked + 1);
-      // Each crash can leave at most one torn line, and the truncation one more.
-      expect(skipped).toBeGreaterThanOrEqual(1);
-      expect(skipped).toBeLessThanOrEqual(6);
-      console.info(
-        `sigkill: torn tail observed in at least one round: ${tornSeen}; skipped lines: ${skipped}`,
-      );
-    },
-  );
+  it('keeps every acknowledged record, tolerates a torn tail, and appends cleanly after', async () => {
+    const dataDir = await tempDataDir();
+    let tornSeen = false;
+    let lastAcked = 0;
+    for (let round = 0; round < 5; round++) {
+      const acked = await runAndKill(dataDir, 5 + round * 3);
+      const text = await readFile(path.join(dataDir, 'skill-sync', 'audit.jsonl'), 'utf8');
+      // A torn tail holds no acknowledged record: only unacknowledged bytes can be missing.
+      if (!text.endsWith('\n')) tornSeen = true;
+      const { records } = await readAuditRecords(dataDir);
+      const seqs = new Set(records.map((r) => r.seq));
+      // fsync before resolve: whatever the writer acknowledged is on disk and readable.
+      for (const s of acked) expect(seqs.has(s)).toBe(true);
+      expect(Math.min(...acked)).toBe(lastAcked + 1);
+      lastAcked = Math.max(lastAcked, ...records.map((r) => r.seq));
+    }
+    const file = path.join(dataDir, 'skill-sync', 'audit.jsonl');
+    if (!tornSeen) {
+      // A kill inside write() is rare (most of the time goes to fsync): cut the last line in half, which is the
+      // exact on-disk state such a kill leaves, so the torn-tail path is always exercised.
+      await truncate(file, (await stat(file)).size - 1000);
+      lastAcked -= 1;
+    }
+    const before = await readAuditRecords(dataDir);
+    expect(before.skipped).toBeGreaterThanOrEqual(1);
+    expect(before.records.at(-1)!.seq).toBe(lastAcked);
+    const trail = await AuditTrail.open({ dataDir });
+    const next = await trail.record(deploy('after-crash'));
+    await trail.close();
+    const { records, skipped } = await readAuditRecords(dataDir);
+    expect(records.at(-1)).toMatchObject({ deploymentId: 'after-crash', seq: next.seq });
+    expect(next.seq).toBe(lastAcked + 1);
+    // Each crash can leave at most one torn line, and the truncation one more.
+    expect(skipped).toBeGreaterThanOrEqual(1);
+    expect(skipped).toBeLessThanOrEqual(6);
+    console.info(`sigkill: torn tail observed in at least one round: ${tornSeen}; skipped lines: ${skipped}`);
+  });
 });

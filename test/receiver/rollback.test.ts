@@ -44,10 +44,7 @@ describe('health check and rollback', () => {
     const before = await liveTree(path.join(rx.dataDir, 'skills'));
     gateway.status = 500;
     gateway.calls.length = 0;
-    bad = await buildRelease(
-      { steady: { version: '2.0.0', body: '# breaks the gateway\n' } },
-      key.signing,
-    );
+    bad = await buildRelease({ steady: { version: '2.0.0', body: '# breaks the gateway\n' } }, key.signing);
     const res = await postBundle(rx.url, bad);
     expect(res.status).toBe(424);
     expect(res.json).toMatchObject({ status: 'rolled_back', error: { code: 'health-check-failed' } });

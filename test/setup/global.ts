@@ -11,7 +11,8 @@ const SOURCES = ['core', 'action', 'receiver', 'cli', 'bench', 'scripts', 'schem
 function newest(dir: string): number {
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && !e.name.endsWith('.test.ts')) t = Math.max(t, statSync(path.join(e.parentPath, e.name)).mtimeMs);
+    if (e.isFile() && !e.name.endsWith('.test.ts'))
+      t = Math.max(t, statSync(path.join(e.parentPath, e.name)).mtimeMs);
   }
   return t;
 }
@@ -29,7 +30,10 @@ function have(cmd: string): boolean {
 }
 
 export default function setup(): void {
-  const sources = Math.max(...SOURCES.map((d) => newest(path.join(ROOT, d))), mtime(path.join(ROOT, 'package-lock.json')));
+  const sources = Math.max(
+    ...SOURCES.map((d) => newest(path.join(ROOT, d))),
+    mtime(path.join(ROOT, 'package-lock.json')),
+  );
   const stamp = path.join(ROOT, 'lib', '.built');
   if (mtime(stamp) < sources) {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
@@ -42,6 +46,7 @@ export default function setup(): void {
     });
   }
   // Neo4j tests need the launcher; without Java they report themselves skipped (and fail under CI).
-  if (have('java') && have('mvn')) execFileSync('bash', ['scripts/neo4j-fetch.sh'], { cwd: ROOT, stdio: 'inherit' });
+  if (have('java') && have('mvn'))
+    execFileSync('bash', ['scripts/neo4j-fetch.sh'], { cwd: ROOT, stdio: 'inherit' });
   else console.warn('[setup] java or mvn not found: Neo4j tests will be skipped (they fail when CI is set)');
 }

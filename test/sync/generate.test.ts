@@ -15,7 +15,6 @@ interface Env {
   env: NodeJS.ProcessEnv;
 }
 
-
 async function world(): Promise<Env> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'sync-gen-'));
   const data = path.join(root, 'data');
