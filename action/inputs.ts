@@ -20,6 +20,8 @@ export interface ActionInputs {
   profile?: Profile;
   requiredFields?: string[];
   maxFileSize?: number;
+  /** Root that SYNC.json outputs must stay under (the gateway's data volume). */
+  syncDataRoot: string;
   onInvalid: OnInvalid;
   release: boolean;
   releaseKeep: number;
@@ -42,6 +44,13 @@ export interface GitHubContext {
   runnerTemp: string;
   /** `inputs` of a workflow_dispatch event, when the event file has them. */
   dispatchInputs: Record<string, unknown>;
+}
+
+function absolutePath(name: string, fallback: string): string {
+  const value = core.getInput(name).trim() || fallback;
+  if (!path.posix.isAbsolute(value))
+    throw new Error(`input ${name} must be an absolute path, got '${value}'`);
+  return value;
 }
 
 export function readContext(env: NodeJS.ProcessEnv = process.env): GitHubContext {
@@ -168,6 +177,7 @@ export function readInputs(ctx: GitHubContext): ActionInputs {
     profile: readProfile(),
     requiredFields: requiredFields.length ? requiredFields : undefined,
     maxFileSize: int('max-file-size', undefined, 1),
+    syncDataRoot: absolutePath('sync-data-root', '/data'),
     onInvalid: oneOf('on-invalid', ['fail', 'skip'] as const, 'fail'),
     release: bool('release', true),
     releaseKeep: int('release-keep', 10, 1) ?? 10,

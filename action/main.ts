@@ -42,6 +42,7 @@ async function runAction(): Promise<void> {
     profile: inputs.profile,
     requiredFields: inputs.requiredFields,
     maxFileSize: inputs.maxFileSize,
+    dataRoot: inputs.syncDataRoot,
   });
   const findings = check.findings;
   annotate(findings, inputs.rootPrefix);

@@ -88,6 +88,14 @@ export class Deployer {
     );
   }
 
+  /** What can be decided before a byte of the body is read: the serial rule and the size cap. */
+  private admit(payload: ReleasePayload): 'new' | 'already_live' {
+    if (this.checkSerial(payload) === 'already_live') return 'already_live';
+    if (payload.bundle.size > this.deps.cfg.maxBundleBytes)
+      throw new Refusal(413, 'too-large', `bundle of ${payload.bundle.size} bytes exceeds MAX_BUNDLE_BYTES`);
+    return 'new';
+  }
+
   /** POST /v1/deployments: verify, check serial, stream, then apply inside the queue. */
   async push(
     header: string | undefined,
@@ -101,13 +109,7 @@ export class Deployer {
       if (!header) throw new Refusal(401, 'missing-envelope', 'the Skill-Sync-Envelope header is required');
       const envelope = this.decode(header);
       payload = this.verifyOrRefuse(envelope);
-      if (this.checkSerial(payload) === 'already_live') return this.alreadyLive(payload);
-      if (payload.bundle.size > this.deps.cfg.maxBundleBytes)
-        throw new Refusal(
-          413,
-          'too-large',
-          `bundle of ${payload.bundle.size} bytes exceeds MAX_BUNDLE_BYTES`,
-        );
+      if (this.admit(payload) === 'already_live') return this.alreadyLive(payload);
       if (contentLength !== undefined && contentLength !== payload.bundle.size)
         throw new Refusal(
           400,
@@ -138,13 +140,7 @@ export class Deployer {
     const started = performance.now();
     let tmp: string | undefined;
     try {
-      if (this.checkSerial(payload) === 'already_live') return this.alreadyLive(payload);
-      if (payload.bundle.size > this.deps.cfg.maxBundleBytes)
-        throw new Refusal(
-          413,
-          'too-large',
-          `bundle of ${payload.bundle.size} bytes exceeds MAX_BUNDLE_BYTES`,
-        );
+      if (this.admit(payload) === 'already_live') return this.alreadyLive(payload);
       tmp = this.deps.engine.newTempFile();
       await receiveBundle(body, tmp, payload.bundle);
       return await this.applyReceived(tmp, payload, trigger, started);

@@ -2,8 +2,8 @@
 import { stat } from 'node:fs/promises';
 import { packBundle } from '../../core/bundle/index.js';
 import { checkRepo } from '../../core/check.js';
-import { isProfile, PROFILES } from '../../core/skill/profiles.js';
-import { EXIT, parse, printJson, UsageError } from '../args.js';
+import { PROFILES } from '../../core/skill/profiles.js';
+import { CHECK_ARGS, checkOptionsFrom, EXIT, parse, printJson, UsageError } from '../args.js';
 
 const HELP = `usage: skill-sync pack [dir] [--out skills.tar.gz] [options]
 
@@ -15,6 +15,7 @@ options:
   --profile P              ${PROFILES.join(' | ')} (default openclaw)
   --required-fields a,b    required frontmatter fields, overriding the profile
   --max-file-size N        per-file limit in bytes (default 256000)
+  --data-root DIR          the gateway's data root, for SYNC.json outputFile (default /data)
   --on-invalid fail|skip   fail (default): refuse on any error; skip: pack only valid skills
   --json                   print {sha256, size, skills, skipped, out} as JSON`;
 
@@ -24,9 +25,7 @@ const MAX_LISTED = 20;
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     out: { type: 'string' },
-    profile: { type: 'string' },
-    'required-fields': { type: 'string' },
-    'max-file-size': { type: 'string' },
+    ...CHECK_ARGS,
     'on-invalid': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -38,31 +37,12 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError('pack takes one folder');
   const dir = positionals[0] ?? '.';
   const out = values.out ?? 'skills.tar.gz';
-  const profile = values.profile ?? 'openclaw';
-  if (!isProfile(profile))
-    throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile}'`);
+  const checkOptions = checkOptionsFrom(values);
   const onInvalid = values['on-invalid'] ?? 'fail';
   if (onInvalid !== 'fail' && onInvalid !== 'skip') throw new UsageError(`--on-invalid must be fail or skip`);
-  let maxFileSize: number | undefined;
-  if (values['max-file-size'] !== undefined) {
-    maxFileSize = Number(values['max-file-size']);
-    if (!/^\d+$/.test(values['max-file-size']) || !Number.isSafeInteger(maxFileSize) || maxFileSize < 1) {
-      throw new UsageError(
-        `--max-file-size must be a positive integer (bytes), got '${values['max-file-size']}'`,
-      );
-    }
-  }
-  const requiredFields = values['required-fields']
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new UsageError(`not a folder: ${dir}`);
 
-  const result = await checkRepo(dir, {
-    profile,
-    ...(requiredFields ? { requiredFields } : {}),
-    ...(maxFileSize !== undefined ? { maxFileSize } : {}),
-  });
+  const result = await checkRepo(dir, checkOptions);
   const errors = result.findings.filter((f) => f.severity === 'error');
   if (errors.length > 0 && onInvalid === 'fail') {
     const lines = errors

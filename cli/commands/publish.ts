@@ -3,16 +3,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { EXIT, UsageError, parse, printJson } from '../args.js';
+import { CHECK_ARGS, EXIT, UsageError, checkOptionsFrom, parse, printJson } from '../args.js';
 import { checkRepo } from '../../core/check.js';
 import { runDeploy, selectSkills, type OnInvalid } from '../../core/deploy-flow.js';
 import { countFindings } from '../../core/report.js';
 import { sortFindings } from '../../core/findings.js';
-import { PROFILES, isProfile } from '../../core/skill/profiles.js';
 
 const USAGE = `usage: skill-sync publish [dir] --to URL [--to URL …] (--key FILE | --key-env VAR)
        [--release --github-repo OWNER/REPO [--github-token-env VAR] [--release-keep N]]
-       [--profile NAME] [--on-invalid fail|skip] [--timeout SECONDS] [--ref REF] [--dry-run] [--json]
+       [--profile NAME] [--required-fields a,b] [--max-file-size N] [--on-invalid fail|skip] [--timeout SECONDS] [--ref REF] [--dry-run] [--json]
 `;
 
 function commitOf(dir: string): string {
@@ -47,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     'github-repo': { type: 'string' },
     'github-token-env': { type: 'string' },
     'release-keep': { type: 'string' },
-    profile: { type: 'string' },
+    ...CHECK_ARGS,
     'on-invalid': { type: 'string' },
     timeout: { type: 'string' },
     ref: { type: 'string' },
@@ -77,12 +76,9 @@ export async function run(argv: string[]): Promise<number> {
     token = process.env[tokenEnv] ?? '';
     if (!token) throw new UsageError(`--release needs a token in $${tokenEnv}`);
   }
-  const profile = values.profile;
-  if (profile !== undefined && !isProfile(profile))
-    throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}`);
   const signingKey = await readKey(values.key, values['key-env']);
 
-  const check = await checkRepo(root, { profile });
+  const check = await checkRepo(root, checkOptionsFrom(values));
   const findings = sortFindings(check.findings);
   const counts = countFindings(findings);
   if (!values.json) {

@@ -2,8 +2,8 @@
 import { stat } from 'node:fs/promises';
 import { checkRepo, type CheckResult } from '../../core/check.js';
 import type { Finding } from '../../core/findings.js';
-import { isProfile, PROFILES } from '../../core/skill/profiles.js';
-import { EXIT, parse, printJson, UsageError } from '../args.js';
+import { PROFILES } from '../../core/skill/profiles.js';
+import { CHECK_ARGS, checkOptionsFrom, EXIT, parse, printJson, UsageError } from '../args.js';
 
 const HELP = `usage: skill-sync validate [dir] [options]
 
@@ -14,6 +14,7 @@ options:
   --profile P              ${PROFILES.join(' | ')} (default openclaw)
   --required-fields a,b    required frontmatter fields, overriding the profile
   --max-file-size N        per-file limit in bytes (default 256000)
+  --data-root DIR          the gateway's data root, for SYNC.json outputFile (default /data)
   --json                   print {skills, findings} as JSON
   -h, --help               show this help
 
@@ -21,9 +22,7 @@ exit: 0 valid (warnings allowed), 1 errors found, 2 usage or config error`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
-    profile: { type: 'string' },
-    'required-fields': { type: 'string' },
-    'max-file-size': { type: 'string' },
+    ...CHECK_ARGS,
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -33,30 +32,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (positionals.length > 1) throw new UsageError('validate takes one folder');
   const dir = positionals[0] ?? '.';
-  const profile = values.profile ?? 'openclaw';
-  if (!isProfile(profile))
-    throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile}'`);
-  let maxFileSize: number | undefined;
-  if (values['max-file-size'] !== undefined) {
-    maxFileSize = Number(values['max-file-size']);
-    if (!/^\d+$/.test(values['max-file-size']) || !Number.isSafeInteger(maxFileSize) || maxFileSize < 1) {
-      throw new UsageError(
-        `--max-file-size must be a positive integer (bytes), got '${values['max-file-size']}'`,
-      );
-    }
-  }
-  const requiredFields = values['required-fields']
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const checkOptions = checkOptionsFrom(values);
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new UsageError(`not a folder: ${dir}`);
 
-  const result = await checkRepo(dir, {
-    profile,
-    ...(requiredFields ? { requiredFields } : {}),
-    ...(maxFileSize !== undefined ? { maxFileSize } : {}),
-  });
+  const result = await checkRepo(dir, checkOptions);
   const failed = result.findings.some((f) => f.severity === 'error');
   if (values.json) printJson(toJson(result));
   else process.stdout.write(human(result));

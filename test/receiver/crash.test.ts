@@ -3,6 +3,7 @@
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CRASH_STEPS } from '../../receiver/engine/index.js';
 import { liveTree } from '../engine/helpers.js';
 import { startReceiver, tempDir } from '../support/receiver.js';
 import { buildRelease, ed25519Key, postBundle, type SignedRelease } from '../support/release.js';
@@ -10,20 +11,8 @@ import { readdir } from 'node:fs/promises';
 
 const key = ed25519Key();
 const env = { SKILL_SYNC_PUBLIC_KEYS: key.publicKeys, KEEP_RELEASES: '2' };
-const STEPS = [
-  'after-staging',
-  'after-release',
-  'before-switch',
-  'after-journal',
-  'mid-journal:1',
-  'mid-journal:3',
-  'mid-switch',
-  'after-switch',
-  'before-state',
-  'after-state',
-  'before-prune',
-  'after-prune',
-];
+// Every engine step; the mid-journal one at two depths (after the first and the third file operation).
+const STEPS = CRASH_STEPS.flatMap((s) => (s === 'mid-journal' ? ['mid-journal:1', 'mid-journal:3'] : [s]));
 
 let P: SignedRelease, A: SignedRelease, B: SignedRelease, D: SignedRelease;
 const trees: Record<string, Record<string, string>> = {};
