@@ -5,9 +5,8 @@ import { fingerprint } from './digest.js';
 import { sortFindings, type Finding } from './findings.js';
 import { scanText } from './secrets/scan.js';
 import type { Skill, SkillFile } from './skill.js';
-import { mapLimit } from './skill/concurrency.js';
-import { readShipped, type ShippedRead } from './skill/read.js';
 import { discoverSkills, type DiscoveredSkill } from './skill/discover.js';
+import { openTreeIO, type FileRead, type TreeIO } from './skill/tree-io.js';
 import { validateSkillMd, type SkillMdResult } from './skill/validate.js';
 import type { Profile } from './skill/profiles.js';
 import { validateSyncManifest } from './sync/manifest.js';
@@ -31,8 +30,10 @@ export interface CheckResult {
 }
 
 export const DEFAULT_MAX_FILE_SIZE = 256_000;
-/** Parallel file reads: enough to keep the disk busy, few enough to bound memory (each ≤ maxFileSize). */
-const READ_CONCURRENCY = 48;
+/** Files per read batch: few round trips to the I/O worker, bounded memory (each file ≤ maxFileSize). */
+const READ_BATCH = 64;
+/** Batches requested ahead of the one being checked. */
+const READ_AHEAD = 1;
 /** A NUL in the first 8 KiB marks a binary file (git's heuristic): hashed and shipped, not scanned. */
 const BINARY_SNIFF = 8192;
 const SKILL_FILE = 'SKILL.md';
@@ -69,75 +70,104 @@ export async function checkRepo(root: string, opts: CheckOptions = {}): Promise<
   const st = await stat(absRoot).catch(() => undefined);
   if (!st) throw new CheckError('root-missing', `skills folder not found: ${root}`);
   if (!st.isDirectory()) throw new CheckError('root-not-dir', `not a folder: ${root}`);
+  const io = openTreeIO();
+  try {
+    return await check(absRoot, opts, io);
+  } finally {
+    await io.close();
+  }
+}
+
+async function check(absRoot: string, opts: CheckOptions, io: TreeIO): Promise<CheckResult> {
   const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const dataRoot = opts.dataRoot ?? '/data';
-
-  const { skills: found, allowFingerprints } = await discoverSkills(absRoot);
+  const { skills: found, allowFingerprints } = await discoverSkills(absRoot, { io });
   const scanOpts = { allowFingerprints };
 
-  // One flat job list over every shipped file, read by a fixed pool: bounded memory and no queue churn.
-  const jobs: { skill: number; rel: string }[] = [];
-  found.forEach((d, skill) => d.files.forEach((rel) => jobs.push({ skill, rel })));
+  // One flat job list over every shipped file, read in batches: the next batch is read (and hashed) by the I/O
+  // worker while this thread validates and scans the current one.
+  const jobs: { skill: number; rel: string; file: string }[] = [];
+  found.forEach((d, skill) =>
+    d.files.forEach((rel) => jobs.push({ skill, rel, file: d.dir ? `${d.dir}/${rel}` : rel })),
+  );
   const perSkill = found.map(() => ({
     findings: [] as Finding[],
     meta: undefined as SkillMdResult | undefined,
   }));
+  const readOpts = { maxBytes: maxFileSize, hashLarge: true, noFollow: false };
+  const readBatch = (from: number) =>
+    io.readFiles(
+      jobs.slice(from, from + READ_BATCH).map((j) => path.join(absRoot, j.file)),
+      readOpts,
+    );
 
-  const files = await mapLimit(
-    jobs,
-    READ_CONCURRENCY,
-    async ({ skill, rel }): Promise<SkillFile | undefined> => {
-      const d = found[skill] as DiscoveredSkill;
-      const acc = perSkill[skill] as (typeof perSkill)[number];
-      const file = d.dir ? `${d.dir}/${rel}` : rel;
-      let read: ShippedRead;
-      try {
-        read = await readShipped(path.join(absRoot, file), maxFileSize);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? 'error';
-        acc.findings.push({
-          severity: 'error',
-          rule: 'file/unreadable',
+  const files: (SkillFile | undefined)[] = [];
+  const inFlight: Promise<FileRead[]>[] = [];
+  let next = 0;
+  const request = () => {
+    const p = readBatch(next);
+    // A failure below drops the batches still in flight: mark them handled.
+    p.catch(() => undefined);
+    inFlight.push(p);
+    next += READ_BATCH;
+  };
+  while (next < jobs.length && inFlight.length < READ_AHEAD) request();
+  for (let from = 0; from < jobs.length; from += READ_BATCH) {
+    const reads = await (inFlight.shift() as Promise<FileRead[]>);
+    if (next < jobs.length) request();
+    reads.forEach((read, k) => files.push(checkFile(jobs[from + k] as (typeof jobs)[number], read)));
+  }
+
+  function checkFile({ skill, rel, file }: (typeof jobs)[number], read: FileRead): SkillFile | undefined {
+    const d = found[skill] as DiscoveredSkill;
+    const acc = perSkill[skill] as (typeof perSkill)[number];
+    if (read.error !== undefined || !read.isFile) {
+      acc.findings.push({
+        severity: 'error',
+        rule: 'file/unreadable',
+        file,
+        line: 0,
+        column: 0,
+        message: `cannot read file (${read.error ?? 'not a regular file'})`,
+      });
+      return undefined;
+    }
+    const mode = read.mode & 0o100 ? 0o755 : 0o644;
+    const bytes = read.bytes;
+    if (!bytes) {
+      acc.findings.push({
+        severity: 'error',
+        rule: 'file/too-large',
+        file,
+        line: 0,
+        column: 0,
+        message: `${read.size} bytes is over the per-file limit of ${maxFileSize} bytes${rel === SKILL_FILE ? ' (the gateway will not load this skill)' : ''}`,
+        fix: 'split the file into references/, or raise the limit (--max-file-size / max-file-size)',
+      });
+    } else {
+      if (rel === SKILL_FILE) {
+        acc.meta = validateSkillMd(bytes, {
           file,
-          line: 0,
-          column: 0,
-          message: `cannot read file (${code})`,
+          folderName: d.dir ? path.posix.basename(d.dir) : path.basename(absRoot),
+          ...(opts.profile ? { profile: opts.profile } : {}),
+          ...(opts.requiredFields ? { requiredFields: opts.requiredFields } : {}),
         });
-        return undefined;
+        acc.findings.push(...acc.meta.findings);
       }
-      const bytes = read.bytes;
-      if (!bytes) {
-        acc.findings.push({
-          severity: 'error',
-          rule: 'file/too-large',
-          file,
-          line: 0,
-          column: 0,
-          message: `${read.size} bytes is over the per-file limit of ${maxFileSize} bytes${rel === SKILL_FILE ? ' (the gateway will not load this skill)' : ''}`,
-          fix: 'split the file into references/, or raise the limit (--max-file-size / max-file-size)',
-        });
-      } else {
-        if (rel === SKILL_FILE) {
-          acc.meta = validateSkillMd(bytes, {
-            file,
-            folderName: d.dir ? path.posix.basename(d.dir) : path.basename(absRoot),
-            ...(opts.profile ? { profile: opts.profile } : {}),
-            ...(opts.requiredFields ? { requiredFields: opts.requiredFields } : {}),
-          });
-          acc.findings.push(...acc.meta.findings);
-        }
-        const text = isText(bytes) ? bytes.toString('utf8') : undefined;
-        if (text !== undefined) acc.findings.push(...scanText(text, file, scanOpts));
-        if (rel === SYNC_FILE) {
-          const skillDir = path.join(absRoot, d.dir);
-          acc.findings.push(
-            ...validateSyncManifest(text ?? bytes.toString('utf8'), { file, skillDir, dataRoot }).findings,
-          );
-        }
+      const text = isText(bytes) ? bytes.toString('utf8') : undefined;
+      if (text !== undefined) {
+        const secrets = scanText(text, file, scanOpts);
+        if (secrets.length) acc.findings.push(...secrets);
       }
-      return { path: rel, sha256: read.sha256, size: read.size, mode: read.mode };
-    },
-  );
+      if (rel === SYNC_FILE) {
+        const skillDir = path.join(absRoot, d.dir);
+        acc.findings.push(
+          ...validateSyncManifest(text ?? bytes.toString('utf8'), { file, skillDir, dataRoot }).findings,
+        );
+      }
+    }
+    return { path: rel, sha256: read.sha256, size: read.size, mode };
+  }
 
   let cursor = 0;
   const checked = found.map((d, i) => {

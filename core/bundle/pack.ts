@@ -3,7 +3,7 @@
 // 0644/0755, gzip level 6 with header mtime 0 and OS byte 255 ("unknown").
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, constants, createWriteStream, fstatSync, openSync, readSync } from 'node:fs';
+import { constants, createWriteStream } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -13,6 +13,7 @@ import { fingerprint } from '../digest.js';
 import { fsyncDir, fsyncPath, tempName } from '../fsutil.js';
 import type { BundleManifest } from '../manifest.js';
 import type { Skill } from '../skill.js';
+import { openTreeIO, type FileRead, type TreeIO } from '../skill/tree-io.js';
 import { isSafeRelativePath, isSafeSegment } from './entry-path.js';
 import { BundleError } from './errors.js';
 import { MANIFEST_FILE, buildManifest, canonicalJson, compareBytes } from './manifest.js';
@@ -22,8 +23,11 @@ export const GZIP_LEVEL = 6;
 const GZIP_OS_UNKNOWN = 255;
 /** Small writes are batched: one zlib call per 64 KiB instead of one per 512-byte header. */
 const BATCH_BYTES = 64 * 1024;
-/** Files up to this size are read in one call; larger ones are streamed. */
+/** Files up to this size are read whole by the I/O worker; larger ones are streamed. */
 const READ_WHOLE_BYTES = 1024 * 1024;
+/** Files per read batch, and batches read ahead of the writer. */
+const READ_BATCH = 256;
+const READ_AHEAD = 2;
 
 export interface PackResult {
   sha256: string;
@@ -123,58 +127,68 @@ async function openSource(e: FileEntry): Promise<FileHandle> {
   }
 }
 
-/**
- * Reads a small source file whole. Synchronous on purpose: the packer runs in the CLI or Action
- * with nothing else on the event loop, and direct syscalls are several times faster here than
- * promise-based file handles for thousands of small files.
- */
-function readSmall(e: FileEntry): Buffer {
-  const fd = openSync(e.source, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw changed(e, 'not a regular file');
-    if ((st.mode & 0o100 ? 0o755 : 0o644) !== e.mode) throw changed(e, 'mode');
-    // One byte more than expected reveals a file that grew since it was checked.
-    const buf = Buffer.allocUnsafe(e.size + 1);
-    let n = 0;
-    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += r;
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
+/** Checks a small file as the I/O worker read it against what was checked: same kind, mode, size and sha256. */
+function verifyRead(e: FileEntry, read: FileRead): Buffer {
+  if (read.error !== undefined) throw changed(e, read.error);
+  if (!read.isFile) throw changed(e, 'not a regular file');
+  if ((read.mode & 0o100 ? 0o755 : 0o644) !== e.mode) throw changed(e, 'mode');
+  if (!read.bytes || read.size !== e.size) throw changed(e, 'size');
+  if (read.sha256 !== e.sha256) throw changed(e, 'sha256');
+  return read.bytes;
 }
 
-/** Copies one source file into the tar, re-hashing it: a file that changed since checking aborts the pack. */
-async function putFile(w: BatchWriter, e: FileEntry): Promise<void> {
+/** Copies a large source file into the tar in chunks, re-hashing it: a file that changed aborts the pack. */
+async function putLargeFile(w: BatchWriter, e: FileEntry): Promise<void> {
   const hash = createHash('sha256');
   let seen = 0;
-  if (e.size <= READ_WHOLE_BYTES) {
-    const data = readSmall(e);
-    seen = data.length;
-    hash.update(data);
-    if (seen === e.size) {
-      await w.put(encodeEntry({ path: e.path, type: '0', size: e.size, mode: e.mode }));
-      await w.put(data);
+  const fh = await openSource(e);
+  try {
+    await w.put(encodeEntry({ path: e.path, type: '0', size: e.size, mode: e.mode }));
+    for await (const chunk of fh.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 })) {
+      const buf = chunk as Buffer;
+      seen += buf.length;
+      hash.update(buf);
+      if (seen > e.size) break;
+      await w.put(buf);
     }
-  } else {
-    const fh = await openSource(e);
-    try {
-      await w.put(encodeEntry({ path: e.path, type: '0', size: e.size, mode: e.mode }));
-      for await (const chunk of fh.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 })) {
-        const buf = chunk as Buffer;
-        seen += buf.length;
-        hash.update(buf);
-        if (seen > e.size) break;
-        await w.put(buf);
-      }
-    } finally {
-      await fh.close();
-    }
+  } finally {
+    await fh.close();
   }
   if (seen !== e.size) throw changed(e, 'size');
   if (hash.digest('hex') !== e.sha256) throw changed(e, 'sha256');
   const pad = padding(e.size);
   if (pad) await w.put(Buffer.alloc(pad));
+}
+
+/**
+ * Small files are read (and hashed) by the I/O worker in batches, a couple of batches ahead of the tar writer,
+ * so reading overlaps gzip. Yields each file entry with its verified bytes (undefined: stream it, too large).
+ */
+async function* readAhead(io: TreeIO, files: FileEntry[]): AsyncGenerator<[FileEntry, Buffer | undefined]> {
+  const opts = { maxBytes: READ_WHOLE_BYTES, hashLarge: false, noFollow: true };
+  const batch = (from: number) => {
+    const p = io.readFiles(
+      files.slice(from, from + READ_BATCH).map((e) => e.source),
+      opts,
+    );
+    // Handled here too: after a failure the batches still in flight are dropped, never awaited.
+    p.catch(() => undefined);
+    return p;
+  };
+  const inFlight: Promise<FileRead[]>[] = [];
+  let next = 0;
+  for (; next < files.length && inFlight.length < READ_AHEAD; next += READ_BATCH) inFlight.push(batch(next));
+  for (let from = 0; from < files.length; from += READ_BATCH) {
+    const reads = await (inFlight.shift() as Promise<FileRead[]>);
+    if (next < files.length) {
+      inFlight.push(batch(next));
+      next += READ_BATCH;
+    }
+    for (let k = 0; k < reads.length; k++) {
+      const e = files[from + k] as FileEntry;
+      yield [e, e.size <= READ_WHOLE_BYTES ? verifyRead(e, reads[k] as FileRead) : undefined];
+    }
+  }
 }
 
 /**
@@ -185,6 +199,7 @@ export async function packBundle(root: string, skills: Skill[], out: string): Pr
   const manifest = buildManifest(skills);
   const entries = planEntries(root, skills);
   const tmp = tempName(path.resolve(out));
+  const io = openTreeIO();
   const gzip = createGzip({ level: GZIP_LEVEL, memLevel: 8, windowBits: 15 });
   const pin = new GzipHeaderPin();
   const done = pipeline(gzip, pin, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
@@ -197,20 +212,37 @@ export async function packBundle(root: string, skills: Skill[], out: string): Pr
     await w.put(encodeEntry({ path: MANIFEST_FILE, type: '0', size: manifestBytes.length, mode: 0o644 }));
     await w.put(manifestBytes);
     await w.put(Buffer.alloc(padding(manifestBytes.length)));
+    const files = entries.filter((e): e is FileEntry => e.kind === 'file');
+    const reads = readAhead(io, files);
     for (const e of entries) {
       if (failed) throw failed;
-      if (e.kind === 'dir') await w.put(encodeEntry({ path: `${e.path}/`, type: '5', size: 0, mode: 0o755 }));
-      else await putFile(w, e);
+      if (e.kind === 'dir') {
+        await w.put(encodeEntry({ path: `${e.path}/`, type: '5', size: 0, mode: 0o755 }));
+        continue;
+      }
+      const { value } = await reads.next();
+      const data = (value as [FileEntry, Buffer | undefined])[1];
+      if (!data) {
+        await putLargeFile(w, e);
+        continue;
+      }
+      await w.put(encodeEntry({ path: e.path, type: '0', size: e.size, mode: e.mode }));
+      await w.put(data);
+      const pad = padding(e.size);
+      if (pad) await w.put(ZERO_BLOCK.subarray(0, pad));
     }
+    await reads.return(undefined);
     await w.put(ZERO_BLOCK);
     await w.put(ZERO_BLOCK);
     await w.flush();
     gzip.end();
     await done;
+    await io.close();
     await fsyncPath(tmp);
     await rename(tmp, out);
     await fsyncDir(path.dirname(path.resolve(out)));
   } catch (err) {
+    await io.close();
     gzip.destroy();
     await done.catch(() => undefined);
     await rm(tmp, { force: true });

@@ -1,8 +1,7 @@
 // Skill discovery: one walk of the tree that finds skill folders and assigns every shipped file to its skill.
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { limiter, type Limiter } from './concurrency.js';
 import { IGNORE_FILES, IgnoreScope, JUNK_DIRS, JUNK_FILES, splitSkillsyncignore } from './ignore.js';
+import { openTreeIO, type DirEntry, type TreeIO } from './tree-io.js';
 
 /** DESIGN.md: skills are found at any depth up to 6 below the root. */
 export const MAX_SKILL_DEPTH = 6;
@@ -26,87 +25,100 @@ export interface Discovery {
 }
 
 export interface DiscoverOptions {
-  /** Parallel readdir calls (default 32). */
-  concurrency?: number;
+  /** I/O to use (default: a worker of its own, closed before returning). */
+  io?: TreeIO;
 }
 
 const join = (a: string, b: string) => (a ? `${a}/${b}` : b);
 
+/** A folder waiting to be listed, with what it inherits from its parent. */
+interface Pending {
+  rel: string;
+  depth: number;
+  scope: IgnoreScope;
+  owner: DiscoveredSkill | undefined;
+}
+
+/**
+ * Walks the tree one depth level at a time: every folder of a level is listed in one batch, then their ignore
+ * files in another. Order does not matter for the result (everything is sorted at the end).
+ */
 export async function discoverSkills(root: string, opts: DiscoverOptions = {}): Promise<Discovery> {
-  const limit = limiter(opts.concurrency ?? 32);
+  const io = opts.io ?? openTreeIO();
+  try {
+    return await walk(root, io);
+  } finally {
+    if (!opts.io) await io.close();
+  }
+}
+
+async function walk(root: string, io: TreeIO): Promise<Discovery> {
   const skills: DiscoveredSkill[] = [];
   const allowFingerprints = new Set<string>();
-  await visit({
-    root,
-    rel: '',
-    depth: 0,
-    scope: IgnoreScope.root(),
-    owner: undefined,
-    limit,
-    skills,
-    allowFingerprints,
-  });
+  let level: Pending[] = [{ rel: '', depth: 0, scope: IgnoreScope.root(), owner: undefined }];
+  while (level.length > 0) {
+    const listings = await io.readdirs(level.map((v) => path.join(root, v.rel)));
+    // Ignore files of this level, read in one batch.
+    const ignorePaths: string[] = [];
+    const ignoreOf = level.map((v, i) => {
+      const entries = listings[i] as DirEntry[];
+      const at: { name: string; index: number }[] = [];
+      for (const name of IGNORE_FILES) {
+        if (entries.some(([n, kind]) => n === name && kind === 2)) {
+          at.push({ name, index: ignorePaths.length });
+          ignorePaths.push(path.join(root, v.rel, name));
+        }
+      }
+      return at;
+    });
+    const ignoreTexts = await io.readTexts(ignorePaths);
+
+    const next: Pending[] = [];
+    level.forEach((v, i) => {
+      const entries = listings[i] as DirEntry[];
+      const texts: string[] = [];
+      for (const { name, index } of ignoreOf[i] as { name: string; index: number }[]) {
+        const text = ignoreTexts[index] as string;
+        if (name === '.skillsyncignore') {
+          const { patterns, fingerprints } = splitSkillsyncignore(text);
+          for (const f of fingerprints) allowFingerprints.add(f);
+          texts.push(patterns);
+        } else texts.push(text);
+      }
+      const scope = v.scope.child(v.rel, texts);
+
+      // A SKILL.md that is a symlink still marks the folder as a skill, so the symlink gets reported, not lost.
+      const marker = entries.some(([n, kind]) => n === SKILL_FILE && kind !== 1);
+      let owner = v.owner;
+      if (marker && v.depth <= MAX_SKILL_DEPTH && !scope.ignores(join(v.rel, SKILL_FILE), false)) {
+        owner = { dir: v.rel, files: [], symlinks: [] };
+        skills.push(owner);
+      }
+      const ownerPrefix = owner ? owner.dir : '';
+
+      for (const [name, kind] of entries) {
+        const rel = join(v.rel, name);
+        if (kind === 1) {
+          if (JUNK_DIRS.has(name) || scope.ignores(rel, true)) continue;
+          // Outside any skill nothing deeper than the skill depth limit can matter.
+          const nextDepth = v.depth + 1;
+          if (!owner && nextDepth > MAX_SKILL_DEPTH) continue;
+          if (nextDepth > MAX_WALK_DEPTH) continue;
+          next.push({ rel, depth: nextDepth, scope, owner });
+          continue;
+        }
+        if (!owner || JUNK_FILES.has(name) || scope.ignores(rel, false)) continue;
+        const inSkill = ownerPrefix ? rel.slice(ownerPrefix.length + 1) : rel;
+        if (kind === 2) owner.files.push(inSkill);
+        else owner.symlinks.push(inSkill);
+      }
+    });
+    level = next;
+  }
   skills.sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
   for (const s of skills) {
     s.files.sort();
     s.symlinks.sort();
   }
   return { skills, allowFingerprints };
-}
-
-interface Visit {
-  root: string;
-  rel: string;
-  depth: number;
-  scope: IgnoreScope;
-  owner: DiscoveredSkill | undefined;
-  limit: Limiter;
-  skills: DiscoveredSkill[];
-  allowFingerprints: Set<string>;
-}
-
-async function visit(v: Visit): Promise<void> {
-  const abs = path.join(v.root, v.rel);
-  const entries = await v.limit(() => readdir(abs, { withFileTypes: true }).catch(() => []));
-
-  const texts: string[] = [];
-  for (const name of IGNORE_FILES) {
-    const e = entries.find((x) => x.name === name && x.isFile());
-    if (!e) continue;
-    const text = await v.limit(() => readFile(path.join(abs, name), 'utf8').catch(() => ''));
-    if (name === '.skillsyncignore') {
-      const { patterns, fingerprints } = splitSkillsyncignore(text);
-      for (const f of fingerprints) v.allowFingerprints.add(f);
-      texts.push(patterns);
-    } else texts.push(text);
-  }
-  const scope = v.scope.child(v.rel, texts);
-
-  // A SKILL.md that is a symlink still marks the folder as a skill, so the symlink gets reported, not lost.
-  const marker = entries.find((e) => e.name === SKILL_FILE && !e.isDirectory());
-  let owner = v.owner;
-  if (marker && v.depth <= MAX_SKILL_DEPTH && !scope.ignores(join(v.rel, SKILL_FILE), false)) {
-    owner = { dir: v.rel, files: [], symlinks: [] };
-    v.skills.push(owner);
-  }
-  const ownerPrefix = owner ? owner.dir : '';
-
-  const children: Promise<void>[] = [];
-  for (const e of entries) {
-    const rel = join(v.rel, e.name);
-    if (e.isDirectory()) {
-      if (JUNK_DIRS.has(e.name) || scope.ignores(rel, true)) continue;
-      // Outside any skill nothing deeper than the skill depth limit can matter.
-      const nextDepth = v.depth + 1;
-      if (!owner && nextDepth > MAX_SKILL_DEPTH) continue;
-      if (nextDepth > MAX_WALK_DEPTH) continue;
-      children.push(visit({ ...v, rel, depth: nextDepth, scope, owner }));
-      continue;
-    }
-    if (!owner || JUNK_FILES.has(e.name) || scope.ignores(rel, false)) continue;
-    const inSkill = ownerPrefix ? rel.slice(ownerPrefix.length + 1) : rel;
-    if (e.isFile()) owner.files.push(inSkill);
-    else owner.symlinks.push(inSkill);
-  }
-  await Promise.all(children);
 }
