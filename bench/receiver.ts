@@ -1,0 +1,200 @@
+// Receiver benchmark: push-to-live of a 130-skill bundle (p50/p99, both strategies) vs `cp -r` + `sync`; 50 MB ingest RSS.
+// Run: npx tsc -p tsconfig.build.json && node lib/bench/receiver.js [--quick]   (BENCH_JSON=out.json writes figures)
+import { execFileSync } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  MB,
+  benchKey,
+  packTree,
+  percentile,
+  postDeployment,
+  printFigures,
+  procStatusKb,
+  resetPeakRss,
+  round,
+  sampleRss,
+  serials,
+  sleep,
+  startReceiver,
+  signRelease,
+  tempDir,
+  writeBenchJson,
+  writeSkillTree,
+  type BenchKey,
+  type Bundle,
+  type Figure,
+} from './support.js';
+
+const quick = process.argv.includes('--quick');
+const DEPLOYS = quick ? 20 : 50;
+const FLOOR_RUNS = quick ? 10 : 20;
+const WARMUP = 2;
+const P50_TARGET_MS = 150;
+const FLOOR_RATIO_TARGET = 3;
+const RSS_TARGET_MB = 30;
+const STRATEGIES = ['in-place', 'symlink'] as const;
+
+/** `cp -r` of the skills tree into a fresh folder, then `sync`: the cheapest durable copy of the same bytes. */
+async function floorMs(src: string, scratch: string, runs: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const dst = path.join(scratch, `copy-${i}`);
+    const t = performance.now();
+    execFileSync('cp', ['-r', src, dst]);
+    execFileSync('sync');
+    times.push(performance.now() - t);
+    await rm(dst, { recursive: true, force: true });
+  }
+  return times;
+}
+
+async function pushToLive(
+  strategy: (typeof STRATEGIES)[number],
+  bundles: [Bundle, Bundle],
+  key: BenchKey,
+  work: string,
+): Promise<number[]> {
+  const dataDir = path.join(work, `data-${strategy}`);
+  await mkdir(dataDir);
+  const rx = await startReceiver({ dataDir, publicKeys: key.publicKeys, env: { DEPLOY_STRATEGY: strategy } });
+  const next = serials();
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < WARMUP + DEPLOYS; i++) {
+      const bundle = bundles[i % 2] as Bundle;
+      const header = signRelease(bundle, key.signing, next());
+      const r = await postDeployment(rx.url, header, bundle.bytes);
+      if (r.status !== 201)
+        throw new Error(`${strategy} deploy ${i}: HTTP ${r.status} ${r.body}\n${rx.tail().slice(-3000)}`);
+      if (i >= WARMUP) times.push(r.ms);
+    }
+  } finally {
+    await rx.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  return times;
+}
+
+/** Peak RSS growth of a warm receiver (default strategy) while it streams, unpacks, checks and applies `big`. */
+async function ingestRss(
+  small: Bundle,
+  big: Bundle,
+  key: BenchKey,
+  work: string,
+): Promise<{ growthMb: number; beforeMb: number; peakMb: number; ms: number; method: string }> {
+  const dataDir = path.join(work, 'data-rss');
+  await mkdir(dataDir);
+  const rx = await startReceiver({ dataDir, publicKeys: key.publicKeys });
+  const next = serials();
+  try {
+    // Warm: one real deploy loads every module (tar, ajv, the scanner) the big one needs.
+    const warm = await postDeployment(rx.url, signRelease(small, key.signing, next()), small.bytes);
+    if (warm.status !== 201) throw new Error(`warm-up deploy: HTTP ${warm.status} ${warm.body}`);
+    await sleep(1000);
+    const header = signRelease(big, key.signing, next());
+    const beforeKb = await procStatusKb(rx.pid, 'VmRSS');
+    const hwmReset = await resetPeakRss(rx.pid);
+    const sampler = sampleRss(rx.pid, 5);
+    const r = await postDeployment(rx.url, header, big.bytes);
+    let peakKb = await sampler.stop();
+    if (hwmReset) peakKb = Math.max(peakKb, await procStatusKb(rx.pid, 'VmHWM'));
+    if (r.status !== 201)
+      throw new Error(`50 MB deploy: HTTP ${r.status} ${r.body}\n${rx.tail().slice(-3000)}`);
+    return {
+      growthMb: ((peakKb - beforeKb) * 1024) / 1e6,
+      beforeMb: (beforeKb * 1024) / 1e6,
+      peakMb: (peakKb * 1024) / 1e6,
+      ms: r.ms,
+      method: hwmReset ? 'VmHWM after clear_refs, and VmRSS sampled every 5 ms' : 'VmRSS sampled every 5 ms',
+    };
+  } finally {
+    await rx.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const work = await tempDir('skill-sync-bench-receiver-');
+const figures: Figure[] = [];
+try {
+  const key = benchKey();
+  const treeA = path.join(work, 'src-a');
+  const treeB = path.join(work, 'src-b');
+  const bytes = await writeSkillTree(treeA, { skills: 130, variant: 'a' });
+  await writeSkillTree(treeB, { skills: 130, variant: 'b' });
+  const a = await packTree(treeA, path.join(work, 'a.tar.gz'));
+  const b = await packTree(treeB, path.join(work, 'b.tar.gz'));
+  process.stdout.write(
+    `130 skills, ${(bytes / MB).toFixed(2)} MiB of files (SKILL.md 2–8 KB, a script, 2 references), ` +
+      `bundle ${(a.bytes.length / 1024).toFixed(0)} KiB; the two bundles differ in every SKILL.md\n`,
+  );
+
+  const scratch = path.join(work, 'floor');
+  await mkdir(scratch);
+  const floor = percentile(await floorMs(treeA, scratch, FLOOR_RUNS), 50);
+  process.stdout.write(`floor: cp -r + sync, p50 of ${FLOOR_RUNS}: ${floor.toFixed(1)} ms\n`);
+
+  for (const strategy of STRATEGIES) {
+    const times = await pushToLive(strategy, [a, b], key, work);
+    const p50 = percentile(times, 50);
+    const p99 = percentile(times, 99);
+    process.stdout.write(
+      `${strategy}: ${DEPLOYS} deploys, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ` +
+        `min ${Math.min(...times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms\n`,
+    );
+    figures.push(
+      {
+        metric: `push-to-live.${strategy}.p50`,
+        value: round(p50, 1),
+        unit: 'ms',
+        baseline: round(floor, 1),
+        ratio: round(p50 / floor),
+        target: P50_TARGET_MS,
+        met: p50 <= P50_TARGET_MS,
+      },
+      {
+        metric: `push-to-live.${strategy}.p50-vs-floor`,
+        value: round(p50 / floor),
+        unit: '×',
+        target: FLOOR_RATIO_TARGET,
+        met: p50 / floor <= FLOOR_RATIO_TARGET,
+      },
+      {
+        metric: `push-to-live.${strategy}.p99`,
+        value: round(p99, 1),
+        unit: 'ms',
+        baseline: round(floor, 1),
+        ratio: round(p99 / floor),
+      },
+    );
+  }
+
+  const treeBig = path.join(work, 'src-big');
+  // 50 skills × 4 incompressible 250,000-byte files (under the 256,000-byte per-file limit): ~50 MB gzipped,
+  // under MAX_BUNDLE_BYTES (50 MiB).
+  await writeSkillTree(treeBig, {
+    skills: 50,
+    seed: 11,
+    references: 0,
+    binaryFiles: 4,
+    binaryBytes: 250_000,
+  });
+  const big = await packTree(treeBig, path.join(work, 'big.tar.gz'));
+  const rss = await ingestRss(a, big, key, work);
+  process.stdout.write(
+    `ingest of a ${(big.bytes.length / 1e6).toFixed(1)} MB bundle: RSS ${rss.beforeMb.toFixed(1)} → peak ` +
+      `${rss.peakMb.toFixed(1)} MB (+${rss.growthMb.toFixed(1)} MB) in ${rss.ms.toFixed(0)} ms (${rss.method})\n`,
+  );
+  figures.push({
+    metric: `ingest-${Math.round(big.bytes.length / 1e6)}mb.rss-growth`,
+    value: round(rss.growthMb, 1),
+    unit: 'MB',
+    target: RSS_TARGET_MB,
+    met: rss.growthMb <= RSS_TARGET_MB,
+  });
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
+printFigures(figures);
+await writeBenchJson('receiver', figures);
+if (figures.some((f) => f.met === false)) process.exitCode = 1;
