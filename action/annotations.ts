@@ -11,12 +11,8 @@ export interface AnnotationCounts {
   hidden: { error: number; warning: number };
 }
 
-/** Finding paths are relative to the skills root; annotations need them relative to the workspace. */
-export function annotationFile(rootPrefix: string, file: string): string {
-  return rootPrefix ? `${rootPrefix}/${file}` : file;
-}
-
-export function annotate(findings: Finding[], rootPrefix: string): AnnotationCounts {
+/** Finding paths are already relative to the workspace (checkRepo's `pathPrefix`), as annotations need. */
+export function annotate(findings: Finding[]): AnnotationCounts {
   const counts: AnnotationCounts = { shown: { error: 0, warning: 0 }, hidden: { error: 0, warning: 0 } };
   for (const f of sortFindings(findings)) {
     if (counts.shown[f.severity] >= ANNOTATION_CAP[f.severity]) {
@@ -26,7 +22,7 @@ export function annotate(findings: Finding[], rootPrefix: string): AnnotationCou
     counts.shown[f.severity]++;
     const props: core.AnnotationProperties = {
       title: `skill-sync ${f.rule}`,
-      file: annotationFile(rootPrefix, f.file),
+      file: f.file,
     };
     if (f.line > 0) props.startLine = f.line;
     if (f.line > 0 && f.column > 0) props.startColumn = f.column;

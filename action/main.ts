@@ -43,9 +43,10 @@ async function runAction(): Promise<void> {
     requiredFields: inputs.requiredFields,
     maxFileSize: inputs.maxFileSize,
     dataRoot: inputs.syncDataRoot,
+    pathPrefix: inputs.rootPrefix,
   });
   const findings = check.findings;
-  annotate(findings, inputs.rootPrefix);
+  annotate(findings);
 
   const counts = countFindings(findings);
   const invalid = check.skills.filter((s) => !s.valid).length;

@@ -20,6 +20,8 @@ export interface CheckOptions {
   maxFileSize?: number;
   /** Data root that SYNC.json `outputFile`s must stay under (default '/data'). */
   dataRoot?: string;
+  /** Prefix for every path in findings (files and messages), e.g. `skills` when the root is a repo's subfolder. */
+  pathPrefix?: string;
 }
 
 export interface CheckResult {
@@ -80,6 +82,8 @@ export async function checkRepo(root: string, opts: CheckOptions = {}): Promise<
 
 async function check(absRoot: string, opts: CheckOptions, io: TreeIO): Promise<CheckResult> {
   const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+  // Findings speak in the user's paths (relative to the repo), skills in the root's (what gets packed).
+  const shown = (p: string) => (opts.pathPrefix ? `${opts.pathPrefix}/${p}` : p);
   const dataRoot = opts.dataRoot ?? '/data';
   const { skills: found, allowFingerprints } = await discoverSkills(absRoot, { io });
   const scanOpts = { allowFingerprints };
@@ -213,7 +217,10 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeIO): Promise<C
     if (group.length < 2) continue;
     const files = group.map((c) => (c.skill.path ? `${c.skill.path}/${SKILL_FILE}` : SKILL_FILE));
     group.forEach((c, i) => {
-      const others = files.filter((_, j) => j !== i).join(', ');
+      const others = files
+        .filter((_, j) => j !== i)
+        .map(shown)
+        .join(', ');
       c.findings.push({
         severity: 'error',
         rule: 'skill/duplicate-name',
@@ -229,7 +236,7 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeIO): Promise<C
   for (const c of checked) {
     c.findings = redactFixes(c.findings);
     c.skill.valid = !c.findings.some((f) => f.severity === 'error');
-    all.push(...c.findings);
+    all.push(...c.findings.map((f) => ({ ...f, file: shown(f.file) })));
   }
   return { root: absRoot, skills: checked.map((c) => c.skill), findings: sortFindings(all) };
 }
