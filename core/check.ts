@@ -32,8 +32,10 @@ export interface CheckResult {
 }
 
 export const DEFAULT_MAX_FILE_SIZE = 256_000;
-/** Files per read batch: few round trips to the I/O worker, bounded memory (each file ≤ maxFileSize). */
+/** Files per read batch at most: few round trips to the I/O worker. */
 const READ_BATCH = 64;
+/** Bytes per read batch, roughly: batches of big files shrink so memory stays bounded (each file ≤ maxFileSize). */
+const READ_BATCH_BYTES = 4 * 1024 * 1024;
 /** Batches requested ahead of the one being checked. */
 const READ_AHEAD = 1;
 /** A NUL in the first 8 KiB marks a binary file (git's heuristic): hashed and shipped, not scanned. */
@@ -99,27 +101,33 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeIO): Promise<C
     meta: undefined as SkillMdResult | undefined,
   }));
   const readOpts = { maxBytes: maxFileSize, hashLarge: true, noFollow: false };
-  const readBatch = (from: number) =>
-    io.readFiles(
-      jobs.slice(from, from + READ_BATCH).map((j) => path.join(absRoot, j.file)),
-      readOpts,
-    );
-
+  // Sizes are unknown until read: the batch size follows the mean file size seen so far.
+  let batch = READ_BATCH;
   const files: (SkillFile | undefined)[] = [];
-  const inFlight: Promise<FileRead[]>[] = [];
+  const inFlight: { from: number; reads: Promise<FileRead[]> }[] = [];
   let next = 0;
   const request = () => {
-    const p = readBatch(next);
+    const from = next;
+    const reads = io.readFiles(
+      jobs.slice(from, from + batch).map((j) => path.join(absRoot, j.file)),
+      readOpts,
+    );
     // A failure below drops the batches still in flight: mark them handled.
-    p.catch(() => undefined);
-    inFlight.push(p);
-    next += READ_BATCH;
+    reads.catch(() => undefined);
+    inFlight.push({ from, reads });
+    next = Math.min(jobs.length, from + batch);
   };
   while (next < jobs.length && inFlight.length < READ_AHEAD) request();
-  for (let from = 0; from < jobs.length; from += READ_BATCH) {
-    const reads = await (inFlight.shift() as Promise<FileRead[]>);
+  while (inFlight.length > 0) {
+    const head = inFlight.shift() as (typeof inFlight)[number];
+    const reads = await head.reads;
+    const bytes = reads.reduce((n, r) => n + (r.bytes?.length ?? 0), 0);
+    batch = Math.max(
+      1,
+      Math.min(READ_BATCH, Math.floor(READ_BATCH_BYTES / Math.max(1, bytes / reads.length))),
+    );
     if (next < jobs.length) request();
-    reads.forEach((read, k) => files.push(checkFile(jobs[from + k] as (typeof jobs)[number], read)));
+    reads.forEach((read, k) => files.push(checkFile(jobs[head.from + k] as (typeof jobs)[number], read)));
   }
 
   function checkFile({ skill, rel, file }: (typeof jobs)[number], read: FileRead): SkillFile | undefined {

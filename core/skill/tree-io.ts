@@ -115,7 +115,8 @@ function serve(fsm: typeof fs, hash: typeof createHash, req: Request): Response 
         if (!req.hashLarge) return meta;
         // Stream it through the hash in 1 MiB chunks: the size is what was read, as with a stream.
         const h = hash('sha256');
-        const chunk = Buffer.allocUnsafe(1024 * 1024);
+        // Sized to the file (up to 1 MiB): hashing many small files this way must not churn 1 MiB buffers.
+        const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(st.size, 4096)));
         let size = 0;
         for (let n; (n = fsm.readSync(fd, chunk, 0, chunk.length, null)) > 0; size += n) {
           h.update(chunk.subarray(0, n));
@@ -193,13 +194,33 @@ function inProcessIO(): TreeIO {
   };
 }
 
-/** Starts the I/O worker (about 30 ms, overlapping whatever the caller does next). Call `close()` when done. */
+/** The process's one I/O worker, shared by every handle (requests are matched by id, so callers can overlap). */
+let shared: TreeIO | undefined;
+
+/**
+ * A handle on the I/O worker, started on first use (about 30 ms, overlapping whatever the caller does next) and
+ * then kept, idle and unref'd, for the next caller: a receiver checks and hashes a tree on every deploy, and a
+ * fresh worker each time cost its start-up and a new heap. Call `close()` when done (it leaves the worker up).
+ */
 export function openTreeIO(): TreeIO {
+  if (!shared) {
+    const io = startWorker(() => {
+      if (shared === io) shared = undefined;
+    });
+    if (!io) return inProcessIO();
+    shared = io;
+  }
+  const io = shared;
+  return { ...io, close: async () => {} };
+}
+
+/** Starts a worker; `onDead` runs once it fails or exits, so the next openTreeIO() starts a fresh one. */
+function startWorker(onDead: () => void): TreeIO | null {
   let worker: Worker;
   try {
     worker = new Worker(WORKER_SOURCE, { eval: true });
   } catch {
-    return inProcessIO();
+    return null;
   }
   // Keep the process alive only while a request is pending (a caller that forgets close() still exits).
   worker.unref();
@@ -208,6 +229,7 @@ export function openTreeIO(): TreeIO {
   let failure: unknown;
   const failAll = (err: unknown) => {
     failure = err;
+    onDead();
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
