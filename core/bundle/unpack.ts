@@ -33,7 +33,8 @@ const FSYNC_CONCURRENCY = 16;
 /** Files up to this size are written (and fsynced) by a small pool while parsing goes on. */
 const SMALL_FILE_BYTES = 1024 * 1024;
 const POOL_FILES = 16;
-const POOL_BYTES = 32 * 1024 * 1024;
+/** Bytes buffered for the pool at most: a bundle of big files must not sit in memory while the disk catches up. */
+const POOL_BYTES = 4 * 1024 * 1024;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** O_EXCL + O_NOFOLLOW: never reuse or follow anything that already exists. */
@@ -49,10 +50,15 @@ async function createFile(root: string, rel: string): Promise<FileHandle> {
   }
 }
 
-/** chmod on our own descriptor (no path, so nothing outside can be touched), then close. */
+/**
+ * chmod on our own descriptor (no path, so nothing outside can be touched), fsync, then close. Syncing here,
+ * on the descriptor we already hold and while parsing goes on, costs no second open per file; a refused
+ * bundle pays for its fsyncs, but only a validly signed one gets this far.
+ */
 async function finishFile(fh: FileHandle, mode: number): Promise<void> {
   try {
     await fh.chmod(mode);
+    await fh.sync();
   } finally {
     await fh.close();
   }
@@ -269,31 +275,28 @@ class StagingSink implements TarSink {
   }
 
   /**
-   * Durability before the switch: every file, then every folder deepest first, then staging. Done
-   * only after verification, so a refused bundle costs no fsyncs.
+   * Durability before the switch: files were fsynced as they were written (finishFile); here every folder,
+   * deepest first, then staging. Done only after verification.
    */
   async sync(): Promise<void> {
-    const syncOne = async (rel: string, dir: boolean) => {
-      const flags = constants.O_RDONLY | constants.O_NOFOLLOW | (dir ? constants.O_DIRECTORY : 0);
+    const syncDir = async (rel: string) => {
+      const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_DIRECTORY;
       const fh = await open(path.join(this.root, rel), flags);
       try {
-        if (dir) await fh.chmod(0o755); // umask must not decide who can read the live skills
+        await fh.chmod(0o755); // umask must not decide who can read the live skills
         await fh.sync();
       } finally {
         await fh.close();
       }
     };
-    const run = async (items: string[], dir: boolean) => {
-      for (let i = 0; i < items.length; i += FSYNC_CONCURRENCY) {
-        await Promise.all(items.slice(i, i + FSYNC_CONCURRENCY).map((p) => syncOne(p, dir)));
-      }
+    // A pool rather than lockstep batches: one slow fsync does not hold up the other workers.
+    const dirs = [...this.dirs].sort((a, b) => b.split('/').length - a.split('/').length);
+    let next = 0;
+    const worker = async () => {
+      while (next < dirs.length) await syncDir(dirs[next++] as string);
     };
-    await run([...this.files.keys()], false);
-    await run(
-      [...this.dirs].sort((a, b) => b.split('/').length - a.split('/').length),
-      true,
-    );
-    await syncOne('', true);
+    await Promise.all(Array.from({ length: FSYNC_CONCURRENCY }, worker));
+    await syncDir('');
   }
 }
 
