@@ -49,6 +49,8 @@ export class Engine {
   private readonly lock: LockFile;
   private readonly inJob = new AsyncLocalStorage<true>();
   private readonly alerts = new Set<Promise<void>>();
+  /** Deletions of pruned releases still running (close() waits for them). */
+  private readonly deletions = new Set<Promise<void>>();
   private closed = false;
 
   private constructor(
@@ -207,7 +209,7 @@ export class Engine {
   async close(): Promise<void> {
     this.closed = true;
     await this.queue.idle();
-    await Promise.all([...this.alerts]);
+    await Promise.all([...this.alerts, ...this.deletions]);
   }
 
   private assertInJob(what: string): void {
@@ -275,7 +277,7 @@ export class Engine {
       crashPoint('after-state');
       if (this.cfg.strategy === 'in-place') await clearJournal(this.layout);
       crashPoint('before-prune');
-      for (const p of pruned) await rm(releaseDir(this.layout, p), { recursive: true, force: true });
+      for (const p of pruned) await this.discard(p);
       crashPoint('after-prune');
       const durationMs = performance.now() - started;
       this.log.info({ deploymentId: id, attempt: attemptId, trigger, durationMs, pruned }, 'deployment live');
@@ -327,6 +329,24 @@ export class Engine {
       error: problem,
       live: prev,
     };
+  }
+
+  /**
+   * Takes a pruned release out of releases/ with one rename into tmp/, then deletes it in the background: the
+   * deployment does not wait for hundreds of unlinks. A crash leaves it in tmp/, which recovery empties.
+   */
+  private async discard(id: string): Promise<void> {
+    const gone = path.join(this.layout.tmp, `${process.pid}-pruned-${id}`);
+    try {
+      await rename(releaseDir(this.layout, id), gone);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const p: Promise<void> = rm(gone, { recursive: true, force: true })
+      .catch((err: unknown) => this.log.warn({ err, release: id }, 'could not delete a pruned release'))
+      .finally(() => this.deletions.delete(p));
+    this.deletions.add(p);
   }
 
   private raiseHighest(r: ReleaseRecord, outcome: ApplyStatus): HighestSerial | null {

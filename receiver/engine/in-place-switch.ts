@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fsyncDir, fsyncPath, tempName, writeFileAtomic } from '../../core/fsutil.js';
 import type { BundleManifest } from '../../core/manifest.js';
 import { crashPoint } from './crash.js';
-import { execBit, expectedFiles, hashFile, mapLimit, walkTree } from './tree.js';
+import { execBit, expectedFiles, mapLimit, scanTree } from './tree.js';
 
 export interface InPlaceOp {
   op: 'write' | 'remove';
@@ -31,20 +31,19 @@ const SKILL_MD = 'SKILL.md';
  */
 export async function planInPlace(live: string, target: BundleManifest): Promise<InPlaceOp[]> {
   const want = expectedFiles(target);
-  const have = (await walkTree(live)) ?? new Map();
+  const have = (await scanTree(live)) ?? new Map();
   const changed = new Set<string>();
-  const hashes: Promise<void>[] = [];
   for (const [p, f] of want) {
     const e = have.get(p);
-    if (!e || e.kind !== 'file' || e.size !== f.size || execBit(e.mode) !== execBit(f.mode)) changed.add(p);
-    else
-      hashes.push(
-        hashFile(path.join(live, p), f.size).then((h) => {
-          if (h !== f.sha256) changed.add(p);
-        }),
-      );
+    if (
+      !e ||
+      e.kind !== 'file' ||
+      e.size !== f.size ||
+      execBit(e.mode) !== execBit(f.mode) ||
+      e.sha256 !== f.sha256
+    )
+      changed.add(p);
   }
-  await Promise.all(hashes);
   const needed = new Set<string>();
   for (const p of want.keys()) {
     for (let d = path.posix.dirname(p); d !== '.'; d = path.posix.dirname(d)) needed.add(d);
@@ -100,9 +99,13 @@ async function clearWay(live: string, rel: string): Promise<void> {
 /** Op counter across the process, for the `mid-journal:<n>` crash step. */
 let opsDone = 0;
 
+/** Skills whose writes run at once: each skill's own ops stay in order (its SKILL.md last). */
+const SKILL_CONCURRENCY = 8;
+
 /**
- * Runs the ops in order: each file is copied to a temp name beside its target, chmod'ed and renamed over it,
- * so the watcher never sees a torn file. Written files and touched folders are fsynced together at the end,
+ * Runs the ops: each file is copied to a temp name beside its target, chmod'ed and renamed over it, so the
+ * watcher never sees a torn file. Skills are written side by side (a skill's files in plan order, its SKILL.md
+ * last), then removals run in order. Written files and touched folders are fsynced together at the end,
  * before the caller commits: until then the journal lets recovery redo any file a power cut lost.
  */
 export async function runInPlace(
@@ -115,7 +118,7 @@ export async function runInPlace(
   const dirs = new Set<string>([path.dirname(live), live]);
   const written: string[] = [];
   await mkdir(live, { recursive: true });
-  for (const o of ops) {
+  const run = async (o: InPlaceOp): Promise<void> => {
     const dst = path.join(live, o.path);
     if (o.op === 'write') {
       const f = want.get(o.path);
@@ -138,7 +141,31 @@ export async function runInPlace(
     for (let d = path.dirname(dst); d.length >= live.length; d = path.dirname(d)) dirs.add(d);
     opsDone++;
     crashPoint(`mid-journal:${opsDone}`);
+  };
+  const bySkill = new Map<string, InPlaceOp[]>();
+  for (const o of ops) {
+    if (o.op !== 'write') continue;
+    const skill = o.path.split('/')[0] as string;
+    const list = bySkill.get(skill);
+    if (list) list.push(o);
+    else bySkill.set(skill, [o]);
   }
+  // On a failure no new skill starts, and every write under way settles before we throw: the caller switches
+  // back next, and nothing of this switch may still be writing then.
+  const groups = [...bySkill.values()];
+  let failure: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    for (let list; !failure && (list = groups.shift());) {
+      try {
+        for (const o of list) await run(o);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: SKILL_CONCURRENCY }, worker));
+  if (failure) throw failure.err;
+  for (const o of ops) if (o.op !== 'write') await run(o);
   await mapLimit(written, 16, (f) => fsyncPath(f));
   await mapLimit([...dirs], 16, (d) => fsyncDir(d).catch(() => undefined));
 }

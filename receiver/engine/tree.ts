@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fingerprint, sha256, sha256File } from '../../core/digest.js';
 import { SKILLS_PREFIX, type BundleManifest, type ManifestSkill } from '../../core/manifest.js';
 import type { SkillFile } from '../../core/skill.js';
+import { openTreeIO, type TreeIO } from '../../core/skill/tree-io.js';
 
 export interface TreeEntry {
   kind: 'file' | 'dir' | 'other';
@@ -50,6 +51,73 @@ export function expectedFiles(manifest: BundleManifest): Map<string, SkillFile> 
   return out;
 }
 
+/** A scanned entry; files also carry their sha256 ('' when the file could not be read). */
+export interface ScannedEntry extends TreeEntry {
+  sha256: string;
+}
+
+/** Files hashed per request to the I/O worker. */
+const HASH_BATCH = 256;
+
+/**
+ * Every entry under root with each file's sha256, read and hashed by the I/O worker in batches (the process's shared
+ * one): a whole-tree hash is a few round trips and runs on another core, where one async
+ * read per file made the deploy wait on hundreds of thread-pool trips. Like walkTree, only root may be a symlink.
+ */
+export async function scanTree(root: string): Promise<Map<string, ScannedEntry> | null> {
+  try {
+    if (!(await stat(root)).isDirectory()) return null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  const io = openTreeIO();
+  try {
+    return await scanWith(io, root);
+  } finally {
+    await io.close();
+  }
+}
+
+async function scanWith(io: TreeIO, root: string): Promise<Map<string, ScannedEntry>> {
+  const out = new Map<string, ScannedEntry>();
+  const files: string[] = [];
+  // Breadth first: one readdir request per level.
+  for (let level = ['']; level.length > 0;) {
+    const listings = await io.readdirs(level.map((rel) => path.join(root, rel)));
+    const below: string[] = [];
+    level.forEach((rel, i) => {
+      for (const [name, kind] of listings[i] ?? []) {
+        const r = rel ? `${rel}/${name}` : name;
+        if (kind === 1) below.push(r);
+        else if (kind === 2) files.push(r);
+        out.set(r, {
+          kind: kind === 1 ? 'dir' : kind === 2 ? 'file' : 'other',
+          size: 0,
+          mode: 0,
+          sha256: '',
+        });
+      }
+    });
+    level = below;
+  }
+  // maxBytes -1: no content comes back, every file is only hashed (in chunks, in the worker).
+  const opts = { maxBytes: -1, hashLarge: true, noFollow: true };
+  for (let i = 0; i < files.length; i += HASH_BATCH) {
+    const batch = files.slice(i, i + HASH_BATCH);
+    const reads = await io.readFiles(
+      batch.map((r) => path.join(root, r)),
+      opts,
+    );
+    reads.forEach((read, k) => {
+      const entry = out.get(batch[k] as string) as ScannedEntry;
+      if (read.error !== undefined || !read.isFile) entry.kind = 'other';
+      else Object.assign(entry, { size: read.size, mode: read.mode & 0o777, sha256: read.sha256 });
+    });
+  }
+  return out;
+}
+
 /** Skill files are small (256 KB cap): one read beats a stream per file; big ones still stream. */
 export async function hashFile(file: string, size: number): Promise<string> {
   return size <= 1 << 20 ? sha256(await readFile(file)) : (await sha256File(file)).sha256;
@@ -74,14 +142,13 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Pr
 /** Every difference between the tree at root and the manifest; [] means exactly equal. */
 export async function diffTree(root: string, manifest: BundleManifest): Promise<string[]> {
   const want = expectedFiles(manifest);
-  const have = await walkTree(root);
+  const have = await scanTree(root);
   if (!have) return want.size ? [`missing: live folder ${root}`] : [];
   const dirsNeeded = new Set<string>();
   for (const p of want.keys()) {
     for (let d = path.posix.dirname(p); d !== '.'; d = path.posix.dirname(d)) dirsNeeded.add(d);
   }
   const problems: string[] = [];
-  const toHash: [string, SkillFile][] = [];
   for (const [p, e] of have) {
     const f = want.get(p);
     if (e.kind === 'dir') {
@@ -92,15 +159,11 @@ export async function diffTree(root: string, manifest: BundleManifest): Promise<
       problems.push(`size: ${p}`);
     } else if (execBit(e.mode) !== execBit(f.mode)) {
       problems.push(`mode: ${p}`);
-    } else {
-      toHash.push([p, f]);
+    } else if (e.sha256 !== f.sha256) {
+      problems.push(`digest: ${p}`);
     }
   }
   for (const p of want.keys()) if (have.get(p)?.kind !== 'file') problems.push(`missing: ${p}`);
-  const digests = await mapLimit(toHash, 16, ([p, f]) => hashFile(path.join(root, p), f.size));
-  toHash.forEach(([p, f], i) => {
-    if (digests[i] !== f.sha256) problems.push(`digest: ${p}`);
-  });
   return problems.sort();
 }
 
