@@ -1,4 +1,5 @@
 // The receiver's HTTP surface (Hono): deployments, state, operator API, health and metrics.
+import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
@@ -22,7 +23,8 @@ export interface AppContext {
   version: string;
 }
 
-type Env = { Variables: { log: Logger; requestId: string } };
+// Bindings are absent when the app is driven by app.request() (tests): `incoming` is then undefined.
+type Env = { Variables: { log: Logger; requestId: string }; Bindings: Partial<HttpBindings> };
 
 function outcomeBody(o: DeployOutcome) {
   if (o.status === 'rejected' || o.status === 'failed')
@@ -79,7 +81,9 @@ export function createApp(ctx: AppContext) {
     const lengthHeader = c.req.header('content-length');
     const length =
       lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
-    const body = c.req.raw.body as AsyncIterable<Uint8Array> | null;
+    // The node request itself when served by @hono/node-server: as an async iterable it reads only as fast as
+    // ingest writes, where the web stream adapter keeps pulling the socket into memory ahead of the consumer.
+    const body = (c.env?.incoming ?? c.req.raw.body) as AsyncIterable<Uint8Array> | null;
     const outcome = await deployer.push(c.req.header('skill-sync-envelope'), body, length);
     // A refusal before the body was read must not leave a half-read request on a kept-alive connection.
     if (outcome.httpStatus !== 201) c.header('Connection', 'close');
