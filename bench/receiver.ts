@@ -1,5 +1,6 @@
 // Receiver benchmark: push-to-live of a 130-skill bundle (p50/p99, both strategies) vs `cp -r` + `sync`; 50 MB ingest RSS.
-// Run: npx tsc -p tsconfig.build.json && node lib/bench/receiver.js [--quick]   (BENCH_JSON=out.json writes figures)
+// Run: npx tsc -p tsconfig.build.json && node lib/bench/receiver.js [--quick] [--strategy=in-place|symlink]
+//      [--no-rss | --rss-only]   (BENCH_JSON=out.json writes figures; the flags only narrow a run while iterating)
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -34,6 +35,10 @@ const P50_TARGET_MS = 150;
 const FLOOR_RATIO_TARGET = 3;
 const RSS_TARGET_MB = 30;
 const STRATEGIES = ['in-place', 'symlink'] as const;
+const only = process.argv.find((a) => a.startsWith('--strategy='))?.slice('--strategy='.length);
+const rssOnly = process.argv.includes('--rss-only');
+const runRss = !process.argv.includes('--no-rss');
+const strategies = rssOnly ? [] : STRATEGIES.filter((s) => !only || s === only);
 
 /** `cp -r` of the skills tree into a fresh folder, then `sync`: the cheapest durable copy of the same bytes. */
 async function floorMs(src: string, scratch: string, runs: number): Promise<number[]> {
@@ -131,10 +136,11 @@ try {
 
   const scratch = path.join(work, 'floor');
   await mkdir(scratch);
-  const floor = percentile(await floorMs(treeA, scratch, FLOOR_RUNS), 50);
-  process.stdout.write(`floor: cp -r + sync, p50 of ${FLOOR_RUNS}: ${floor.toFixed(1)} ms\n`);
+  const floor = strategies.length ? percentile(await floorMs(treeA, scratch, FLOOR_RUNS), 50) : NaN;
+  if (strategies.length)
+    process.stdout.write(`floor: cp -r + sync, p50 of ${FLOOR_RUNS}: ${floor.toFixed(1)} ms\n`);
 
-  for (const strategy of STRATEGIES) {
+  for (const strategy of strategies) {
     const times = await pushToLive(strategy, [a, b], key, work);
     const p50 = percentile(times, 50);
     const p99 = percentile(times, 99);
@@ -169,6 +175,15 @@ try {
     );
   }
 
+  if (runRss) await rssCase(a, key);
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
+printFigures(figures);
+await writeBenchJson('receiver', figures);
+if (figures.some((f) => f.met === false)) process.exitCode = 1;
+
+async function rssCase(a: Bundle, key: BenchKey): Promise<void> {
   const treeBig = path.join(work, 'src-big');
   // 50 skills × 4 incompressible 250,000-byte files (under the 256,000-byte per-file limit): ~50 MB gzipped,
   // under MAX_BUNDLE_BYTES (50 MiB).
@@ -192,9 +207,4 @@ try {
     target: RSS_TARGET_MB,
     met: rss.growthMb <= RSS_TARGET_MB,
   });
-} finally {
-  await rm(work, { recursive: true, force: true });
 }
-printFigures(figures);
-await writeBenchJson('receiver', figures);
-if (figures.some((f) => f.met === false)) process.exitCode = 1;

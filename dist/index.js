@@ -50736,7 +50736,8 @@ function serve(fsm, hash, req) {
                     return meta;
                 // Stream it through the hash in 1 MiB chunks: the size is what was read, as with a stream.
                 const h = hash('sha256');
-                const chunk = Buffer.allocUnsafe(1024 * 1024);
+                // Sized to the file (up to 1 MiB): hashing many small files this way must not churn 1 MiB buffers.
+                const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(st.size, 4096)));
                 let size = 0;
                 for (let n; (n = fsm.readSync(fd, chunk, 0, chunk.length, null)) > 0; size += n) {
                     h.update(chunk.subarray(0, n));
@@ -50810,14 +50811,34 @@ function inProcessIO() {
         close: async () => { },
     };
 }
-/** Starts the I/O worker (about 30 ms, overlapping whatever the caller does next). Call `close()` when done. */
+/** The process's one I/O worker, shared by every handle (requests are matched by id, so callers can overlap). */
+let shared;
+/**
+ * A handle on the I/O worker, started on first use (about 30 ms, overlapping whatever the caller does next) and
+ * then kept, idle and unref'd, for the next caller: a receiver checks and hashes a tree on every deploy, and a
+ * fresh worker each time cost its start-up and a new heap. Call `close()` when done (it leaves the worker up).
+ */
 function openTreeIO() {
+    if (!shared) {
+        const io = startWorker(() => {
+            if (shared === io)
+                shared = undefined;
+        });
+        if (!io)
+            return inProcessIO();
+        shared = io;
+    }
+    const io = shared;
+    return { ...io, close: async () => { } };
+}
+/** Starts a worker; `onDead` runs once it fails or exits, so the next openTreeIO() starts a fresh one. */
+function startWorker(onDead) {
     let worker;
     try {
         worker = new external_node_worker_threads_.Worker(WORKER_SOURCE, { eval: true });
     }
     catch {
-        return inProcessIO();
+        return null;
     }
     // Keep the process alive only while a request is pending (a caller that forgets close() still exits).
     worker.unref();
@@ -50826,6 +50847,7 @@ function openTreeIO() {
     let failure;
     const failAll = (err) => {
         failure = err;
+        onDead();
         for (const p of pending.values())
             p.reject(err);
         pending.clear();
@@ -51867,8 +51889,10 @@ function validateSyncManifest(text, ctx) {
 
 
 const DEFAULT_MAX_FILE_SIZE = 256_000;
-/** Files per read batch: few round trips to the I/O worker, bounded memory (each file ≤ maxFileSize). */
+/** Files per read batch at most: few round trips to the I/O worker. */
 const READ_BATCH = 64;
+/** Bytes per read batch, roughly: batches of big files shrink so memory stays bounded (each file ≤ maxFileSize). */
+const READ_BATCH_BYTES = 4 * 1024 * 1024;
 /** Batches requested ahead of the one being checked. */
 const READ_AHEAD = 1;
 /** A NUL in the first 8 KiB marks a binary file (git's heuristic): hashed and shipped, not scanned. */
@@ -51925,24 +51949,29 @@ async function check(absRoot, opts, io) {
         meta: undefined,
     }));
     const readOpts = { maxBytes: maxFileSize, hashLarge: true, noFollow: false };
-    const readBatch = (from) => io.readFiles(jobs.slice(from, from + READ_BATCH).map((j) => external_node_path_namespaceObject.join(absRoot, j.file)), readOpts);
+    // Sizes are unknown until read: the batch size follows the mean file size seen so far.
+    let batch = READ_BATCH;
     const files = [];
     const inFlight = [];
     let next = 0;
     const request = () => {
-        const p = readBatch(next);
+        const from = next;
+        const reads = io.readFiles(jobs.slice(from, from + batch).map((j) => external_node_path_namespaceObject.join(absRoot, j.file)), readOpts);
         // A failure below drops the batches still in flight: mark them handled.
-        p.catch(() => undefined);
-        inFlight.push(p);
-        next += READ_BATCH;
+        reads.catch(() => undefined);
+        inFlight.push({ from, reads });
+        next = Math.min(jobs.length, from + batch);
     };
     while (next < jobs.length && inFlight.length < READ_AHEAD)
         request();
-    for (let from = 0; from < jobs.length; from += READ_BATCH) {
-        const reads = await inFlight.shift();
+    while (inFlight.length > 0) {
+        const head = inFlight.shift();
+        const reads = await head.reads;
+        const bytes = reads.reduce((n, r) => n + (r.bytes?.length ?? 0), 0);
+        batch = Math.max(1, Math.min(READ_BATCH, Math.floor(READ_BATCH_BYTES / Math.max(1, bytes / reads.length))));
         if (next < jobs.length)
             request();
-        reads.forEach((read, k) => files.push(checkFile(jobs[from + k], read)));
+        reads.forEach((read, k) => files.push(checkFile(jobs[head.from + k], read)));
     }
     function checkFile({ skill, rel, file }, read) {
         const d = found[skill];
