@@ -50675,7 +50675,7 @@ class IgnoreScope {
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(5919);
 ;// CONCATENATED MODULE: ./lib/core/skill/tree-io.js
-// Batched tree I/O: directory listings and file reads (with sha256) done by a worker thread's sync syscalls.
+// Batched tree I/O: directory listings, file reads (with sha256) and new-tree writes, by a worker's sync syscalls.
 //
 // Why: tens of thousands of small files made per-file async fs calls (one thread-pool round trip each) the
 // bottleneck, several times slower than plain sync syscalls. Sync I/O on the main thread would block the
@@ -50712,6 +50712,38 @@ function serve(fsm, hash, req) {
             }
         });
         return { id: req.id, op: 'text', result };
+    }
+    if (req.op === 'write') {
+        const c = fsm.constants;
+        const data = new Uint8Array(req.buf);
+        for (let i = 0; i < req.steps.length; i++) {
+            const step = req.steps[i];
+            const p = `${req.root}/${step.rel}`;
+            let fd = -1;
+            try {
+                if (step.len < 0) {
+                    fsm.mkdirSync(p);
+                    // On the folder we just made, never through a link: umask must not decide who reads the skills.
+                    fd = fsm.openSync(p, c.O_RDONLY | c.O_DIRECTORY | c.O_NOFOLLOW);
+                    fsm.fchmodSync(fd, 0o755);
+                }
+                else {
+                    fd = fsm.openSync(p, c.O_WRONLY | c.O_CREAT | c.O_EXCL | c.O_NOFOLLOW, 0o600);
+                    for (let off = 0; off < step.len;)
+                        off += fsm.writeSync(fd, data, step.off + off, step.len - off);
+                    fsm.fchmodSync(fd, step.mode);
+                }
+            }
+            catch (err) {
+                const e = err;
+                return { id: req.id, op: 'write', failed: { index: i, code: e.code ?? 'error', message: e.message } };
+            }
+            finally {
+                if (fd !== -1)
+                    fsm.closeSync(fd);
+            }
+        }
+        return { id: req.id, op: 'write', failed: null };
     }
     const flags = fsm.constants.O_RDONLY | (req.noFollow ? fsm.constants.O_NOFOLLOW : 0);
     const parts = [];
@@ -50800,6 +50832,14 @@ parentPort.on('message', (req) => {
 function toReads(res) {
     return res.result.map(({ off, len, ...meta }) => off < 0 ? meta : { ...meta, bytes: Buffer.from(res.buf, off, len) });
 }
+/** The bytes as an ArrayBuffer of their own, so it can be transferred to the worker. */
+function ownBuffer(data) {
+    if (data.byteOffset === 0 &&
+        data.byteLength === data.buffer.byteLength &&
+        data.buffer instanceof ArrayBuffer)
+        return data.buffer;
+    return data.slice().buffer;
+}
 /** I/O in this thread (sync): for when no worker can be started. */
 function inProcessIO() {
     let id = 0;
@@ -50808,6 +50848,7 @@ function inProcessIO() {
         readdirs: async (paths) => call({ id: id++, op: 'readdir', paths }).result,
         readTexts: async (paths) => call({ id: id++, op: 'text', paths }).result,
         readFiles: async (paths, opts) => toReads(call({ id: id++, op: 'read', paths, ...opts })),
+        writeTree: async (root, steps, data) => call({ id: id++, op: 'write', root, steps, buf: ownBuffer(data) }).failed,
         close: async () => { },
     };
 }
@@ -50869,7 +50910,7 @@ function startWorker(onDead) {
             if (pending.size === 0)
                 worker.ref();
             pending.set(id, { resolve, reject });
-            worker.postMessage({ ...req, id });
+            worker.postMessage({ ...req, id }, req.op === 'write' ? [req.buf] : []);
         });
     };
     return {
@@ -50878,6 +50919,9 @@ function startWorker(onDead) {
         readFiles: async (paths, opts) => paths.length
             ? toReads((await call({ op: 'read', paths, ...opts })))
             : [],
+        writeTree: async (root, steps, data) => steps.length
+            ? (await call({ op: 'write', root, steps, buf: ownBuffer(data) })).failed
+            : null,
         close: async () => {
             failure ??= new Error('tree I/O closed');
             await worker.terminate();
@@ -52236,7 +52280,8 @@ var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: ./lib/core/fsutil.js
-// Durable file-system steps: fsync of files and folders, and write-to-temp-then-rename.
+// Durable file-system steps: fsync of files and folders, syncfs of a whole tree, and write-to-temp-then-rename.
+
 
 
 
@@ -52251,6 +52296,57 @@ async function fsyncPath(p) {
 }
 /** A rename is durable only once the folder holding the new name is fsynced. */
 const fsyncDir = fsyncPath;
+/**
+ * Flushes the whole file system that holds `dir`: syncfs(2), through coreutils' (or busybox's) `sync -f`, since
+ * Node has no binding for it. One call makes a freshly written tree durable, where an fsync per file cost a
+ * journal commit each. Resolves false when it cannot be run here (not Linux, no `sync`): the caller then
+ * fsyncs file by file. A failed flush (an I/O error reported by the kernel) rejects.
+ */
+function syncFileSystem(dir) {
+    if (process.platform !== 'linux')
+        return Promise.resolve(false);
+    return new Promise((resolve, reject) => {
+        execFile('sync', ['-f', dir], { timeout: 120_000 }, (err, _stdout, stderr) => {
+            if (!err)
+                return resolve(true);
+            if (err.code === 'ENOENT')
+                return resolve(false);
+            const e = new Error(`sync -f failed: ${String(stderr).trim() || err.message}`);
+            e.code = 'EIO';
+            reject(e);
+        });
+    });
+}
+/** Runs fn over items, at most `limit` at a time; results in item order. */
+async function mapLimit(items, limit, fn) {
+    const out = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            out[i] = await fn(items[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return out;
+}
+/**
+ * Makes freshly written files and the folders holding them durable (absolute paths): one syncfs when it can, else
+ * every file, then every folder deepest first. A folder that is gone by now is skipped (nothing to keep).
+ */
+async function syncTree(files, dirs) {
+    const any = dirs[0] ?? files[0];
+    if (any === undefined || (await syncFileSystem(any)))
+        return;
+    await mapLimit(files, 16, (f) => fsyncPath(f));
+    const deepestFirst = [...dirs].sort((a, b) => b.split(path.sep).length - a.split(path.sep).length);
+    for (let i = 0; i < deepestFirst.length; i += 16)
+        await Promise.all(deepestFirst.slice(i, i + 16).map((d) => fsyncDir(d).catch(ignoreGone)));
+}
+function ignoreGone(err) {
+    if (err.code !== 'ENOENT')
+        throw err;
+}
 function tempName(target) {
     return external_node_path_namespaceObject.join(external_node_path_namespaceObject.dirname(target), `.${external_node_path_namespaceObject.basename(target)}.tmp-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
 }

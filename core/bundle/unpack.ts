@@ -2,10 +2,12 @@
 // anything that is not a plain file or folder inside it, then proving the tree equals the manifest.
 import { createHash, type Hash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
+import { syncTree } from '../fsutil.js';
 import type { BundleManifest } from '../manifest.js';
+import { openTreeIO, type TreeIO, type TreeWrite, type TreeWriteFailure } from '../skill/tree-io.js';
 import { checkEntryPath, foldName } from './entry-path.js';
 import { BundleError } from './errors.js';
 import { resolveLimits, type UnpackLimits } from './limits.js';
@@ -20,7 +22,7 @@ interface Written {
 
 interface OpenFile {
   path: string;
-  /** Large files stream to an open descriptor; small ones are buffered (`parts`) and written by the pool. */
+  /** Large files stream to an open descriptor; small ones are buffered (`parts`) and go out in a write batch. */
   fh: FileHandle | null;
   parts: Buffer[] | null;
   hash: Hash;
@@ -29,13 +31,18 @@ interface OpenFile {
   keep: Buffer[] | null;
 }
 
-const FSYNC_CONCURRENCY = 16;
-/** Files up to this size are written (and fsynced) by a small pool while parsing goes on. */
+/** Files up to this size go to the I/O worker in batches; larger ones stream to a descriptor of their own. */
 const SMALL_FILE_BYTES = 1024 * 1024;
-const POOL_FILES = 16;
-/** Bytes buffered for the pool at most: a bundle of big files must not sit in memory while the disk catches up. */
-const POOL_BYTES = 4 * 1024 * 1024;
+/** A batch is sent once it holds this many bytes or steps. */
+const BATCH_BYTES = 1024 * 1024;
+const BATCH_STEPS = 256;
+/** Batches sent but not yet written, at most: parsing runs ahead of the disk by this much, and no more. */
+const BATCHES_IN_FLIGHT = 2;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+function collision(rel: string): BundleError {
+  return new BundleError('name-collision', `${JSON.stringify(rel)} collides on this filesystem`);
+}
 
 /** O_EXCL + O_NOFOLLOW: never reuse or follow anything that already exists. */
 async function createFile(root: string, rel: string): Promise<FileHandle> {
@@ -43,25 +50,18 @@ async function createFile(root: string, rel: string): Promise<FileHandle> {
     return await open(path.join(root, rel), CREATE_FLAGS, 0o600);
   } catch (err) {
     // Our own name checks make this unreachable unless the filesystem folds names we did not.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new BundleError('name-collision', `${JSON.stringify(rel)} collides on this filesystem`);
-    }
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw collision(rel);
     throw err;
   }
 }
 
-/**
- * chmod on our own descriptor (no path, so nothing outside can be touched), fsync, then close. Syncing here,
- * on the descriptor we already hold and while parsing goes on, costs no second open per file; a refused
- * bundle pays for its fsyncs, but only a validly signed one gets this far.
- */
-async function finishFile(fh: FileHandle, mode: number): Promise<void> {
-  try {
-    await fh.chmod(mode);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+/** A failed step of a write batch as the error the caller sees (errno kept, so a full disk stays ENOSPC). */
+function batchError(f: TreeWriteFailure, steps: TreeWrite[]): Error {
+  const rel = steps[f.index]?.rel ?? '?';
+  if (f.code === 'EEXIST') return collision(rel);
+  const err = new Error(`writing ${JSON.stringify(rel)} into staging: ${f.message}`) as NodeJS.ErrnoException;
+  err.code = f.code;
+  return err;
 }
 
 /** Receives tar entries and writes them under `root`; every name is checked before it touches disk. */
@@ -80,6 +80,7 @@ class StagingSink implements TarSink {
   constructor(
     private readonly root: string,
     private readonly limits: UnpackLimits,
+    private readonly io: TreeIO,
   ) {}
 
   private claim(p: string): void {
@@ -118,15 +119,7 @@ class StagingSink implements TarSink {
     for (let i = 1; i <= upto; i++) {
       const rel = segments.slice(0, i).join('/');
       if (this.created.has(rel)) continue;
-      try {
-        await mkdir(path.join(this.root, rel), { mode: 0o755 });
-      } catch (err) {
-        // Our own checks make this unreachable unless the filesystem folds names we did not.
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-          throw new BundleError('name-collision', `${JSON.stringify(rel)} collides on this filesystem`);
-        }
-        throw err;
-      }
+      await this.addStep({ rel, off: 0, len: -1, mode: 0o755 }, null);
       this.created.add(rel);
       this.dirs.push(rel);
     }
@@ -134,7 +127,7 @@ class StagingSink implements TarSink {
   private readonly created = new Set<string>();
 
   async entry(e: TarEntry): Promise<void> {
-    if (this.poolError) throw this.poolError;
+    if (this.writeError) throw this.writeError;
     if (++this.entries > this.limits.maxEntries) {
       throw new BundleError('too-many-entries', `more than ${this.limits.maxEntries} entries`);
     }
@@ -158,6 +151,8 @@ class StagingSink implements TarSink {
     }
     await this.makeDirs(p, false);
     const small = e.size <= SMALL_FILE_BYTES;
+    // A big file is opened here, so the folders batched for it must exist first.
+    if (!small) await this.drain();
     this.current = {
       path: p,
       fh: small ? null : await createFile(this.root, p),
@@ -186,56 +181,74 @@ class StagingSink implements TarSink {
     const f = this.current;
     if (!f) return;
     this.current = null;
-    if (f.fh) await finishFile(f.fh, f.mode);
-    else {
-      const data = Buffer.concat(f.parts!);
-      await this.schedule(async () => {
-        const fh = await createFile(this.root, f.path);
-        try {
-          await fh.writeFile(data);
-        } finally {
-          await finishFile(fh, f.mode);
-        }
-      }, data.length);
+    if (f.fh) {
+      try {
+        // chmod on our own descriptor: no path, so nothing outside can be touched.
+        await f.fh.chmod(f.mode);
+      } finally {
+        await f.fh.close();
+      }
+    } else {
+      await this.addStep({ rel: f.path, off: 0, len: f.size, mode: f.mode }, f.parts!);
     }
     this.files.set(f.path, { sha256: f.hash.digest('hex'), size: f.size, mode: f.mode });
     if (f.keep) this.manifestBytes = Buffer.concat(f.keep);
   }
 
-  private readonly pool = new Set<Promise<void>>();
-  private poolBytes = 0;
-  private poolError: unknown = null;
+  private batch: { steps: TreeWrite[]; parts: Buffer[]; bytes: number } = { steps: [], parts: [], bytes: 0 };
+  private readonly inFlight: Promise<void>[] = [];
+  private writeError: unknown = null;
 
-  /** Runs a write in the pool, waiting while it is full; the first failure is rethrown by the parser. */
-  private async schedule(task: () => Promise<void>, bytes: number): Promise<void> {
-    while (this.pool.size >= POOL_FILES || (this.pool.size > 0 && this.poolBytes + bytes > POOL_BYTES)) {
-      await Promise.race(this.pool);
+  /** Queues a folder (parts null) or a small file for the I/O worker; sends the batch when it is full. */
+  private async addStep(step: TreeWrite, parts: Buffer[] | null): Promise<void> {
+    const b = this.batch;
+    if (parts) {
+      step.off = b.bytes;
+      b.parts.push(...parts);
+      b.bytes += step.len;
     }
-    if (this.poolError) throw this.poolError;
-    this.poolBytes += bytes;
-    const p: Promise<void> = task()
-      .catch((err: unknown) => {
-        this.poolError ??= err;
-      })
-      .finally(() => {
-        this.pool.delete(p);
-        this.poolBytes -= bytes;
-      });
-    this.pool.add(p);
+    b.steps.push(step);
+    if (b.bytes >= BATCH_BYTES || b.steps.length >= BATCH_STEPS) await this.send();
   }
 
-  /** Waits for every pooled write; throws the first failure. */
+  /** Hands the batch to the worker (it writes batches in order), waiting while too many are under way. */
+  private async send(): Promise<void> {
+    const { steps, parts, bytes } = this.batch;
+    if (steps.length === 0) return;
+    this.batch = { steps: [], parts: [], bytes: 0 };
+    const data = new Uint8Array(bytes);
+    let at = 0;
+    for (const part of parts) {
+      data.set(part, at);
+      at += part.length;
+    }
+    this.inFlight.push(
+      this.io.writeTree(this.root, steps, data).then(
+        (failed) => {
+          if (failed) this.writeError ??= batchError(failed, steps);
+        },
+        (err: unknown) => {
+          this.writeError ??= err;
+        },
+      ),
+    );
+    while (this.inFlight.length > BATCHES_IN_FLIGHT) await this.inFlight.shift();
+    if (this.writeError) throw this.writeError;
+  }
+
+  /** Sends what is batched and waits until all of it is written; throws the first failure. */
   async drain(): Promise<void> {
-    await Promise.all(this.pool);
-    if (this.poolError) throw this.poolError;
+    await this.send();
+    while (this.inFlight.length > 0) await this.inFlight.shift();
+    if (this.writeError) throw this.writeError;
   }
 
-  /** Closes what is open and lets pooled writes settle, so nothing is written after unpack returns. */
+  /** Closes what is open and lets sent batches settle, so nothing is written after unpack returns. */
   async abort(): Promise<void> {
     const f = this.current;
     this.current = null;
     await f?.fh?.close().catch(() => undefined);
-    await Promise.allSettled([...this.pool]);
+    await Promise.allSettled(this.inFlight);
   }
 
   /** The written tree must be exactly what the manifest says: no more, no less, same bytes. */
@@ -274,29 +287,10 @@ class StagingSink implements TarSink {
     return manifest;
   }
 
-  /**
-   * Durability before the switch: files were fsynced as they were written (finishFile); here every folder,
-   * deepest first, then staging. Done only after verification.
-   */
+  /** Durability before the switch, done only after verification: every file and folder, then staging. */
   async sync(): Promise<void> {
-    const syncDir = async (rel: string) => {
-      const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_DIRECTORY;
-      const fh = await open(path.join(this.root, rel), flags);
-      try {
-        await fh.chmod(0o755); // umask must not decide who can read the live skills
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    };
-    // A pool rather than lockstep batches: one slow fsync does not hold up the other workers.
-    const dirs = [...this.dirs].sort((a, b) => b.split('/').length - a.split('/').length);
-    let next = 0;
-    const worker = async () => {
-      while (next < dirs.length) await syncDir(dirs[next++] as string);
-    };
-    await Promise.all(Array.from({ length: FSYNC_CONCURRENCY }, worker));
-    await syncDir('');
+    const abs = (rel: string) => path.join(this.root, rel);
+    await syncTree([...this.files.keys()].map(abs), [...this.dirs.map(abs), this.root]);
   }
 }
 
@@ -329,7 +323,10 @@ export async function unpackBundle(
 ): Promise<BundleManifest> {
   const lim = resolveLimits(limits);
   await prepareStaging(stagingDir);
-  const sink = new StagingSink(stagingDir, lim);
+  // It becomes the release folder the live link points into: umask must not decide who can read it.
+  await chmod(stagingDir, 0o755);
+  const io = openTreeIO();
+  const sink = new StagingSink(stagingDir, lim, io);
   const reader = new TarReader(sink);
   const src = createReadStream(bundleFile);
   const gunzip = createGunzip();
@@ -354,6 +351,7 @@ export async function unpackBundle(
     src.destroy();
     gunzip.destroy();
     await sink.abort();
+    await io.close();
   }
   const manifest = sink.verify();
   await sink.sync();

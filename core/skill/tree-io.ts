@@ -1,4 +1,4 @@
-// Batched tree I/O: directory listings and file reads (with sha256) done by a worker thread's sync syscalls.
+// Batched tree I/O: directory listings, file reads (with sha256) and new-tree writes, by a worker's sync syscalls.
 //
 // Why: tens of thousands of small files made per-file async fs calls (one thread-pool round trip each) the
 // bottleneck, several times slower than plain sync syscalls. Sync I/O on the main thread would block the
@@ -33,12 +33,32 @@ export interface ReadOptions {
   noFollow: boolean;
 }
 
+/** One step of a tree write: a folder (`len` -1) or a new file whose bytes are `data[off, off+len)`. */
+export interface TreeWrite {
+  rel: string;
+  off: number;
+  len: number;
+  mode: number;
+}
+
+/** The first step of a tree write that failed; the steps before it were done, the ones after it were not. */
+export interface TreeWriteFailure {
+  index: number;
+  code: string;
+  message: string;
+}
+
 export interface TreeIO {
   /** One listing per folder, [] when it cannot be read. */
   readdirs(dirs: string[]): Promise<DirEntry[][]>;
   /** UTF-8 text per file, '' when it cannot be read. */
   readTexts(files: string[]): Promise<string[]>;
   readFiles(files: string[], opts: ReadOptions): Promise<FileRead[]>;
+  /**
+   * Creates folders (mode 0755) and files (O_EXCL | O_NOFOLLOW, then fchmod) under `root`, in order, without
+   * fsync: the caller makes the whole tree durable at once. `data` is handed over (transferred), not copied.
+   */
+  writeTree(root: string, steps: TreeWrite[], data: Uint8Array): Promise<TreeWriteFailure | null>;
   close(): Promise<void>;
 }
 
@@ -58,14 +78,16 @@ interface ReadMeta {
 type Request =
   | { id: number; op: 'readdir'; paths: string[] }
   | { id: number; op: 'text'; paths: string[] }
-  | ({ id: number; op: 'read'; paths: string[] } & ReadOptions);
+  | ({ id: number; op: 'read'; paths: string[] } & ReadOptions)
+  | { id: number; op: 'write'; root: string; steps: TreeWrite[]; buf: ArrayBuffer };
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 type Response =
   | { id: number; op: 'readdir'; result: DirEntry[][] }
   | { id: number; op: 'text'; result: string[] }
-  | { id: number; op: 'read'; result: ReadMeta[]; buf: ArrayBuffer };
+  | { id: number; op: 'read'; result: ReadMeta[]; buf: ArrayBuffer }
+  | { id: number; op: 'write'; failed: TreeWriteFailure | null };
 
 /**
  * Answers one request with sync syscalls. `fsm` and `hash` are passed in (not imported) because this function's
@@ -93,6 +115,33 @@ function serve(fsm: typeof fs, hash: typeof createHash, req: Request): Response 
       }
     });
     return { id: req.id, op: 'text', result };
+  }
+  if (req.op === 'write') {
+    const c = fsm.constants;
+    const data = new Uint8Array(req.buf);
+    for (let i = 0; i < req.steps.length; i++) {
+      const step = req.steps[i] as TreeWrite;
+      const p = `${req.root}/${step.rel}`;
+      let fd = -1;
+      try {
+        if (step.len < 0) {
+          fsm.mkdirSync(p);
+          // On the folder we just made, never through a link: umask must not decide who reads the skills.
+          fd = fsm.openSync(p, c.O_RDONLY | c.O_DIRECTORY | c.O_NOFOLLOW);
+          fsm.fchmodSync(fd, 0o755);
+        } else {
+          fd = fsm.openSync(p, c.O_WRONLY | c.O_CREAT | c.O_EXCL | c.O_NOFOLLOW, 0o600);
+          for (let off = 0; off < step.len;) off += fsm.writeSync(fd, data, step.off + off, step.len - off);
+          fsm.fchmodSync(fd, step.mode);
+        }
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        return { id: req.id, op: 'write', failed: { index: i, code: e.code ?? 'error', message: e.message } };
+      } finally {
+        if (fd !== -1) fsm.closeSync(fd);
+      }
+    }
+    return { id: req.id, op: 'write', failed: null };
   }
   const flags = fsm.constants.O_RDONLY | (req.noFollow ? fsm.constants.O_NOFOLLOW : 0);
   const parts: Uint8Array[] = [];
@@ -181,6 +230,17 @@ function toReads(res: Extract<Response, { op: 'read' }>): FileRead[] {
   );
 }
 
+/** The bytes as an ArrayBuffer of their own, so it can be transferred to the worker. */
+function ownBuffer(data: Uint8Array): ArrayBuffer {
+  if (
+    data.byteOffset === 0 &&
+    data.byteLength === data.buffer.byteLength &&
+    data.buffer instanceof ArrayBuffer
+  )
+    return data.buffer;
+  return data.slice().buffer as ArrayBuffer;
+}
+
 /** I/O in this thread (sync): for when no worker can be started. */
 function inProcessIO(): TreeIO {
   let id = 0;
@@ -190,6 +250,12 @@ function inProcessIO(): TreeIO {
     readTexts: async (paths) => (call({ id: id++, op: 'text', paths }) as { result: string[] }).result,
     readFiles: async (paths, opts) =>
       toReads(call({ id: id++, op: 'read', paths, ...opts }) as Extract<Response, { op: 'read' }>),
+    writeTree: async (root, steps, data) =>
+      (
+        call({ id: id++, op: 'write', root, steps, buf: ownBuffer(data) }) as {
+          failed: TreeWriteFailure | null;
+        }
+      ).failed,
     close: async () => {},
   };
 }
@@ -247,7 +313,7 @@ function startWorker(onDead: () => void): TreeIO | null {
     return new Promise((resolve, reject) => {
       if (pending.size === 0) worker.ref();
       pending.set(id, { resolve, reject });
-      worker.postMessage({ ...req, id });
+      worker.postMessage({ ...req, id }, req.op === 'write' ? [req.buf] : []);
     });
   };
   return {
@@ -259,6 +325,14 @@ function startWorker(onDead: () => void): TreeIO | null {
       paths.length
         ? toReads((await call({ op: 'read', paths, ...opts })) as Extract<Response, { op: 'read' }>)
         : [],
+    writeTree: async (root, steps, data) =>
+      steps.length
+        ? (
+            (await call({ op: 'write', root, steps, buf: ownBuffer(data) })) as {
+              failed: TreeWriteFailure | null;
+            }
+          ).failed
+        : null,
     close: async () => {
       failure ??= new Error('tree I/O closed');
       await worker.terminate();

@@ -1,10 +1,10 @@
 // In-place strategy: make a real live folder equal to a release, file by file, journaled so a crash can be repaired.
 import { chmod, copyFile, lstat, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fsyncDir, fsyncPath, tempName, writeFileAtomic } from '../../core/fsutil.js';
+import { syncTree, tempName, writeFileAtomic } from '../../core/fsutil.js';
 import type { BundleManifest } from '../../core/manifest.js';
 import { crashPoint } from './crash.js';
-import { execBit, expectedFiles, mapLimit, scanTree } from './tree.js';
+import { execBit, expectedFiles, scanTree } from './tree.js';
 
 export interface InPlaceOp {
   op: 'write' | 'remove';
@@ -166,6 +166,5 @@ export async function runInPlace(
   await Promise.all(Array.from({ length: SKILL_CONCURRENCY }, worker));
   if (failure) throw failure.err;
   for (const o of ops) if (o.op !== 'write') await run(o);
-  await mapLimit(written, 16, (f) => fsyncPath(f));
-  await mapLimit([...dirs], 16, (d) => fsyncDir(d).catch(() => undefined));
+  await syncTree(written, [...dirs]);
 }

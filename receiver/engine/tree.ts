@@ -126,19 +126,6 @@ export async function hashFile(file: string, size: number): Promise<string> {
 /** Only the owner-exec bit is part of the contract (0644 vs 0755); the rest depends on umask. */
 export const execBit = (mode: number): boolean => (mode & 0o100) !== 0;
 
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /** Every difference between the tree at root and the manifest; [] means exactly equal. */
 export async function diffTree(root: string, manifest: BundleManifest): Promise<string[]> {
   const want = expectedFiles(manifest);

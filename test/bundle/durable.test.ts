@@ -1,0 +1,41 @@
+// Durability helpers: syncfs through `sync -f`, and the fsync-per-file fallback where `sync` cannot run.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { syncFileSystem, syncTree } from '../../core/fsutil.js';
+import { tempDir } from '../support/receiver.js';
+
+const PATH = process.env.PATH;
+afterEach(() => {
+  process.env.PATH = PATH;
+});
+
+async function smallTree(): Promise<{ files: string[]; dirs: string[] }> {
+  const root = await tempDir('skill-sync-durable-');
+  await mkdir(path.join(root, 'a', 'b'), { recursive: true });
+  const files = [path.join(root, 'a', 'x'), path.join(root, 'a', 'b', 'y')];
+  for (const f of files) await writeFile(f, 'data');
+  return { files, dirs: [root, path.join(root, 'a'), path.join(root, 'a', 'b')] };
+}
+
+describe('syncFileSystem / syncTree', () => {
+  it('flushes with one `sync -f` on Linux', async () => {
+    const { dirs } = await smallTree();
+    expect(await syncFileSystem(dirs[0] as string)).toBe(process.platform === 'linux');
+  });
+
+  it('says false without `sync` on PATH, and syncTree then fsyncs file by file', async () => {
+    const { files, dirs } = await smallTree();
+    process.env.PATH = '/nonexistent';
+    expect(await syncFileSystem(dirs[0] as string)).toBe(false);
+    await expect(syncTree(files, dirs)).resolves.toBeUndefined();
+    // A file that is not there is an error in the fallback, not silently skipped.
+    await expect(syncTree([path.join(dirs[0] as string, 'missing')], dirs)).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+  });
+
+  it('rejects when the flush itself fails', async () => {
+    await expect(syncFileSystem('/nonexistent/folder')).rejects.toThrow(/sync -f failed/);
+  });
+});
