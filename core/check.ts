@@ -10,6 +10,7 @@ import { openTreeIO, type FileRead, type TreeIO } from './skill/tree-io.js';
 import { validateSkillMd, type SkillMdResult } from './skill/validate.js';
 import type { Profile } from './skill/profiles.js';
 import { validateSyncManifest } from './sync/manifest.js';
+import { released } from './memory.js';
 
 export type { Profile } from './skill/profiles.js';
 
@@ -35,7 +36,7 @@ export const DEFAULT_MAX_FILE_SIZE = 256_000;
 /** Files per read batch at most: few round trips to the I/O worker. */
 const READ_BATCH = 64;
 /** Bytes per read batch, roughly: batches of big files shrink so memory stays bounded (each file ≤ maxFileSize). */
-const READ_BATCH_BYTES = 4 * 1024 * 1024;
+const READ_BATCH_BYTES = 2 * 1024 * 1024;
 /** Batches requested ahead of the one being checked. */
 const READ_AHEAD = 1;
 /** A NUL in the first 8 KiB marks a binary file (git's heuristic): hashed and shipped, not scanned. */
@@ -128,6 +129,8 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeIO): Promise<C
     );
     if (next < jobs.length) request();
     reads.forEach((read, k) => files.push(checkFile(jobs[head.from + k] as (typeof jobs)[number], read)));
+    // The batch is garbage once checked (only small parts, such as frontmatter, outlive it).
+    released(bytes);
   }
 
   function checkFile({ skill, rel, file }: (typeof jobs)[number], read: FileRead): SkillFile | undefined {

@@ -46867,7 +46867,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4839);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4119);
 // Action entry point: ncc bundles this file into dist/index.js, which action.yml runs.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -46877,7 +46877,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4839:
+/***/ 4119:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -50674,6 +50674,49 @@ class IgnoreScope {
 //# sourceMappingURL=ignore.js.map
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(5919);
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+;// CONCATENATED MODULE: external "node:vm"
+const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
+;// CONCATENATED MODULE: ./lib/core/memory.js
+// Garbage budget: after every few MiB of short-lived buffers, run a collection, where the process has allowed it.
+//
+// Why: V8 frees a dead Buffer's memory only when the small JS object that holds it is collected, and it starts
+// a collection for Buffer memory alone only after about 64 MB of it has piled up. Streaming a 50 MB bundle
+// through the socket, gunzip and the I/O worker makes hundreds of such buffers that die at once, so without
+// this the receiver's RSS grew by the size of the bundle and more. A collection of just the
+// young generation (a scavenge: the dead buffers are young) costs well under a millisecond, and it runs once
+// per BUDGET_BYTES: a typical (sub-MB) deploy never triggers one.
+
+
+/** Buffer bytes that may die between two collections. */
+const BUDGET_BYTES = 2 * 1024 * 1024;
+let collect;
+let pending = 0;
+/**
+ * Lets this process (and workers started after this call) run collections on demand. The receiver calls it at
+ * start; a CLI run is too short for garbage to matter. Harmless where the runtime refuses the flag.
+ */
+function allowCollections() {
+    try {
+        setFlagsFromString('--expose-gc');
+        collect = runInNewContext('gc');
+    }
+    catch {
+        collect = undefined;
+    }
+}
+/** Counts `bytes` of buffers that are now garbage, and collects once the budget is spent. */
+function released(bytes) {
+    if (!collect)
+        return;
+    pending += bytes;
+    if (pending < BUDGET_BYTES)
+        return;
+    pending = 0;
+    collect({ type: 'minor' });
+}
+//# sourceMappingURL=memory.js.map
 ;// CONCATENATED MODULE: ./lib/core/skill/tree-io.js
 // Batched tree I/O: directory listings, file reads (with sha256) and new-tree writes, by a worker's sync syscalls.
 //
@@ -50681,6 +50724,7 @@ var external_node_worker_threads_ = __nccwpck_require__(5919);
 // bottleneck, several times slower than plain sync syscalls. Sync I/O on the main thread would block the
 // receiver's HTTP loop, so a worker does it in batches: the caller stays async, hashing runs on the second core,
 // and the main thread scans and validates one batch while the worker reads the next.
+
 
 
 
@@ -50748,6 +50792,7 @@ function serve(fsm, hash, req) {
     const flags = fsm.constants.O_RDONLY | (req.noFollow ? fsm.constants.O_NOFOLLOW : 0);
     const parts = [];
     let total = 0;
+    let scratch;
     const result = req.paths.map((p) => {
         let fd = -1;
         try {
@@ -50768,8 +50813,8 @@ function serve(fsm, hash, req) {
                     return meta;
                 // Stream it through the hash in 1 MiB chunks: the size is what was read, as with a stream.
                 const h = hash('sha256');
-                // Sized to the file (up to 1 MiB): hashing many small files this way must not churn 1 MiB buffers.
-                const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(st.size, 4096)));
+                // One scratch buffer per request: hashing a whole tree must not leave a dead buffer per file.
+                const chunk = (scratch ??= Buffer.allocUnsafe(1024 * 1024));
                 let size = 0;
                 for (let n; (n = fsm.readSync(fd, chunk, 0, chunk.length, null)) > 0; size += n) {
                     h.update(chunk.subarray(0, n));
@@ -50819,14 +50864,24 @@ function serve(fsm, hash, req) {
     }
     return { id: req.id, op: 'read', result, buf };
 }
+// The worker keeps its own garbage budget (see core/memory.ts): \`gc\` exists when the receiver allowed collections.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const { createHash } = require('node:crypto');
 const serve = ${serve.toString()};
+const collect = typeof gc === 'function' ? gc : null;
+let pending = 0;
 parentPort.on('message', (req) => {
   const res = serve(fs, createHash, req);
   parentPort.postMessage(res, res.op === 'read' ? [res.buf] : []);
+  if (!collect) return;
+  if (req.op === 'write') pending += req.buf.byteLength;
+  if (req.op === 'read') for (const r of res.result) pending += r.size;
+  if (pending >= ${BUDGET_BYTES}) {
+    pending = 0;
+    collect({ type: 'minor' });
+  }
 });
 `;
 function toReads(res) {
@@ -51932,11 +51987,12 @@ function validateSyncManifest(text, ctx) {
 
 
 
+
 const DEFAULT_MAX_FILE_SIZE = 256_000;
 /** Files per read batch at most: few round trips to the I/O worker. */
 const READ_BATCH = 64;
 /** Bytes per read batch, roughly: batches of big files shrink so memory stays bounded (each file ≤ maxFileSize). */
-const READ_BATCH_BYTES = 4 * 1024 * 1024;
+const READ_BATCH_BYTES = 2 * 1024 * 1024;
 /** Batches requested ahead of the one being checked. */
 const READ_AHEAD = 1;
 /** A NUL in the first 8 KiB marks a binary file (git's heuristic): hashed and shipped, not scanned. */
@@ -52016,6 +52072,8 @@ async function check(absRoot, opts, io) {
         if (next < jobs.length)
             request();
         reads.forEach((read, k) => files.push(checkFile(jobs[head.from + k], read)));
+        // The batch is garbage once checked (only small parts, such as frontmatter, outlive it).
+        released(bytes);
     }
     function checkFile({ skill, rel, file }, read) {
         const d = found[skill];

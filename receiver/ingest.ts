@@ -1,6 +1,7 @@
 // Bundle ingest: stream a body to a file on the data volume, capped at the signed size and hashed on the way.
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
+import { released } from '../core/memory.js';
 import { Refusal } from './refusal.js';
 
 /**
@@ -22,6 +23,7 @@ export async function receiveBundle(
         throw new Refusal(400, 'size-mismatch', `body is larger than the signed ${expected.size} bytes`);
       hash.update(chunk);
       await fh.write(chunk);
+      released(chunk.byteLength);
     }
     if (size !== expected.size)
       throw new Refusal(400, 'size-mismatch', `body has ${size} bytes, the envelope signed ${expected.size}`);

@@ -3,6 +3,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { AuditTrail } from '../core/audit/index.js';
+import { allowCollections } from '../core/memory.js';
 import { parseVerifyKeys } from '../core/envelope/index.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type ReceiverConfig } from './config.js';
@@ -113,6 +114,8 @@ export async function startReceiver(
 /** Entry for `skill-sync receiver`: a bad setting stops the process with one line naming the variable. */
 export async function runReceiverProcess(argv: string[]): Promise<number> {
   const insecureDev = argv.includes('--insecure-dev');
+  // A long-running service streams large bundles: keep their dead buffers from piling up (core/memory.ts).
+  allowCollections();
   // Listen for signals before start-up, so a SIGTERM that arrives while starting still shuts down cleanly.
   let signalled!: () => void;
   const signal = new Promise<void>((resolve) => (signalled = resolve));

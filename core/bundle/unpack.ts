@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { syncTree } from '../fsutil.js';
 import type { BundleManifest } from '../manifest.js';
+import { released } from '../memory.js';
 import { openTreeIO, type TreeIO, type TreeWrite, type TreeWriteFailure } from '../skill/tree-io.js';
 import { checkEntryPath, foldName } from './entry-path.js';
 import { BundleError } from './errors.js';
@@ -341,6 +342,7 @@ export async function unpackBundle(
         throw new BundleError('ratio', `decompression ratio above ${lim.maxRatio}:1`);
       }
       await reader.write(chunk as Buffer);
+      released((chunk as Buffer).length);
     }
     reader.end();
     await sink.drain();

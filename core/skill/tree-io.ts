@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { BUDGET_BYTES } from '../memory.js';
 
 /** 0 = other (symlink, FIFO, …), 1 = directory, 2 = regular file (from the directory entry, not followed). */
 export type EntryKind = 0 | 1 | 2;
@@ -146,6 +147,7 @@ function serve(fsm: typeof fs, hash: typeof createHash, req: Request): Response 
   const flags = fsm.constants.O_RDONLY | (req.noFollow ? fsm.constants.O_NOFOLLOW : 0);
   const parts: Uint8Array[] = [];
   let total = 0;
+  let scratch: Buffer | undefined;
   const result = req.paths.map((p): ReadMeta => {
     let fd = -1;
     try {
@@ -164,8 +166,8 @@ function serve(fsm: typeof fs, hash: typeof createHash, req: Request): Response 
         if (!req.hashLarge) return meta;
         // Stream it through the hash in 1 MiB chunks: the size is what was read, as with a stream.
         const h = hash('sha256');
-        // Sized to the file (up to 1 MiB): hashing many small files this way must not churn 1 MiB buffers.
-        const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(st.size, 4096)));
+        // One scratch buffer per request: hashing a whole tree must not leave a dead buffer per file.
+        const chunk = (scratch ??= Buffer.allocUnsafe(1024 * 1024));
         let size = 0;
         for (let n; (n = fsm.readSync(fd, chunk, 0, chunk.length, null)) > 0; size += n) {
           h.update(chunk.subarray(0, n));
@@ -213,14 +215,24 @@ function serve(fsm: typeof fs, hash: typeof createHash, req: Request): Response 
   return { id: req.id, op: 'read', result, buf };
 }
 
+// The worker keeps its own garbage budget (see core/memory.ts): \`gc\` exists when the receiver allowed collections.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const { createHash } = require('node:crypto');
 const serve = ${serve.toString()};
+const collect = typeof gc === 'function' ? gc : null;
+let pending = 0;
 parentPort.on('message', (req) => {
   const res = serve(fs, createHash, req);
   parentPort.postMessage(res, res.op === 'read' ? [res.buf] : []);
+  if (!collect) return;
+  if (req.op === 'write') pending += req.buf.byteLength;
+  if (req.op === 'read') for (const r of res.result) pending += r.size;
+  if (pending >= ${BUDGET_BYTES}) {
+    pending = 0;
+    collect({ type: 'minor' });
+  }
 });
 `;
 
