@@ -51370,7 +51370,9 @@ let validators;
 /** One ajv instance for the process: compiling is the expensive part, validating 10k skills is cheap. */
 function schemaValidator(def) {
     if (!validators) {
-        const ajv = new _2020.Ajv2020({ allErrors: true, strict: false });
+        // validateSchema off: checking our own static schema against the meta-schema cost ~50 ms on every run
+        // (compiling the 2020-12 meta-schema); test/skill/schemas.test.ts checks it once, in CI, instead.
+        const ajv = new _2020.Ajv2020({ allErrors: true, strict: false, validateSchema: false });
         ajv.addSchema(frontmatter_schema_namespaceObject);
         validators = { base: ajv.getSchema(SCHEMA_ID), defs: new Map() };
         for (const name of Object.keys(frontmatter_schema_namespaceObject.$defs)) {
@@ -51789,7 +51791,8 @@ let compiled;
 function syncSchemaValidator() {
     if (!compiled) {
         const schema = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(findSyncSchemaPath(), 'utf8'));
-        compiled = new ajv.Ajv({ allErrors: true, strict: true }).compile(schema);
+        // The meta-schema check is done once in CI (test/skill/schemas.test.ts), not on every run.
+        compiled = new ajv.Ajv({ allErrors: true, strict: true, validateSchema: false }).compile(schema);
     }
     return compiled;
 }
@@ -52641,10 +52644,11 @@ function padding(size) {
     return (BLOCK - (size % BLOCK)) % BLOCK;
 }
 function writeString(block, offset, width, value) {
-    const bytes = Buffer.from(value, 'utf8');
-    if (bytes.length > width)
+    if (value === '')
+        return;
+    if (Buffer.byteLength(value) > width)
         throw new Error(`tar field too long: ${value.slice(0, 40)}`);
-    bytes.copy(block, offset);
+    block.write(value, offset, 'utf8');
 }
 function writeOctal(block, offset, width, value) {
     const digits = value.toString(8).padStart(width - 1, '0');
@@ -52652,6 +52656,22 @@ function writeOctal(block, offset, width, value) {
         throw new Error(`tar numeric field overflow: ${value}`);
     block.write(digits + '\0', offset, 'ascii');
 }
+/**
+ * The fields every header we write shares (uid/gid 0, fixed mtime, magic, no devices, checksum as spaces):
+ * copied into each new header, so packing 50,000 entries formats only what differs.
+ */
+const TEMPLATE = (() => {
+    const block = Buffer.alloc(BLOCK);
+    writeOctal(block, 108, 8, 0); // uid
+    writeOctal(block, 116, 8, 0); // gid
+    writeOctal(block, 136, 12, FIXED_MTIME);
+    block.write('        ', 148, 'ascii'); // checksum counts as spaces while summing
+    block.write('ustar\u000000', 257, 'binary'); // magic "ustar\0", version "00"
+    // uname (265) and gname (297) stay empty: no user names in a reproducible bundle.
+    writeOctal(block, 329, 8, 0); // devmajor
+    writeOctal(block, 337, 8, 0); // devminor
+    return block;
+})();
 /** ustar splits long names at a '/' into prefix (155) and name (100); null when that cannot hold it. */
 function splitUstarPath(p) {
     if (Buffer.byteLength(p) <= 100)
@@ -52668,24 +52688,19 @@ function splitUstarPath(p) {
 function encodeHeader(f, split = splitUstarPath(f.path)) {
     if (!split)
         throw new Error(`path does not fit a ustar header: ${f.path.slice(0, 40)}…`);
-    const block = Buffer.alloc(BLOCK);
+    const block = Buffer.allocUnsafe(BLOCK);
+    TEMPLATE.copy(block);
     writeString(block, 0, 100, split.name);
     writeOctal(block, 100, 8, f.mode);
-    writeOctal(block, 108, 8, 0); // uid
-    writeOctal(block, 116, 8, 0); // gid
     writeOctal(block, 124, 12, f.size);
-    writeOctal(block, 136, 12, f.mtime ?? FIXED_MTIME);
-    block.write('        ', 148, 'ascii'); // checksum counts as spaces while summing
+    if (f.mtime !== undefined && f.mtime !== FIXED_MTIME)
+        writeOctal(block, 136, 12, f.mtime);
     block.write(f.type, 156, 'ascii');
     writeString(block, 157, 100, f.linkname ?? '');
-    block.write('ustar\u000000', 257, 'binary'); // magic "ustar\0", version "00"
-    // uname (265) and gname (297) stay empty: no user names in a reproducible bundle.
-    writeOctal(block, 329, 8, 0); // devmajor
-    writeOctal(block, 337, 8, 0); // devminor
     writeString(block, 345, 155, split.prefix);
     let sum = 0;
-    for (const byte of block)
-        sum += byte;
+    for (let i = 0; i < BLOCK; i++)
+        sum += block[i];
     block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
     return block;
 }

@@ -27,7 +27,8 @@ let compiled: ValidateFunction | undefined;
 export function syncSchemaValidator(): ValidateFunction {
   if (!compiled) {
     const schema = JSON.parse(readFileSync(findSyncSchemaPath(), 'utf8')) as object;
-    compiled = new Ajv({ allErrors: true, strict: true }).compile(schema);
+    // The meta-schema check is done once in CI (test/skill/schemas.test.ts), not on every run.
+    compiled = new Ajv({ allErrors: true, strict: true, validateSchema: false }).compile(schema);
   }
   return compiled;
 }
