@@ -50789,6 +50789,54 @@ function serve(fsm, hash, req) {
         }
         return { id: req.id, op: 'write', failed: null };
     }
+    if (req.op === 'copy') {
+        const lstatOrNull = (p) => {
+            try {
+                return fsm.lstatSync(p);
+            }
+            catch {
+                return null;
+            }
+        };
+        for (let i = 0; i < req.steps.length; i++) {
+            const step = req.steps[i];
+            const dst = `${req.live}/${step.rel}`;
+            try {
+                // Clear the way: a non-folder where a parent folder goes, or a folder where the file goes.
+                const parts = step.rel.split('/');
+                let blocked = false;
+                for (let k = 1; k < parts.length && !blocked; k++) {
+                    const p = `${req.live}/${parts.slice(0, k).join('/')}`;
+                    const st = lstatOrNull(p);
+                    if (!st)
+                        blocked = true;
+                    else if (!st.isDirectory()) {
+                        fsm.rmSync(p, { force: true });
+                        blocked = true;
+                    }
+                }
+                if (lstatOrNull(dst)?.isDirectory())
+                    fsm.rmSync(dst, { recursive: true, force: true });
+                fsm.mkdirSync(dst.slice(0, dst.lastIndexOf('/')), { recursive: true });
+                try {
+                    fsm.copyFileSync(step.src, step.tmp);
+                    fsm.chmodSync(step.tmp, step.mode);
+                    fsm.renameSync(step.tmp, dst);
+                }
+                catch (err) {
+                    fsm.rmSync(step.tmp, { force: true });
+                    throw err;
+                }
+            }
+            catch (err) {
+                const e = err;
+                return { id: req.id, op: 'copy', failed: { index: i, code: e.code ?? 'error', message: e.message } };
+            }
+            if (i === req.killAfter)
+                process.kill(process.pid, 'SIGKILL');
+        }
+        return { id: req.id, op: 'copy', failed: null };
+    }
     const flags = fsm.constants.O_RDONLY | (req.noFollow ? fsm.constants.O_NOFOLLOW : 0);
     const parts = [];
     let total = 0;
@@ -50904,6 +50952,7 @@ function inProcessIO() {
         readTexts: async (paths) => call({ id: id++, op: 'text', paths }).result,
         readFiles: async (paths, opts) => toReads(call({ id: id++, op: 'read', paths, ...opts })),
         writeTree: async (root, steps, data) => call({ id: id++, op: 'write', root, steps, buf: ownBuffer(data) }).failed,
+        copyInto: async (live, steps, killAfter = -1) => call({ id: id++, op: 'copy', live, steps, killAfter }).failed,
         close: async () => { },
     };
 }
@@ -50976,6 +51025,9 @@ function startWorker(onDead) {
             : [],
         writeTree: async (root, steps, data) => steps.length
             ? (await call({ op: 'write', root, steps, buf: ownBuffer(data) })).failed
+            : null,
+        copyInto: async (live, steps, killAfter = -1) => steps.length
+            ? (await call({ op: 'copy', live, steps, killAfter })).failed
             : null,
         close: async () => {
             failure ??= new Error('tree I/O closed');

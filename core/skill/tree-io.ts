@@ -42,6 +42,18 @@ export interface TreeWrite {
   mode: number;
 }
 
+/**
+ * One file of an in-place update: `live/rel` becomes a copy of `src` with `mode`, written as `tmp` (beside it)
+ * and renamed over it, so a reader never sees a torn file. Whatever stands in the way (a folder where the file
+ * goes, a file where a parent folder goes) is removed first.
+ */
+export interface TreeCopy {
+  rel: string;
+  src: string;
+  tmp: string;
+  mode: number;
+}
+
 /** The first step of a tree write that failed; the steps before it were done, the ones after it were not. */
 export interface TreeWriteFailure {
   index: number;
@@ -60,6 +72,11 @@ export interface TreeIO {
    * fsync: the caller makes the whole tree durable at once. `data` is handed over (transferred), not copied.
    */
   writeTree(root: string, steps: TreeWrite[], data: Uint8Array): Promise<TreeWriteFailure | null>;
+  /**
+   * Copies files into an existing tree at `live`, in order, without fsync. `killAfter` (crash tests only) is the
+   * index of the step after which the process is SIGKILLed, as a power cut would stop it.
+   */
+  copyInto(live: string, steps: TreeCopy[], killAfter?: number): Promise<TreeWriteFailure | null>;
   close(): Promise<void>;
 }
 
@@ -80,7 +97,8 @@ type Request =
   | { id: number; op: 'readdir'; paths: string[] }
   | { id: number; op: 'text'; paths: string[] }
   | ({ id: number; op: 'read'; paths: string[] } & ReadOptions)
-  | { id: number; op: 'write'; root: string; steps: TreeWrite[]; buf: ArrayBuffer };
+  | { id: number; op: 'write'; root: string; steps: TreeWrite[]; buf: ArrayBuffer }
+  | { id: number; op: 'copy'; live: string; steps: TreeCopy[]; killAfter: number };
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -88,7 +106,7 @@ type Response =
   | { id: number; op: 'readdir'; result: DirEntry[][] }
   | { id: number; op: 'text'; result: string[] }
   | { id: number; op: 'read'; result: ReadMeta[]; buf: ArrayBuffer }
-  | { id: number; op: 'write'; failed: TreeWriteFailure | null };
+  | { id: number; op: 'write' | 'copy'; failed: TreeWriteFailure | null };
 
 /**
  * Answers one request with sync syscalls. `fsm` and `hash` are passed in (not imported) because this function's
@@ -143,6 +161,48 @@ function serve(fsm: typeof fs, hash: typeof createHash, req: Request): Response 
       }
     }
     return { id: req.id, op: 'write', failed: null };
+  }
+  if (req.op === 'copy') {
+    const lstatOrNull = (p: string) => {
+      try {
+        return fsm.lstatSync(p);
+      } catch {
+        return null;
+      }
+    };
+    for (let i = 0; i < req.steps.length; i++) {
+      const step = req.steps[i] as TreeCopy;
+      const dst = `${req.live}/${step.rel}`;
+      try {
+        // Clear the way: a non-folder where a parent folder goes, or a folder where the file goes.
+        const parts = step.rel.split('/');
+        let blocked = false;
+        for (let k = 1; k < parts.length && !blocked; k++) {
+          const p = `${req.live}/${parts.slice(0, k).join('/')}`;
+          const st = lstatOrNull(p);
+          if (!st) blocked = true;
+          else if (!st.isDirectory()) {
+            fsm.rmSync(p, { force: true });
+            blocked = true;
+          }
+        }
+        if (lstatOrNull(dst)?.isDirectory()) fsm.rmSync(dst, { recursive: true, force: true });
+        fsm.mkdirSync(dst.slice(0, dst.lastIndexOf('/')), { recursive: true });
+        try {
+          fsm.copyFileSync(step.src, step.tmp);
+          fsm.chmodSync(step.tmp, step.mode);
+          fsm.renameSync(step.tmp, dst);
+        } catch (err) {
+          fsm.rmSync(step.tmp, { force: true });
+          throw err;
+        }
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        return { id: req.id, op: 'copy', failed: { index: i, code: e.code ?? 'error', message: e.message } };
+      }
+      if (i === req.killAfter) process.kill(process.pid, 'SIGKILL');
+    }
+    return { id: req.id, op: 'copy', failed: null };
   }
   const flags = fsm.constants.O_RDONLY | (req.noFollow ? fsm.constants.O_NOFOLLOW : 0);
   const parts: Uint8Array[] = [];
@@ -268,6 +328,8 @@ function inProcessIO(): TreeIO {
           failed: TreeWriteFailure | null;
         }
       ).failed,
+    copyInto: async (live, steps, killAfter = -1) =>
+      (call({ id: id++, op: 'copy', live, steps, killAfter }) as { failed: TreeWriteFailure | null }).failed,
     close: async () => {},
   };
 }
@@ -344,6 +406,10 @@ function startWorker(onDead: () => void): TreeIO | null {
               failed: TreeWriteFailure | null;
             }
           ).failed
+        : null,
+    copyInto: async (live, steps, killAfter = -1) =>
+      steps.length
+        ? ((await call({ op: 'copy', live, steps, killAfter })) as { failed: TreeWriteFailure | null }).failed
         : null,
     close: async () => {
       failure ??= new Error('tree I/O closed');

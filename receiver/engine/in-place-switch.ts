@@ -1,9 +1,10 @@
 // In-place strategy: make a real live folder equal to a release, file by file, journaled so a crash can be repaired.
-import { chmod, copyFile, lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { syncTree, tempName, writeFileAtomic } from '../../core/fsutil.js';
 import type { BundleManifest } from '../../core/manifest.js';
-import { crashPoint } from './crash.js';
+import { openTreeIO, type TreeCopy, type TreeWriteFailure } from '../../core/skill/tree-io.js';
+import { crashAfterOps, crashPoint } from './crash.js';
 import { execBit, expectedFiles, scanTree } from './tree.js';
 
 export interface InPlaceOp {
@@ -80,33 +81,14 @@ export async function writeJournal(file: string, j: Journal): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(j) + '\n');
 }
 
-/** Removes anything that would stop a file being written at rel: a folder in its place, a file as a parent. */
-async function clearWay(live: string, rel: string): Promise<void> {
-  const parts = rel.split('/');
-  for (let i = 1; i < parts.length; i++) {
-    const p = path.join(live, ...parts.slice(0, i));
-    const st = await lstat(p).catch(() => null);
-    if (!st) return;
-    if (!st.isDirectory()) {
-      await rm(p, { force: true });
-      return;
-    }
-  }
-  const st = await lstat(path.join(live, rel)).catch(() => null);
-  if (st?.isDirectory()) await rm(path.join(live, rel), { recursive: true, force: true });
-}
-
 /** Op counter across the process, for the `mid-journal:<n>` crash step. */
 let opsDone = 0;
 
-/** Skills whose writes run at once: each skill's own ops stay in order (its SKILL.md last). */
-const SKILL_CONCURRENCY = 8;
-
 /**
- * Runs the ops: each file is copied to a temp name beside its target, chmod'ed and renamed over it, so the
- * watcher never sees a torn file. Skills are written side by side (a skill's files in plan order, its SKILL.md
- * last), then removals run in order. Written files and touched folders are fsynced together at the end,
- * before the caller commits: until then the journal lets recovery redo any file a power cut lost.
+ * Runs the ops: the I/O worker copies each file to a temp name beside its target, chmods it and renames it over
+ * it, so the watcher never sees a torn file, in plan order (each skill's SKILL.md after its other files); then
+ * removals run in order. Written files and touched folders are made durable together at the end, before the
+ * caller commits: until then the journal lets recovery redo any file a power cut lost.
  */
 export async function runInPlace(
   live: string,
@@ -116,55 +98,44 @@ export async function runInPlace(
 ): Promise<void> {
   const want = expectedFiles(target);
   const dirs = new Set<string>([path.dirname(live), live]);
-  const written: string[] = [];
+  const touched = (dst: string) => {
+    for (let d = path.dirname(dst); d.length >= live.length; d = path.dirname(d)) dirs.add(d);
+  };
   await mkdir(live, { recursive: true });
-  const run = async (o: InPlaceOp): Promise<void> => {
-    const dst = path.join(live, o.path);
-    if (o.op === 'write') {
+  const steps: TreeCopy[] = ops
+    .filter((o) => o.op === 'write')
+    .map((o) => {
       const f = want.get(o.path);
       if (!f) throw new Error(`in-place plan writes ${o.path}, which the manifest does not list`);
-      await clearWay(live, o.path);
-      await mkdir(path.dirname(dst), { recursive: true });
-      const tmp = tempName(dst);
-      try {
-        await copyFile(path.join(releaseSkills, o.path), tmp);
-        await chmod(tmp, f.mode & 0o777);
-        await rename(tmp, dst);
-        written.push(dst);
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
-      }
-    } else {
-      await rm(dst, { recursive: true, force: true });
-    }
-    for (let d = path.dirname(dst); d.length >= live.length; d = path.dirname(d)) dirs.add(d);
+      const dst = path.join(live, o.path);
+      return { rel: o.path, src: path.join(releaseSkills, o.path), tmp: tempName(dst), mode: f.mode & 0o777 };
+    });
+  // One request for every write: a file op per thread-pool trip cost a deploy more than the copying itself.
+  const crashAt = crashAfterOps();
+  const io = openTreeIO();
+  let failed: TreeWriteFailure | null;
+  try {
+    failed = await io.copyInto(live, steps, crashAt === null ? -1 : crashAt - opsDone - 1);
+  } finally {
+    await io.close();
+  }
+  opsDone += failed ? failed.index : steps.length;
+  if (failed) {
+    const err = new Error(
+      `in-place write of ${steps[failed.index]?.rel}: ${failed.message}`,
+    ) as NodeJS.ErrnoException;
+    err.code = failed.code;
+    throw err;
+  }
+  const written = steps.map((s) => path.join(live, s.rel));
+  written.forEach(touched);
+  for (const o of ops) {
+    if (o.op !== 'remove') continue;
+    const dst = path.join(live, o.path);
+    await rm(dst, { recursive: true, force: true });
+    touched(dst);
     opsDone++;
     crashPoint(`mid-journal:${opsDone}`);
-  };
-  const bySkill = new Map<string, InPlaceOp[]>();
-  for (const o of ops) {
-    if (o.op !== 'write') continue;
-    const skill = o.path.split('/')[0] as string;
-    const list = bySkill.get(skill);
-    if (list) list.push(o);
-    else bySkill.set(skill, [o]);
   }
-  // On a failure no new skill starts, and every write under way settles before we throw: the caller switches
-  // back next, and nothing of this switch may still be writing then.
-  const groups = [...bySkill.values()];
-  let failure: { err: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    for (let list; !failure && (list = groups.shift());) {
-      try {
-        for (const o of list) await run(o);
-      } catch (err) {
-        failure ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: SKILL_CONCURRENCY }, worker));
-  if (failure) throw failure.err;
-  for (const o of ops) if (o.op !== 'write') await run(o);
   await syncTree(written, [...dirs]);
 }
