@@ -6,7 +6,7 @@ import { sortFindings, type Finding } from './findings.js';
 import { scanText } from './secrets/scan.js';
 import type { Skill, SkillFile } from './skill.js';
 import { discoverSkills, type DiscoveredSkill } from './skill/discover.js';
-import { openTreeIO, type FileRead, type TreeIO } from './skill/tree-io.js';
+import { openTreeIO, type FileRead, type TreeIO } from './tree-io.js';
 import { validateSkillMd, type SkillMdResult } from './skill/validate.js';
 import type { Profile } from './skill/profiles.js';
 import { validateSyncManifest } from './sync/manifest.js';

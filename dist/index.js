@@ -46867,7 +46867,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4119);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3368);
 // Action entry point: ncc bundles this file into dist/index.js, which action.yml runs.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -46877,7 +46877,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4119:
+/***/ 3368:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -50717,7 +50717,7 @@ function released(bytes) {
     collect({ type: 'minor' });
 }
 //# sourceMappingURL=memory.js.map
-;// CONCATENATED MODULE: ./lib/core/skill/tree-io.js
+;// CONCATENATED MODULE: ./lib/core/tree-io.js
 // Batched tree I/O: directory listings, file reads (with sha256) and new-tree writes, by a worker's sync syscalls.
 //
 // Why: tens of thousands of small files made per-file async fs calls (one thread-pool round trip each) the

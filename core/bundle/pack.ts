@@ -13,7 +13,7 @@ import { fingerprint } from '../digest.js';
 import { fsyncDir, fsyncPath, tempName } from '../fsutil.js';
 import type { BundleManifest } from '../manifest.js';
 import type { Skill } from '../skill.js';
-import { openTreeIO, type FileRead, type TreeIO } from '../skill/tree-io.js';
+import { openTreeIO, type FileRead, type TreeIO } from '../tree-io.js';
 import { isSafeRelativePath, isSafeSegment } from './entry-path.js';
 import { BundleError } from './errors.js';
 import { MANIFEST_FILE, buildManifest, canonicalJson, compareBytes } from './manifest.js';

@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import { syncTree } from '../fsutil.js';
 import type { BundleManifest } from '../manifest.js';
 import { released } from '../memory.js';
-import { openTreeIO, type TreeIO, type TreeWrite, type TreeWriteFailure } from '../skill/tree-io.js';
+import { openTreeIO, type TreeIO, type TreeWrite, type TreeWriteFailure } from '../tree-io.js';
 import { checkEntryPath, foldName } from './entry-path.js';
 import { BundleError } from './errors.js';
 import { resolveLimits, type UnpackLimits } from './limits.js';

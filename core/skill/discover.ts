@@ -1,7 +1,7 @@
 // Skill discovery: one walk of the tree that finds skill folders and assigns every shipped file to its skill.
 import path from 'node:path';
 import { IGNORE_FILES, IgnoreScope, JUNK_DIRS, JUNK_FILES, splitSkillsyncignore } from './ignore.js';
-import { openTreeIO, type DirEntry, type TreeIO } from './tree-io.js';
+import { openTreeIO, type DirEntry, type TreeIO } from '../tree-io.js';
 
 /** DESIGN.md: skills are found at any depth up to 6 below the root. */
 export const MAX_SKILL_DEPTH = 6;

@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { syncTree, tempName, writeFileAtomic } from '../../core/fsutil.js';
 import type { BundleManifest } from '../../core/manifest.js';
-import { openTreeIO, type TreeCopy, type TreeWriteFailure } from '../../core/skill/tree-io.js';
+import { openTreeIO, type TreeCopy, type TreeWriteFailure } from '../../core/tree-io.js';
 import { crashAfterOps, crashPoint } from './crash.js';
 import { execBit, expectedFiles, scanTree } from './tree.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fingerprint, sha256, sha256File } from '../../core/digest.js';
 import { SKILLS_PREFIX, type BundleManifest, type ManifestSkill } from '../../core/manifest.js';
 import type { SkillFile } from '../../core/skill.js';
-import { openTreeIO, type TreeIO } from '../../core/skill/tree-io.js';
+import { openTreeIO, type TreeIO } from '../../core/tree-io.js';
 
 export interface TreeEntry {
   kind: 'file' | 'dir' | 'other';

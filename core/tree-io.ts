@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { BUDGET_BYTES } from '../memory.js';
+import { BUDGET_BYTES } from './memory.js';
 
 /** 0 = other (symlink, FIFO, …), 1 = directory, 2 = regular file (from the directory entry, not followed). */
 export type EntryKind = 0 | 1 | 2;
