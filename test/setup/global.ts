@@ -1,7 +1,8 @@
 // Global test setup, run once per `vitest run`: bring lib/ and dist/ up to date with the sources (tests run
 // the built CLI, receiver and Action as real processes), and build the Neo4j test server when Java is here.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,7 +30,21 @@ function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-export default function setup(): void {
+/**
+ * Every temp folder a test makes goes under one folder for this run (TMPDIR is inherited by the test workers),
+ * removed at the end: hundreds of data dirs, repos and bundles must not pile up in /tmp run after run.
+ * KEEP_TEST_TMP=1 keeps it for a post-mortem.
+ */
+function scopeTmpdir(): () => void {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'skill-sync-tests-'));
+  process.env.TMPDIR = dir;
+  return () => {
+    if (process.env.KEEP_TEST_TMP) return console.warn(`[setup] test temp files kept in ${dir}`);
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  };
+}
+
+export default function setup(): () => void {
   const sources = Math.max(
     ...SOURCES.map((d) => newest(path.join(ROOT, d))),
     mtime(path.join(ROOT, 'package-lock.json')),
@@ -49,4 +64,5 @@ export default function setup(): void {
   if (have('java') && have('mvn'))
     execFileSync('bash', ['scripts/neo4j-fetch.sh'], { cwd: ROOT, stdio: 'inherit' });
   else console.warn('[setup] java or mvn not found: Neo4j tests will be skipped (they fail when CI is set)');
+  return scopeTmpdir();
 }
