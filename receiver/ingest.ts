@@ -29,7 +29,7 @@ export async function receiveBundle(
       throw new Refusal(400, 'size-mismatch', `body has ${size} bytes, the envelope signed ${expected.size}`);
     if (hash.digest('hex') !== expected.sha256)
       throw new Refusal(400, 'digest-mismatch', 'body sha256 does not match the signed digest');
-    await fh.sync();
+    // No fsync: the file only lives until it is unpacked, and a crash discards it anyway (recovery empties tmp/).
   } catch (err) {
     await fh.close();
     await rm(file, { force: true });
