@@ -2,10 +2,10 @@
 import { cp, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256 } from '../../core/digest.js';
-import { fsyncDir, fsyncPath } from '../../core/fsutil.js';
+import { fsyncDir, syncTree } from '../../core/fsutil.js';
 import { MANIFEST_FILE } from '../../core/manifest.js';
 import { releaseDir, type Layout } from './paths.js';
-import { diffTree, manifestFromTree, walkTree } from './tree.js';
+import { diffTree, manifestFromTree, scanTree } from './tree.js';
 import { EngineError, type LiveState } from './types.js';
 
 /**
@@ -31,10 +31,9 @@ export async function adoptLive(l: Layout, staging: string): Promise<LiveState> 
     );
   }
   // The copy becomes the only backup of the operator's files: make it durable before anything refers to it.
-  const entries = (await walkTree(staging)) ?? new Map();
-  for (const [p, e] of entries) if (e.kind === 'file') await fsyncPath(path.join(staging, p));
-  for (const [p, e] of entries) if (e.kind === 'dir') await fsyncDir(path.join(staging, p));
-  await fsyncDir(staging);
+  const entries = [...((await scanTree(staging)) ?? new Map()).entries()];
+  const of = (kind: string) => entries.filter(([, e]) => e.kind === kind).map(([p]) => path.join(staging, p));
+  await syncTree(of('file'), [...of('dir'), staging]);
   const id = `initial-${Date.now()}`;
   await mkdir(l.releases, { recursive: true });
   await rename(staging, releaseDir(l, id));

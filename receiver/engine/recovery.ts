@@ -9,7 +9,6 @@ import { releaseDir, releaseSkills, type Layout } from './paths.js';
 import { writeState, type EngineState } from './state.js';
 import { clearJournal, EMPTY_MANIFEST, switchLive } from './switch.js';
 import { linkTarget, liveKind } from './symlink-switch.js';
-import { walkTree } from './tree.js';
 import { EngineError, type EngineLogger, type Strategy } from './types.js';
 
 export interface RecoveryContext {
@@ -90,7 +89,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryReport> {
   }
   const journal = await readJournal(l.journal);
   // With a journal, a folder and no committed state is a first in-place deploy cut short, not the operator's files.
-  if (kind === 'dir' && !live && !journal && (await walkTree(l.live))?.size) {
+  if (kind === 'dir' && !live && !journal && (await readdir(l.live)).length > 0) {
     const adopted = await adoptLive(l, await ctx.newStaging());
     state.live = adopted;
     const { manifest: _m, ...record } = adopted;

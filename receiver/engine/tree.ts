@@ -1,43 +1,17 @@
-// Live-tree inspection: walk a skills folder, compare it with a manifest, or describe it as one (adoption).
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+// Live-tree inspection: scan a skills folder (with digests), compare it with a manifest, or describe it as one.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fingerprint, sha256, sha256File } from '../../core/digest.js';
+import { fingerprint } from '../../core/digest.js';
 import { SKILLS_PREFIX, type BundleManifest, type ManifestSkill } from '../../core/manifest.js';
 import type { SkillFile } from '../../core/skill.js';
 import { openTreeIO, type TreeIO } from '../../core/tree-io.js';
 
+/** One entry under a scanned root; files carry their size, mode bits and sha256 ('' when unreadable). */
 export interface TreeEntry {
   kind: 'file' | 'dir' | 'other';
   size: number;
   mode: number;
-}
-
-/** Entries under root (POSIX relative paths). The root itself may be a symlink; nothing below is followed. */
-export async function walkTree(root: string): Promise<Map<string, TreeEntry> | null> {
-  try {
-    if (!(await stat(root)).isDirectory()) return null;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  const out = new Map<string, TreeEntry>();
-  const visit = async (rel: string): Promise<void> => {
-    const dirents = await readdir(path.join(root, rel), { withFileTypes: true });
-    for (const d of dirents) {
-      const r = rel ? `${rel}/${d.name}` : d.name;
-      if (d.isDirectory()) {
-        out.set(r, { kind: 'dir', size: 0, mode: 0 });
-        await visit(r);
-      } else if (d.isFile()) {
-        const st = await lstat(path.join(root, r));
-        out.set(r, { kind: 'file', size: st.size, mode: st.mode & 0o777 });
-      } else {
-        out.set(r, { kind: 'other', size: 0, mode: 0 });
-      }
-    }
-  };
-  await visit('');
-  return out;
+  sha256: string;
 }
 
 export function skillFolder(s: ManifestSkill): string {
@@ -51,20 +25,15 @@ export function expectedFiles(manifest: BundleManifest): Map<string, SkillFile> 
   return out;
 }
 
-/** A scanned entry; files also carry their sha256 ('' when the file could not be read). */
-export interface ScannedEntry extends TreeEntry {
-  sha256: string;
-}
-
 /** Files hashed per request to the I/O worker. */
 const HASH_BATCH = 256;
 
 /**
- * Every entry under root with each file's sha256, read and hashed by the I/O worker in batches (the process's shared
- * one): a whole-tree hash is a few round trips and runs on another core, where one async
- * read per file made the deploy wait on hundreds of thread-pool trips. Like walkTree, only root may be a symlink.
+ * Every entry under root (POSIX relative paths) with each file's sha256, listed and hashed by the process's I/O
+ * worker in batches: a whole-tree hash is a few round trips on another core, where one async read per file made
+ * a deploy wait on hundreds of thread-pool trips. The root itself may be a symlink; nothing below is followed.
  */
-export async function scanTree(root: string): Promise<Map<string, ScannedEntry> | null> {
+export async function scanTree(root: string): Promise<Map<string, TreeEntry> | null> {
   try {
     if (!(await stat(root)).isDirectory()) return null;
   } catch (err) {
@@ -79,8 +48,8 @@ export async function scanTree(root: string): Promise<Map<string, ScannedEntry> 
   }
 }
 
-async function scanWith(io: TreeIO, root: string): Promise<Map<string, ScannedEntry>> {
-  const out = new Map<string, ScannedEntry>();
+async function scanWith(io: TreeIO, root: string): Promise<Map<string, TreeEntry>> {
+  const out = new Map<string, TreeEntry>();
   const files: string[] = [];
   // Breadth first: one readdir request per level.
   for (let level = ['']; level.length > 0;) {
@@ -110,17 +79,12 @@ async function scanWith(io: TreeIO, root: string): Promise<Map<string, ScannedEn
       opts,
     );
     reads.forEach((read, k) => {
-      const entry = out.get(batch[k] as string) as ScannedEntry;
+      const entry = out.get(batch[k] as string) as TreeEntry;
       if (read.error !== undefined || !read.isFile) entry.kind = 'other';
       else Object.assign(entry, { size: read.size, mode: read.mode & 0o777, sha256: read.sha256 });
     });
   }
   return out;
-}
-
-/** Skill files are small (256 KB cap): one read beats a stream per file; big ones still stream. */
-export async function hashFile(file: string, size: number): Promise<string> {
-  return size <= 1 << 20 ? sha256(await readFile(file)) : (await sha256File(file)).sha256;
 }
 
 /** Only the owner-exec bit is part of the contract (0644 vs 0755); the rest depends on umask. */
@@ -158,7 +122,7 @@ export async function diffTree(root: string, manifest: BundleManifest): Promise<
 export async function manifestFromTree(
   root: string,
 ): Promise<{ manifest: BundleManifest } | { problem: string }> {
-  const have = await walkTree(root);
+  const have = await scanTree(root);
   if (!have) return { manifest: { v: 1, skills: [] } };
   const skills = new Map<string, SkillFile[]>();
   for (const [p, e] of have) {
@@ -170,12 +134,11 @@ export async function manifestFromTree(
       continue;
     }
     if (e.kind !== 'file') continue;
-    const digest = await hashFile(path.join(root, p), e.size);
     const name = p.slice(0, slash);
     const files = skills.get(name) ?? [];
     files.push({
       path: p.slice(slash + 1),
-      sha256: digest,
+      sha256: e.sha256,
       size: e.size,
       mode: execBit(e.mode) ? 0o755 : 0o644,
     });
