@@ -58,8 +58,7 @@ export async function syncTree(files: string[], dirs: string[]): Promise<void> {
   if (any === undefined || (await syncFileSystem(any))) return;
   await mapLimit(files, 16, (f) => fsyncPath(f));
   const deepestFirst = [...dirs].sort((a, b) => b.split(path.sep).length - a.split(path.sep).length);
-  for (let i = 0; i < deepestFirst.length; i += 16)
-    await Promise.all(deepestFirst.slice(i, i + 16).map((d) => fsyncDir(d).catch(ignoreGone)));
+  await mapLimit(deepestFirst, 16, (d) => fsyncDir(d).catch(ignoreGone));
 }
 
 function ignoreGone(err: NodeJS.ErrnoException): void {

@@ -61,6 +61,13 @@ export interface TreeWriteFailure {
   message: string;
 }
 
+/** A failed step as an Error that keeps its errno code (so a full disk stays ENOSPC for the caller). */
+export function failureError(f: TreeWriteFailure, what: string): NodeJS.ErrnoException {
+  const err = new Error(`${what}: ${f.message}`) as NodeJS.ErrnoException;
+  err.code = f.code;
+  return err;
+}
+
 export interface TreeIO {
   /** One listing per folder, [] when it cannot be read. */
   readdirs(dirs: string[]): Promise<DirEntry[][]>;

@@ -50728,6 +50728,12 @@ function released(bytes) {
 
 
 
+/** A failed step as an Error that keeps its errno code (so a full disk stays ENOSPC for the caller). */
+function failureError(f, what) {
+    const err = new Error(`${what}: ${f.message}`);
+    err.code = f.code;
+    return err;
+}
 /**
  * Answers one request with sync syscalls. `fsm` and `hash` are passed in (not imported) because this function's
  * source is also the worker's code: it must not reference anything outside itself.
@@ -52453,8 +52459,7 @@ async function syncTree(files, dirs) {
         return;
     await mapLimit(files, 16, (f) => fsyncPath(f));
     const deepestFirst = [...dirs].sort((a, b) => b.split(path.sep).length - a.split(path.sep).length);
-    for (let i = 0; i < deepestFirst.length; i += 16)
-        await Promise.all(deepestFirst.slice(i, i + 16).map((d) => fsyncDir(d).catch(ignoreGone)));
+    await mapLimit(deepestFirst, 16, (d) => fsyncDir(d).catch(ignoreGone));
 }
 function ignoreGone(err) {
     if (err.code !== 'ENOENT')

@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import { syncTree } from '../fsutil.js';
 import type { BundleManifest } from '../manifest.js';
 import { released } from '../memory.js';
-import { openTreeIO, type TreeIO, type TreeWrite, type TreeWriteFailure } from '../tree-io.js';
+import { failureError, openTreeIO, type TreeIO, type TreeWrite, type TreeWriteFailure } from '../tree-io.js';
 import { checkEntryPath, foldName } from './entry-path.js';
 import { BundleError } from './errors.js';
 import { resolveLimits, type UnpackLimits } from './limits.js';
@@ -60,9 +60,7 @@ async function createFile(root: string, rel: string): Promise<FileHandle> {
 function batchError(f: TreeWriteFailure, steps: TreeWrite[]): Error {
   const rel = steps[f.index]?.rel ?? '?';
   if (f.code === 'EEXIST') return collision(rel);
-  const err = new Error(`writing ${JSON.stringify(rel)} into staging: ${f.message}`) as NodeJS.ErrnoException;
-  err.code = f.code;
-  return err;
+  return failureError(f, `writing ${JSON.stringify(rel)} into staging`);
 }
 
 /** Receives tar entries and writes them under `root`; every name is checked before it touches disk. */

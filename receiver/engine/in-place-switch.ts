@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { syncTree, tempName, writeFileAtomic } from '../../core/fsutil.js';
 import type { BundleManifest } from '../../core/manifest.js';
-import { openTreeIO, type TreeCopy, type TreeWriteFailure } from '../../core/tree-io.js';
+import { failureError, openTreeIO, type TreeCopy, type TreeWriteFailure } from '../../core/tree-io.js';
 import { crashAfterOps, crashPoint } from './crash.js';
 import { execBit, expectedFiles, scanTree } from './tree.js';
 
@@ -120,13 +120,7 @@ export async function runInPlace(
     await io.close();
   }
   opsDone += failed ? failed.index : steps.length;
-  if (failed) {
-    const err = new Error(
-      `in-place write of ${steps[failed.index]?.rel}: ${failed.message}`,
-    ) as NodeJS.ErrnoException;
-    err.code = failed.code;
-    throw err;
-  }
+  if (failed) throw failureError(failed, `in-place write of ${steps[failed.index]?.rel}`);
   const written = steps.map((s) => path.join(live, s.rel));
   written.forEach(touched);
   for (const o of ops) {
