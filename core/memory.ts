@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm';
 /** Buffer bytes that may die between two collections. */
 export const BUDGET_BYTES = 2 * 1024 * 1024;
 
-type Collect = (opts: { type: 'minor' | 'major' }) => void;
+type Collect = (opts: { type: 'minor' }) => void;
 
 let collect: Collect | undefined;
 let pending = 0;
