@@ -49,6 +49,21 @@ interface Row {
   updated_at: string | null;
 }
 
+/** Runs `step`, again after a short random pause while it fails with SQLITE_BUSY, until `deadline`. */
+function untilNotBusy(deadline: number, step: () => unknown): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      step();
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      // The store is synchronous (CLI calls): a blocking sleep is the honest wait here.
+      Atomics.wait(pause, 0, 0, 5 + Math.random() * 20);
+    }
+  }
+}
+
 const toEntry = (r: Row): StateEntry => ({ key: r.key, value: r.value, updatedAt: r.updated_at ?? '' });
 
 export class StateStore {
@@ -67,10 +82,18 @@ export class StateStore {
     }
     // busy_timeout first: switching to WAL and creating the table both take a lock another process may hold.
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.pragma('journal_mode = WAL');
+    // WAL is stored in the file, so only the first opens of a new database switch it. Two processes doing that
+    // at once can get SQLITE_BUSY without SQLite ever calling the busy handler (a lock upgrade that could
+    // deadlock), so the switch and the table creation retry on their own, within the same time budget.
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    untilNotBusy(deadline, () => db.pragma('journal_mode = WAL'));
     // NORMAL is durable across process crashes in WAL mode; only a power cut can lose the last commits.
     db.pragma('synchronous = NORMAL');
-    db.exec('CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT)');
+    untilNotBusy(deadline, () =>
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT)',
+      ),
+    );
     return new StateStore(db, file);
   }
 
