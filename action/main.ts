@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { checkRepo } from '../core/check.js';
+import { checkRepo, PACK_RETAIN_BYTES, type CheckResult } from '../core/check.js';
 import { countFindings, skillRows, type RunReport } from '../core/report.js';
 import { runDeploy, selectSkills } from '../core/deploy-flow.js';
 import { redactSecrets } from '../core/secrets/scan.js';
@@ -44,6 +44,7 @@ async function runAction(): Promise<void> {
     maxFileSize: inputs.maxFileSize,
     dataRoot: inputs.syncDataRoot,
     pathPrefix: inputs.rootPrefix,
+    retainBytes: inputs.mode === 'validate' ? 0 : PACK_RETAIN_BYTES,
   });
   const findings = check.findings;
   annotate(findings);
@@ -70,7 +71,7 @@ async function runAction(): Promise<void> {
 
   try {
     if (inputs.mode === 'validate') await validateMode(inputs, report, check.skills);
-    else await deployMode(inputs, ctx, report, check.skills);
+    else await deployMode(inputs, ctx, report, check);
   } catch (err) {
     report.failures.push(redactSecrets(err instanceof Error ? err.message : String(err)));
   } finally {
@@ -119,7 +120,7 @@ async function deployMode(
   inputs: ActionInputs,
   ctx: GitHubContext,
   report: RunReport,
-  skills: Awaited<ReturnType<typeof checkRepo>>['skills'],
+  { skills, contents }: CheckResult,
 ): Promise<void> {
   const selection = selectSkills(skills, report.findings, inputs.onInvalid);
   if (selection.blocked) {
@@ -143,6 +144,7 @@ async function deployMode(
   const result = await runDeploy({
     root: inputs.root,
     skills: selection.ship,
+    contents,
     signingKey: inputs.signingKey,
     receivers: inputs.receivers,
     release: inputs.release

@@ -23,16 +23,31 @@ export interface CheckOptions {
   dataRoot?: string;
   /** Prefix for every path in findings (files and messages), e.g. `skills` when the root is a repo's subfolder. */
   pathPrefix?: string;
+  /**
+   * Keep up to this many bytes of checked file contents in the result (default 0: none), so a pack that follows
+   * ships exactly the bytes that were checked without reading the tree a second time.
+   */
+  retainBytes?: number;
 }
+
+/** Checked file contents by path relative to the root (`<skill dir>/<file>`), as read for the check. */
+export type FileContents = ReadonlyMap<string, Buffer>;
 
 export interface CheckResult {
   root: string;
   skills: Skill[];
   /** Sorted with sortFindings. */
   findings: Finding[];
+  /** What `retainBytes` allowed to keep: files missing from it are read again by the packer. */
+  contents: FileContents;
 }
 
 export const DEFAULT_MAX_FILE_SIZE = 256_000;
+/**
+ * What a check followed by a pack keeps in memory at most (`retainBytes`): the whole tree of any repo that makes
+ * a sane bundle, so it is read once. A bigger tree has its remaining files read again by the packer.
+ */
+export const PACK_RETAIN_BYTES = 256 * 1024 * 1024;
 /** Files per read batch at most: few round trips to the I/O worker. */
 const READ_BATCH = 64;
 /** Bytes per read batch, roughly: batches of big files shrink so memory stays bounded (each file ≤ maxFileSize). */
@@ -102,6 +117,8 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeIO): Promise<C
     meta: undefined as SkillMdResult | undefined,
   }));
   const readOpts = { maxBytes: maxFileSize, hashLarge: true, noFollow: false };
+  const contents = new Map<string, Buffer>();
+  let retainLeft = opts.retainBytes ?? 0;
   // Sizes are unknown until read: the batch size follows the mean file size seen so far.
   let batch = READ_BATCH;
   const files: (SkillFile | undefined)[] = [];
@@ -128,9 +145,11 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeIO): Promise<C
       Math.min(READ_BATCH, Math.floor(READ_BATCH_BYTES / Math.max(1, bytes / reads.length))),
     );
     if (next < jobs.length) request();
+    const kept = contents.size;
     reads.forEach((read, k) => files.push(checkFile(jobs[head.from + k] as (typeof jobs)[number], read)));
-    // The batch is garbage once checked (only small parts, such as frontmatter, outlive it).
-    released(bytes);
+    // Unless kept for the pack (its files are views on one buffer), the batch is garbage once checked: only
+    // small parts, such as frontmatter, outlive it.
+    if (contents.size === kept) released(bytes);
   }
 
   function checkFile({ skill, rel, file }: (typeof jobs)[number], read: FileRead): SkillFile | undefined {
@@ -173,6 +192,10 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeIO): Promise<C
       if (text !== undefined) {
         const secrets = scanText(text, file, scanOpts);
         if (secrets.length) acc.findings.push(...secrets);
+      }
+      if (retainLeft > 0 && bytes.length <= retainLeft) {
+        contents.set(file, bytes);
+        retainLeft -= bytes.length;
       }
       if (rel === SYNC_FILE) {
         const skillDir = path.join(absRoot, d.dir);
@@ -249,5 +272,5 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeIO): Promise<C
     c.skill.valid = !c.findings.some((f) => f.severity === 'error');
     all.push(...c.findings.map((f) => ({ ...f, file: shown(f.file) })));
   }
-  return { root: absRoot, skills: checked.map((c) => c.skill), findings: sortFindings(all) };
+  return { root: absRoot, skills: checked.map((c) => c.skill), findings: sortFindings(all), contents };
 }

@@ -1,6 +1,7 @@
 // Deploy flow shared by the Action and `skill-sync publish`: pack → sign → release → POST to receivers.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { FileContents } from './check.js';
 import type { Finding } from './findings.js';
 import type { Skill } from './skill.js';
 import type { ReleasePayload, Trigger } from './payload.js';
@@ -32,6 +33,8 @@ export interface DeployFlowOptions {
   root: string;
   /** Skills to ship, already chosen by `selectSkills`. */
   skills: Skill[];
+  /** The check's kept file contents (`CheckResult.contents`), so the pack does not read the tree again. */
+  contents?: FileContents;
   signingKey: string;
   receivers: string[];
   release?: ReleaseTarget;
@@ -104,7 +107,7 @@ export async function runDeploy(opts: DeployFlowOptions): Promise<DeployFlowResu
   await mkdir(opts.workDir, { recursive: true });
   const bundleFile = path.join(opts.workDir, 'skills.tar.gz');
   const envelopeFile = path.join(opts.workDir, 'skills.dsse.json');
-  const packed = await packBundle(opts.root, opts.skills, bundleFile);
+  const packed = await packBundle(opts.root, opts.skills, bundleFile, { contents: opts.contents });
   const payload: ReleasePayload = {
     v: 1,
     repository: opts.source.repository,

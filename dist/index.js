@@ -52050,6 +52050,11 @@ function validateSyncManifest(text, ctx) {
 
 
 const DEFAULT_MAX_FILE_SIZE = 256_000;
+/**
+ * What a check followed by a pack keeps in memory at most (`retainBytes`): the whole tree of any repo that makes
+ * a sane bundle, so it is read once. A bigger tree has its remaining files read again by the packer.
+ */
+const PACK_RETAIN_BYTES = 256 * 1024 * 1024;
 /** Files per read batch at most: few round trips to the I/O worker. */
 const READ_BATCH = 64;
 /** Bytes per read batch, roughly: batches of big files shrink so memory stays bounded (each file ≤ maxFileSize). */
@@ -52110,6 +52115,8 @@ async function check(absRoot, opts, io) {
         meta: undefined,
     }));
     const readOpts = { maxBytes: maxFileSize, hashLarge: true, noFollow: false };
+    const contents = new Map();
+    let retainLeft = opts.retainBytes ?? 0;
     // Sizes are unknown until read: the batch size follows the mean file size seen so far.
     let batch = READ_BATCH;
     const files = [];
@@ -52132,9 +52139,12 @@ async function check(absRoot, opts, io) {
         batch = Math.max(1, Math.min(READ_BATCH, Math.floor(READ_BATCH_BYTES / Math.max(1, bytes / reads.length))));
         if (next < jobs.length)
             request();
+        const kept = contents.size;
         reads.forEach((read, k) => files.push(checkFile(jobs[head.from + k], read)));
-        // The batch is garbage once checked (only small parts, such as frontmatter, outlive it).
-        released(bytes);
+        // Unless kept for the pack (its files are views on one buffer), the batch is garbage once checked: only
+        // small parts, such as frontmatter, outlive it.
+        if (contents.size === kept)
+            released(bytes);
     }
     function checkFile({ skill, rel, file }, read) {
         const d = found[skill];
@@ -52178,6 +52188,10 @@ async function check(absRoot, opts, io) {
                 const secrets = scanText(text, file, scanOpts);
                 if (secrets.length)
                     acc.findings.push(...secrets);
+            }
+            if (retainLeft > 0 && bytes.length <= retainLeft) {
+                contents.set(file, bytes);
+                retainLeft -= bytes.length;
             }
             if (rel === check_SYNC_FILE) {
                 const skillDir = external_node_path_namespaceObject.join(absRoot, d.dir);
@@ -52253,7 +52267,7 @@ async function check(absRoot, opts, io) {
         c.skill.valid = !c.findings.some((f) => f.severity === 'error');
         all.push(...c.findings.map((f) => ({ ...f, file: shown(f.file) })));
     }
-    return { root: absRoot, skills: checked.map((c) => c.skill), findings: sortFindings(all) };
+    return { root: absRoot, skills: checked.map((c) => c.skill), findings: sortFindings(all), contents };
 }
 //# sourceMappingURL=check.js.map
 ;// CONCATENATED MODULE: ./lib/core/report.js
@@ -52939,7 +52953,7 @@ class BatchWriter {
             await (0,external_node_events_.once)(this.gzip, 'drain');
     }
 }
-function planEntries(root, skills) {
+function planEntries(root, skills, contents) {
     const entries = new Map();
     const addDir = (p) => entries.has(p) || entries.set(p, { path: p, kind: 'dir' });
     addDir('skills');
@@ -52958,13 +52972,18 @@ function planEntries(root, skills) {
             const segments = f.path.split('/');
             for (let i = 1; i < segments.length; i++)
                 addDir(`${base}/${segments.slice(0, i).join('/')}`);
+            const rel = skill.path ? `${skill.path}/${f.path}` : f.path;
+            const kept = contents.get(rel);
+            const checked = kept?.length === f.size ? kept : undefined;
             entries.set(`${base}/${f.path}`, {
                 path: `${base}/${f.path}`,
                 kind: 'file',
-                source: external_node_path_namespaceObject.join(root, skill.path, ...segments),
+                // Only files the check did not keep are opened again (joining 30k paths is not free).
+                source: checked ? '' : external_node_path_namespaceObject.join(root, rel),
                 size: f.size,
                 sha256: f.sha256,
                 mode: f.mode & 0o100 ? 0o755 : 0o644,
+                checked,
             });
         }
     }
@@ -53060,9 +53079,9 @@ async function* readAhead(io, files) {
  * Packs `skills` (as returned by checkRepo for `root`) into the gzip file `out`, written to a temp
  * name and renamed into place so a failed pack leaves nothing behind.
  */
-async function packBundle(root, skills, out) {
+async function packBundle(root, skills, out, opts = {}) {
     const manifest = buildManifest(skills);
-    const entries = planEntries(root, skills);
+    const entries = planEntries(root, skills, opts.contents ?? new Map());
     const tmp = tempName(external_node_path_namespaceObject.resolve(out));
     const io = openTreeIO();
     const gzip = (0,external_node_zlib_.createGzip)({ level: GZIP_LEVEL, memLevel: 8, windowBits: 15 });
@@ -53077,7 +53096,7 @@ async function packBundle(root, skills, out) {
         await w.put(encodeEntry({ path: manifest_MANIFEST_FILE, type: '0', size: manifestBytes.length, mode: 0o644 }));
         await w.put(manifestBytes);
         await w.put(Buffer.alloc(padding(manifestBytes.length)));
-        const files = entries.filter((e) => e.kind === 'file');
+        const files = entries.filter((e) => e.kind === 'file' && !e.checked);
         const reads = readAhead(io, files);
         for (const e of entries) {
             if (failed)
@@ -53086,8 +53105,7 @@ async function packBundle(root, skills, out) {
                 await w.put(encodeEntry({ path: `${e.path}/`, type: '5', size: 0, mode: 0o755 }));
                 continue;
             }
-            const { value } = await reads.next();
-            const data = value[1];
+            const data = e.checked ?? (await reads.next()).value[1];
             if (!data) {
                 await putLargeFile(w, e);
                 continue;
@@ -54197,7 +54215,7 @@ async function runDeploy(opts) {
     await (0,promises_namespaceObject.mkdir)(opts.workDir, { recursive: true });
     const bundleFile = external_node_path_namespaceObject.join(opts.workDir, 'skills.tar.gz');
     const envelopeFile = external_node_path_namespaceObject.join(opts.workDir, 'skills.dsse.json');
-    const packed = await packBundle(opts.root, opts.skills, bundleFile);
+    const packed = await packBundle(opts.root, opts.skills, bundleFile, { contents: opts.contents });
     const payload = {
         v: 1,
         repository: opts.source.repository,
@@ -54617,6 +54635,7 @@ async function runAction() {
         maxFileSize: inputs.maxFileSize,
         dataRoot: inputs.syncDataRoot,
         pathPrefix: inputs.rootPrefix,
+        retainBytes: inputs.mode === 'validate' ? 0 : PACK_RETAIN_BYTES,
     });
     const findings = check.findings;
     annotate(findings);
@@ -54643,7 +54662,7 @@ async function runAction() {
         if (inputs.mode === 'validate')
             await validateMode(inputs, report, check.skills);
         else
-            await deployMode(inputs, ctx, report, check.skills);
+            await deployMode(inputs, ctx, report, check);
     }
     catch (err) {
         report.failures.push(redactSecrets(err instanceof Error ? err.message : String(err)));
@@ -54685,7 +54704,7 @@ async function validateMode(inputs, report, skills) {
         report.failures.push(`validation found ${report.counts.errors} error(s) in ${report.counts.invalid} skill(s)`);
     }
 }
-async function deployMode(inputs, ctx, report, skills) {
+async function deployMode(inputs, ctx, report, { skills, contents }) {
     const selection = selectSkills(skills, report.findings, inputs.onInvalid);
     if (selection.blocked) {
         report.failures.push(selection.blocked);
@@ -54707,6 +54726,7 @@ async function deployMode(inputs, ctx, report, skills) {
     const result = await runDeploy({
         root: inputs.root,
         skills: selection.ship,
+        contents,
         signingKey: inputs.signingKey,
         receivers: inputs.receivers,
         release: inputs.release

@@ -1,7 +1,7 @@
 // `skill-sync pack [dir] --out FILE`: check the skills, then pack them into a reproducible bundle.
 import { stat } from 'node:fs/promises';
 import { packBundle } from '../../core/bundle/index.js';
-import { checkRepo } from '../../core/check.js';
+import { checkRepo, PACK_RETAIN_BYTES } from '../../core/check.js';
 import { PROFILES } from '../../core/skill/profiles.js';
 import { CHECK_ARGS, checkOptionsFrom, EXIT, parse, printJson, UsageError } from '../args.js';
 
@@ -42,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   if (onInvalid !== 'fail' && onInvalid !== 'skip') throw new UsageError(`--on-invalid must be fail or skip`);
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new UsageError(`not a folder: ${dir}`);
 
-  const result = await checkRepo(dir, checkOptions);
+  const result = await checkRepo(dir, { ...checkOptions, retainBytes: PACK_RETAIN_BYTES });
   const errors = result.findings.filter((f) => f.severity === 'error');
   if (errors.length > 0 && onInvalid === 'fail') {
     const lines = errors
@@ -60,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`skill-sync pack: refused, no valid skills under ${dir}\n`);
     return EXIT.findings;
   }
-  const packed = await packBundle(result.root, skills, out);
+  const packed = await packBundle(result.root, skills, out, { contents: result.contents });
   if (values.json) {
     printJson({ out, sha256: packed.sha256, size: packed.size, skills: skills.length, skipped });
   } else {

@@ -4,7 +4,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CHECK_ARGS, EXIT, UsageError, checkOptionsFrom, parse, printJson } from '../args.js';
-import { checkRepo } from '../../core/check.js';
+import { checkRepo, PACK_RETAIN_BYTES } from '../../core/check.js';
 import { runDeploy, selectSkills, type OnInvalid } from '../../core/deploy-flow.js';
 import { countFindings } from '../../core/report.js';
 import { sortFindings } from '../../core/findings.js';
@@ -78,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const signingKey = await readKey(values.key, values['key-env']);
 
-  const check = await checkRepo(root, checkOptionsFrom(values));
+  const check = await checkRepo(root, { ...checkOptionsFrom(values), retainBytes: PACK_RETAIN_BYTES });
   const findings = sortFindings(check.findings);
   const counts = countFindings(findings);
   if (!values.json) {
@@ -99,6 +99,7 @@ export async function run(argv: string[]): Promise<number> {
   const result = await runDeploy({
     root,
     skills: selection.ship,
+    contents: check.contents,
     signingKey,
     receivers,
     release: values.release

@@ -12,6 +12,7 @@ import { createGzip, type Gzip } from 'node:zlib';
 import { fingerprint } from '../digest.js';
 import { fsyncDir, fsyncPath, tempName } from '../fsutil.js';
 import type { BundleManifest } from '../manifest.js';
+import type { FileContents } from '../check.js';
 import type { Skill } from '../skill.js';
 import { openTreeIO, type FileRead, type TreeIO } from '../tree-io.js';
 import { isSafeRelativePath, isSafeSegment } from './entry-path.js';
@@ -37,7 +38,16 @@ export interface PackResult {
 
 type PackEntry =
   | { path: string; kind: 'dir' }
-  | { path: string; kind: 'file'; source: string; size: number; sha256: string; mode: number };
+  | {
+      path: string;
+      kind: 'file';
+      source: string;
+      size: number;
+      sha256: string;
+      mode: number;
+      /** The bytes the check read (and hashed), when it kept them: shipped as they are, not read again. */
+      checked: Buffer | undefined;
+    };
 
 /** zlib's gzip header carries the build's OS byte; pin it so the bytes do not depend on the platform. */
 class GzipHeaderPin extends Transform {
@@ -74,7 +84,7 @@ class BatchWriter {
   }
 }
 
-function planEntries(root: string, skills: Skill[]): PackEntry[] {
+function planEntries(root: string, skills: Skill[], contents: FileContents): PackEntry[] {
   const entries = new Map<string, PackEntry>();
   const addDir = (p: string) => entries.has(p) || entries.set(p, { path: p, kind: 'dir' });
   addDir('skills');
@@ -95,13 +105,18 @@ function planEntries(root: string, skills: Skill[]): PackEntry[] {
         throw new BundleError('bad-name', `bad file path ${JSON.stringify(f.path)}`);
       const segments = f.path.split('/');
       for (let i = 1; i < segments.length; i++) addDir(`${base}/${segments.slice(0, i).join('/')}`);
+      const rel = skill.path ? `${skill.path}/${f.path}` : f.path;
+      const kept = contents.get(rel);
+      const checked = kept?.length === f.size ? kept : undefined;
       entries.set(`${base}/${f.path}`, {
         path: `${base}/${f.path}`,
         kind: 'file',
-        source: path.join(root, skill.path, ...segments),
+        // Only files the check did not keep are opened again (joining 30k paths is not free).
+        source: checked ? '' : path.join(root, rel),
         size: f.size,
         sha256: f.sha256,
         mode: f.mode & 0o100 ? 0o755 : 0o644,
+        checked,
       });
     }
   }
@@ -191,13 +206,23 @@ async function* readAhead(io: TreeIO, files: FileEntry[]): AsyncGenerator<[FileE
   }
 }
 
+export interface PackOptions {
+  /** The check's kept contents (CheckResult.contents); files not in it are read from `root` and verified. */
+  contents?: FileContents;
+}
+
 /**
  * Packs `skills` (as returned by checkRepo for `root`) into the gzip file `out`, written to a temp
  * name and renamed into place so a failed pack leaves nothing behind.
  */
-export async function packBundle(root: string, skills: Skill[], out: string): Promise<PackResult> {
+export async function packBundle(
+  root: string,
+  skills: Skill[],
+  out: string,
+  opts: PackOptions = {},
+): Promise<PackResult> {
   const manifest = buildManifest(skills);
-  const entries = planEntries(root, skills);
+  const entries = planEntries(root, skills, opts.contents ?? new Map());
   const tmp = tempName(path.resolve(out));
   const io = openTreeIO();
   const gzip = createGzip({ level: GZIP_LEVEL, memLevel: 8, windowBits: 15 });
@@ -212,7 +237,7 @@ export async function packBundle(root: string, skills: Skill[], out: string): Pr
     await w.put(encodeEntry({ path: MANIFEST_FILE, type: '0', size: manifestBytes.length, mode: 0o644 }));
     await w.put(manifestBytes);
     await w.put(Buffer.alloc(padding(manifestBytes.length)));
-    const files = entries.filter((e): e is FileEntry => e.kind === 'file');
+    const files = entries.filter((e): e is FileEntry => e.kind === 'file' && !e.checked);
     const reads = readAhead(io, files);
     for (const e of entries) {
       if (failed) throw failed;
@@ -220,8 +245,7 @@ export async function packBundle(root: string, skills: Skill[], out: string): Pr
         await w.put(encodeEntry({ path: `${e.path}/`, type: '5', size: 0, mode: 0o755 }));
         continue;
       }
-      const { value } = await reads.next();
-      const data = (value as [FileEntry, Buffer | undefined])[1];
+      const data = e.checked ?? ((await reads.next()).value as [FileEntry, Buffer | undefined])[1];
       if (!data) {
         await putLargeFile(w, e);
         continue;

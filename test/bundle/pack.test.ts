@@ -14,6 +14,7 @@ import {
   readBundleManifest,
   unpackBundle,
 } from '../../core/bundle/index.js';
+import { checkRepo, PACK_RETAIN_BYTES } from '../../core/check.js';
 import { skillsFromTree } from './tree.js';
 
 let work: string;
@@ -172,6 +173,44 @@ describe('packBundle', () => {
     skills[0] = { ...skills[0]!, name: '../x' };
     await expect(packBundle(rootA, skills, path.join(work, 'bad.tar.gz'))).rejects.toMatchObject({
       code: 'bad-name',
+    });
+  });
+});
+
+describe('packBundle with the contents a check kept', () => {
+  it('gives the same bytes whether the check kept all, some or none of the files', async () => {
+    const root = path.join(await makeTree('kept', { reverse: false, umask: 0o022, mtime: 1 }), 'src');
+    const none = await checkRepo(root);
+    const all = await checkRepo(root, { retainBytes: PACK_RETAIN_BYTES });
+    const some = await checkRepo(root, { retainBytes: 64 });
+    expect(none.contents.size).toBe(0);
+    expect(all.contents.size).toBe(TREE.length);
+    expect(some.contents.size).toBeGreaterThan(0);
+    expect(some.contents.size).toBeLessThan(TREE.length);
+    const digests = [];
+    for (const [i, c] of [none, all, some].entries()) {
+      const packed = await packBundle(root, c.skills, path.join(work, `kept-${i}.tar.gz`), {
+        contents: c.contents,
+      });
+      digests.push(packed.sha256);
+    }
+    expect(new Set(digests).size).toBe(1);
+  });
+
+  it('ships the bytes that were checked, even if the file changes on disk before the pack', async () => {
+    const root = path.join(await makeTree('kept-edit', { reverse: false, umask: 0o022, mtime: 1 }), 'src');
+    const checked = await checkRepo(root, { retainBytes: PACK_RETAIN_BYTES });
+    await writeFile(path.join(root, 'beta/scripts/helper.py'), 'print("changed after the check")\n');
+    const out = path.join(work, 'kept-edit.tar.gz');
+    await packBundle(root, checked.skills, out, { contents: checked.contents });
+    const staging = path.join(await mkdtemp(path.join(work, 'kept-edit-')), 'staging');
+    await unpackBundle(out, staging);
+    expect(await readFile(path.join(staging, 'skills/beta/scripts/helper.py'), 'utf8')).toBe('print(1)\n');
+    // Without kept contents the packer reads the tree again, sees the change and refuses.
+    await expect(
+      packBundle(root, checked.skills, path.join(work, 'kept-edit-2.tar.gz')),
+    ).rejects.toMatchObject({
+      code: 'changed-since-check',
     });
   });
 });
