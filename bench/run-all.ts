@@ -46,7 +46,7 @@ const SCRIPTS: Script[] = [
     name: 'action',
     file: 'action.js',
     args: quick ? ['130'] : [],
-    what: 'the built Action (`dist/index.js`, dry-run: validate + scan + pack + sign) vs `tar czf` (issue 3)',
+    what: 'the built Action (`dist/index.js`, dry-run: validate + scan + pack + sign) vs `tar czf` (issue 3); `node -e 0` shows what the runtime alone costs',
   },
   {
     name: 'secrets',
