@@ -63,10 +63,17 @@ export async function planInPlace(live: string, target: BundleManifest): Promise
   });
   const touchedSkills = new Set([...changed, ...removals].map((p) => p.split('/')[0] as string));
   const writes: InPlaceOp[] = [];
-  const folders = [...new Set([...want.keys()].map((p) => p.split('/')[0] as string))].sort();
-  for (const skill of folders) {
+  // Each skill's files, grouped once (filtering every path per skill was quadratic in the tree).
+  const bySkill = new Map<string, string[]>();
+  for (const p of want.keys()) {
+    const skill = p.split('/')[0] as string;
+    const list = bySkill.get(skill);
+    if (list) list.push(p);
+    else bySkill.set(skill, [p]);
+  }
+  for (const skill of [...bySkill.keys()].sort()) {
     if (!touchedSkills.has(skill)) continue;
-    const files = [...want.keys()].filter((p) => p.startsWith(`${skill}/`)).sort();
+    const files = (bySkill.get(skill) as string[]).sort();
     const skillMd = `${skill}/${SKILL_MD}`;
     for (const p of files) if (p !== skillMd && changed.has(p)) writes.push({ op: 'write', path: p });
     if (want.has(skillMd)) writes.push({ op: 'write', path: skillMd });
