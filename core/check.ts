@@ -6,7 +6,7 @@ import { sortFindings, type Finding } from './findings.js';
 import { scanText } from './secrets/scan.js';
 import type { Skill, SkillFile } from './skill.js';
 import { discoverSkills, type DiscoveredSkill } from './skill/discover.js';
-import { openTreeIO, type FileRead, type TreeIO } from './tree-io.js';
+import { openTreeIO, type FileRead, type TreeReader } from './tree-io.js';
 import { validateSkillMd, type SkillMdResult } from './skill/validate.js';
 import type { Profile } from './skill/profiles.js';
 import { validateSyncManifest } from './sync/manifest.js';
@@ -28,6 +28,8 @@ export interface CheckOptions {
    * ships exactly the bytes that were checked without reading the tree a second time.
    */
   retainBytes?: number;
+  /** Where to read the tree (default: the disk, through the I/O worker); the caller vouches that root exists. */
+  tree?: TreeReader;
 }
 
 /** Checked file contents by path relative to the root (`<skill dir>/<file>`), as read for the check. */
@@ -87,6 +89,7 @@ function redactFixes(findings: Finding[]): Finding[] {
 
 export async function checkRepo(root: string, opts: CheckOptions = {}): Promise<CheckResult> {
   const absRoot = path.resolve(root);
+  if (opts.tree) return check(absRoot, opts, opts.tree);
   const st = await stat(absRoot).catch(() => undefined);
   if (!st) throw new CheckError('root-missing', `skills folder not found: ${root}`);
   if (!st.isDirectory()) throw new CheckError('root-not-dir', `not a folder: ${root}`);
@@ -98,7 +101,7 @@ export async function checkRepo(root: string, opts: CheckOptions = {}): Promise<
   }
 }
 
-async function check(absRoot: string, opts: CheckOptions, io: TreeIO): Promise<CheckResult> {
+async function check(absRoot: string, opts: CheckOptions, io: TreeReader): Promise<CheckResult> {
   const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   // Findings speak in the user's paths (relative to the repo), skills in the root's (what gets packed).
   const shown = (p: string) => (opts.pathPrefix ? `${opts.pathPrefix}/${p}` : p);
@@ -200,7 +203,12 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeIO): Promise<C
       if (rel === SYNC_FILE) {
         const skillDir = path.join(absRoot, d.dir);
         acc.findings.push(
-          ...validateSyncManifest(text ?? bytes.toString('utf8'), { file, skillDir, dataRoot }).findings,
+          ...validateSyncManifest(text ?? bytes.toString('utf8'), {
+            file,
+            skillDir,
+            dataRoot,
+            ...(io.stat ? { stat: io.stat } : {}),
+          }).findings,
         );
       }
     }

@@ -51865,6 +51865,15 @@ function syncSchemaValidator() {
 
 
 const SYNC_FILE = 'SYNC.json';
+function diskStat(p) {
+    try {
+        const st = (0,external_node_fs_namespaceObject.statSync)(p);
+        return { isFile: st.isFile(), mode: st.mode };
+    }
+    catch {
+        return undefined;
+    }
+}
 /** Rule id for a schema failure, by the field it concerns: stable ids users can grep for and allowlist. */
 function manifest_ruleFor(err, value) {
     const field = err.instancePath.split('/')[1] ?? '';
@@ -52001,21 +52010,18 @@ function validateSyncManifest(text, ctx) {
             add('sync/generator-outside-skill', at, `generator '${generator}' points outside the skill folder`, 'keep the script inside the skill, e.g. scripts/generate.mjs');
             return;
         }
-        let st;
-        try {
-            st = (0,external_node_fs_namespaceObject.statSync)(target);
-        }
-        catch {
+        const st = (ctx.stat ?? diskStat)(target);
+        if (!st) {
             add('sync/generator-missing', at, `generator '${generator}' does not exist in the skill folder`);
             return;
         }
-        const real = realPathSoFar(target);
-        const realSkill = realPathSoFar(skillDir);
+        const real = ctx.stat ? target : realPathSoFar(target);
+        const realSkill = ctx.stat ? skillDir : realPathSoFar(skillDir);
         if (real === undefined || realSkill === undefined || !isInside(real, realSkill)) {
             add('sync/generator-outside-skill', at, `generator '${generator}' is a symlink that leaves the skill folder`);
             return;
         }
-        if (!st.isFile()) {
+        if (!st.isFile) {
             add('sync/generator-not-file', at, `generator '${generator}' is not a regular file`);
             return;
         }
@@ -52086,6 +52092,8 @@ function redactFixes(findings) {
 }
 async function checkRepo(root, opts = {}) {
     const absRoot = external_node_path_namespaceObject.resolve(root);
+    if (opts.tree)
+        return check(absRoot, opts, opts.tree);
     const st = await (0,promises_namespaceObject.stat)(absRoot).catch(() => undefined);
     if (!st)
         throw new CheckError('root-missing', `skills folder not found: ${root}`);
@@ -52195,7 +52203,12 @@ async function check(absRoot, opts, io) {
             }
             if (rel === check_SYNC_FILE) {
                 const skillDir = external_node_path_namespaceObject.join(absRoot, d.dir);
-                acc.findings.push(...validateSyncManifest(text ?? bytes.toString('utf8'), { file, skillDir, dataRoot }).findings);
+                acc.findings.push(...validateSyncManifest(text ?? bytes.toString('utf8'), {
+                    file,
+                    skillDir,
+                    dataRoot,
+                    ...(io.stat ? { stat: io.stat } : {}),
+                }).findings);
             }
         }
         return { path: rel, sha256: read.sha256, size: read.size, mode };

@@ -13,6 +13,7 @@ import {
   type VerifyKey,
 } from '../core/envelope/index.js';
 import type { BundleManifest } from '../core/manifest.js';
+import type { MemoryTree } from '../core/memory-tree.js';
 import type { Envelope, ReleasePayload } from '../core/payload.js';
 import { EngineError, type ApplyResult, type Engine, type HighestSerial } from './engine/index.js';
 import { receiveBundle } from './ingest.js';
@@ -209,11 +210,13 @@ export class Deployer {
     try {
       let manifest: BundleManifest;
       try {
-        manifest = await unpackBundle(bundleFile, staging);
+        // Re-validation runs inside the unpack: on the files in memory, while they are still being written.
+        manifest = await unpackBundle(bundleFile, staging, undefined, {
+          check: (m, skills) => this.revalidate(staging, m, skills),
+        });
       } catch (err) {
         throw asRefusal(err);
       }
-      await this.revalidate(staging, manifest);
       const deploymentId = newDeploymentId(payload.serial);
       const previous = engine.live()?.deploymentId;
       const result = await engine.apply(staging, manifest, {
@@ -232,12 +235,18 @@ export class Deployer {
     }
   }
 
-  private async revalidate(staging: string, manifest: BundleManifest): Promise<void> {
+  /** The Action's own rules on the unpacked skills: from memory when they fit, else from staging on disk. */
+  private async revalidate(
+    staging: string,
+    manifest: BundleManifest,
+    skills: MemoryTree | null,
+  ): Promise<void> {
     const { cfg } = this.deps;
     const result = await checkRepo(path.join(staging, 'skills'), {
       profile: cfg.profile,
       maxFileSize: cfg.maxFileSize,
       dataRoot: cfg.syncDataRoot,
+      ...(skills ? { tree: skills } : {}),
     });
     const errors = result.findings.filter((f) => f.severity === 'error');
     if (errors.length > 0) {

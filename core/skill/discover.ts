@@ -1,7 +1,7 @@
 // Skill discovery: one walk of the tree that finds skill folders and assigns every shipped file to its skill.
 import path from 'node:path';
 import { IGNORE_FILES, IgnoreScope, JUNK_DIRS, JUNK_FILES, splitSkillsyncignore } from './ignore.js';
-import { openTreeIO, type DirEntry, type TreeIO } from '../tree-io.js';
+import { openTreeIO, type DirEntry, type TreeReader } from '../tree-io.js';
 
 /** DESIGN.md: skills are found at any depth up to 6 below the root. */
 export const MAX_SKILL_DEPTH = 6;
@@ -26,7 +26,7 @@ export interface Discovery {
 
 export interface DiscoverOptions {
   /** I/O to use (default: a worker of its own, closed before returning). */
-  io?: TreeIO;
+  io?: TreeReader;
 }
 
 const join = (a: string, b: string) => (a ? `${a}/${b}` : b);
@@ -52,7 +52,7 @@ export async function discoverSkills(root: string, opts: DiscoverOptions = {}): 
   }
 }
 
-async function walk(root: string, io: TreeIO): Promise<Discovery> {
+async function walk(root: string, io: TreeReader): Promise<Discovery> {
   const skills: DiscoveredSkill[] = [];
   const allowFingerprints = new Set<string>();
   let level: Pending[] = [{ rel: '', depth: 0, scope: IgnoreScope.root(), owner: undefined }];

@@ -29,6 +29,26 @@ export interface SyncManifestContext {
   skillDir: string;
   /** Data root the output file must stay under (default /data). */
   dataRoot: string;
+  /**
+   * Looks the generator up in a tree held in memory instead of on disk (such a tree has no symlinks to
+   * follow); undefined = no such entry.
+   */
+  stat?: (absPath: string) => FileKind | undefined;
+}
+
+/** What a generator lookup needs to know. */
+export interface FileKind {
+  isFile: boolean;
+  mode: number;
+}
+
+function diskStat(p: string): FileKind | undefined {
+  try {
+    const st = statSync(p);
+    return { isFile: st.isFile(), mode: st.mode };
+  } catch {
+    return undefined;
+  }
 }
 
 export interface SyncManifestResult {
@@ -205,15 +225,13 @@ export function validateSyncManifest(text: string, ctx: SyncManifestContext): Sy
       );
       return;
     }
-    let st;
-    try {
-      st = statSync(target);
-    } catch {
+    const st = (ctx.stat ?? diskStat)(target);
+    if (!st) {
       add('sync/generator-missing', at, `generator '${generator}' does not exist in the skill folder`);
       return;
     }
-    const real = realPathSoFar(target);
-    const realSkill = realPathSoFar(skillDir);
+    const real = ctx.stat ? target : realPathSoFar(target);
+    const realSkill = ctx.stat ? skillDir : realPathSoFar(skillDir);
     if (real === undefined || realSkill === undefined || !isInside(real, realSkill)) {
       add(
         'sync/generator-outside-skill',
@@ -222,7 +240,7 @@ export function validateSyncManifest(text: string, ctx: SyncManifestContext): Sy
       );
       return;
     }
-    if (!st.isFile()) {
+    if (!st.isFile) {
       add('sync/generator-not-file', at, `generator '${generator}' is not a regular file`);
       return;
     }
