@@ -50771,17 +50771,23 @@ function serve(fsm, hash, req) {
             const p = `${req.root}/${step.rel}`;
             let fd = -1;
             try {
+                // Umask must not decide who reads the skills. Where it clears none of the mode's bits (the usual 022),
+                // creating with the mode is exact; otherwise chmod the descriptor we made, never a path: a third of the
+                // syscalls, and of the time, went to those chmods.
+                const exact = (req.umask & step.mode) === 0;
                 if (step.len < 0) {
-                    fsm.mkdirSync(p);
-                    // On the folder we just made, never through a link: umask must not decide who reads the skills.
-                    fd = fsm.openSync(p, c.O_RDONLY | c.O_DIRECTORY | c.O_NOFOLLOW);
-                    fsm.fchmodSync(fd, 0o755);
+                    fsm.mkdirSync(p, step.mode);
+                    if (!exact) {
+                        fd = fsm.openSync(p, c.O_RDONLY | c.O_DIRECTORY | c.O_NOFOLLOW);
+                        fsm.fchmodSync(fd, step.mode);
+                    }
                 }
                 else {
-                    fd = fsm.openSync(p, c.O_WRONLY | c.O_CREAT | c.O_EXCL | c.O_NOFOLLOW, 0o600);
+                    fd = fsm.openSync(p, c.O_WRONLY | c.O_CREAT | c.O_EXCL | c.O_NOFOLLOW, exact ? step.mode : 0o600);
                     for (let off = 0; off < step.len;)
                         off += fsm.writeSync(fd, data, step.off + off, step.len - off);
-                    fsm.fchmodSync(fd, step.mode);
+                    if (!exact)
+                        fsm.fchmodSync(fd, step.mode);
                 }
             }
             catch (err) {
@@ -50941,6 +50947,10 @@ parentPort.on('message', (req) => {
 function toReads(res) {
     return res.result.map(({ off, len, ...meta }) => off < 0 ? meta : { ...meta, bytes: Buffer.from(res.buf, off, len) });
 }
+/** The process umask now (reading it is a set-and-restore in Node; it is process-wide, so read it here). */
+function currentUmask() {
+    return process.umask();
+}
 /** The bytes as an ArrayBuffer of their own, so it can be transferred to the worker. */
 function ownBuffer(data) {
     if (data.byteOffset === 0 &&
@@ -50957,7 +50967,7 @@ function inProcessIO() {
         readdirs: async (paths) => call({ id: id++, op: 'readdir', paths }).result,
         readTexts: async (paths) => call({ id: id++, op: 'text', paths }).result,
         readFiles: async (paths, opts) => toReads(call({ id: id++, op: 'read', paths, ...opts })),
-        writeTree: async (root, steps, data) => call({ id: id++, op: 'write', root, steps, buf: ownBuffer(data) }).failed,
+        writeTree: async (root, steps, data) => call({ id: id++, op: 'write', root, steps, buf: ownBuffer(data), umask: currentUmask() }).failed,
         copyInto: async (live, steps, killAfter = -1) => call({ id: id++, op: 'copy', live, steps, killAfter }).failed,
         close: async () => { },
     };
@@ -51030,7 +51040,7 @@ function startWorker(onDead) {
             ? toReads((await call({ op: 'read', paths, ...opts })))
             : [],
         writeTree: async (root, steps, data) => steps.length
-            ? (await call({ op: 'write', root, steps, buf: ownBuffer(data) })).failed
+            ? (await call({ op: 'write', root, steps, buf: ownBuffer(data), umask: currentUmask() })).failed
             : null,
         copyInto: async (live, steps, killAfter = -1) => steps.length
             ? (await call({ op: 'copy', live, steps, killAfter })).failed

@@ -157,6 +157,26 @@ describe('packBundle', () => {
     expect(await readFile(path.join(staging, 'skills/alpha/SKILL.md'), 'utf8')).toContain('Alpha é');
   });
 
+  it('unpacks to exactly 0755 folders and 0644/0755 files whatever the umask', async () => {
+    const out = path.join(work, 'umask.tar.gz');
+    await packBundle(rootB, await skillsFromTree(rootB), out);
+    for (const mask of [0o022, 0o077, 0o002]) {
+      const staging = path.join(await mkdtemp(path.join(work, 'umask-')), 'staging');
+      const old = process.umask(mask);
+      try {
+        await unpackBundle(out, staging);
+      } finally {
+        process.umask(old);
+      }
+      const mode = async (rel: string) => (await stat(path.join(staging, rel))).mode & 0o777;
+      expect(await mode('skills/beta/scripts')).toBe(0o755);
+      expect(await mode('skills/beta')).toBe(0o755);
+      expect(await mode('skills/beta/scripts/run.sh')).toBe(0o755);
+      expect(await mode('skills/alpha/SKILL.md')).toBe(0o644);
+      expect(await mode('skills/alpha/references/notes.md')).toBe(0o644);
+    }
+  });
+
   it('refuses a file that changed after it was checked and leaves no output or temp file', async () => {
     const root = await makeTree('c', { reverse: false, umask: 0o022, mtime: 1_600_000_000 });
     const skills = await skillsFromTree(root);
