@@ -1,8 +1,10 @@
 // Durable file-system steps: fsync of files and folders, syncfs of a whole tree, and write-to-temp-then-rename.
-import { execFile } from 'node:child_process';
 import { open, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { syncFileSystem } from './syncfs.js';
+
+export { syncFileSystem };
 
 export async function fsyncPath(p: string): Promise<void> {
   const fh = await open(p, 'r');
@@ -15,25 +17,6 @@ export async function fsyncPath(p: string): Promise<void> {
 
 /** A rename is durable only once the folder holding the new name is fsynced. */
 export const fsyncDir = fsyncPath;
-
-/**
- * Flushes the whole file system that holds `dir`: syncfs(2), through coreutils' (or busybox's) `sync -f`, since
- * Node has no binding for it. One call makes a freshly written tree durable, where an fsync per file cost a
- * journal commit each. Resolves false when it cannot be run here (not Linux, no `sync`): the caller then
- * fsyncs file by file. A failed flush (an I/O error reported by the kernel) rejects.
- */
-export function syncFileSystem(dir: string): Promise<boolean> {
-  if (process.platform !== 'linux') return Promise.resolve(false);
-  return new Promise((resolve, reject) => {
-    execFile('sync', ['-f', dir], { timeout: 120_000 }, (err, _stdout, stderr) => {
-      if (!err) return resolve(true);
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return resolve(false);
-      const e = new Error(`sync -f failed: ${String(stderr).trim() || err.message}`) as NodeJS.ErrnoException;
-      e.code = 'EIO';
-      reject(e);
-    });
-  });
-}
 
 /** Runs fn over items, at most `limit` at a time; results in item order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {

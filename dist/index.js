@@ -46867,7 +46867,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3368);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7820);
 // Action entry point: ncc bundles this file into dist/index.js, which action.yml runs.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -46877,7 +46877,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3368:
+/***/ 7820:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -52435,8 +52435,125 @@ var external_node_events_ = __nccwpck_require__(8474);
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: external "node:readline"
+const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
+;// CONCATENATED MODULE: ./lib/core/syncfs.js
+// syncfs(2) for Node, which has no binding for it: coreutils' (or busybox's) `sync -f`, run by one small shell.
+//
+// Why a long-lived shell: spawning `sync` straight from Node forks the whole Node process, which blocked the
+// receiver's event loop for ~6 ms per flush, twice per deploy. The shell is started once (lazily) and forks
+// only itself for each `sync -f`; it exits when our end of its stdin closes, so it never outlives us.
+
+
+/** Reads folder lines; answers `<exit status> <sync's error text on one line>` per folder. */
+const HELPER = (/* unused pure expression or super */ null && (`while IFS= read -r d; do
+  if e=$(sync -f -- "$d" 2>&1); then echo 0; else
+    s=$?; printf '%s %s\\n' "$s" "$(printf '%s' "$e" | tr '\\n' ' ')"
+  fi
+done`));
+/** The shell's answer when `sync` is not on PATH. */
+const NOT_FOUND = 127;
+let helper = null;
+function startHelper() {
+    let child;
+    try {
+        child = spawn('/bin/sh', ['-c', HELPER], { stdio: 'pipe', env: process.env });
+    }
+    catch {
+        return null;
+    }
+    const h = { child, path: process.env.PATH, waiting: [] };
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => h.waiting.shift()?.(line));
+    const gone = () => {
+        if (helper === h)
+            helper = null;
+        for (const w of h.waiting.splice(0))
+            w(null);
+    };
+    child.on('error', gone);
+    child.on('exit', gone);
+    child.stdin.on('error', gone);
+    idle(h);
+    return h;
+}
+/** Neither the shell nor its pipes keep the process alive while no flush is pending. */
+function idle(h) {
+    h.child.unref();
+    for (const pipe of pipes(h))
+        pipe.unref();
+}
+function busy(h) {
+    h.child.ref();
+    for (const pipe of pipes(h))
+        pipe.ref();
+}
+/** The child's pipes are sockets (typed as plain streams): they hold the event loop like any handle. */
+function pipes(h) {
+    return [h.child.stdout, h.child.stderr, h.child.stdin];
+}
+/** One flush by the shell: its status and error text, or null when the shell is not usable. */
+function askHelper(dir) {
+    // A folder name with a line break cannot go through the line protocol; a changed PATH needs a new shell.
+    if (dir.includes('\n'))
+        return Promise.resolve(null);
+    if (helper && helper.path !== process.env.PATH) {
+        helper.child.stdin.end();
+        helper = null;
+    }
+    helper ??= startHelper();
+    const h = helper;
+    if (!h)
+        return Promise.resolve(null);
+    return new Promise((resolve) => {
+        busy(h);
+        h.waiting.push((line) => {
+            if (h.waiting.length === 0)
+                idle(h);
+            resolve(line);
+        });
+        h.child.stdin.write(`${dir}\n`);
+    });
+}
+function flushFailed(text) {
+    const e = new Error(`sync -f failed: ${text}`);
+    e.code = 'EIO';
+    return e;
+}
+/** `sync -f dir` spawned directly: the way when the shell cannot be used. */
+function spawnSync(dir) {
+    return new Promise((resolve, reject) => {
+        execFile('sync', ['-f', dir], { timeout: 120_000 }, (err, _stdout, stderr) => {
+            if (!err)
+                return resolve(true);
+            if (err.code === 'ENOENT')
+                return resolve(false);
+            reject(flushFailed(String(stderr).trim() || err.message));
+        });
+    });
+}
+/**
+ * Flushes the whole file system that holds `dir`. Resolves false when `sync -f` cannot be run here (not Linux,
+ * no `sync`): the caller then fsyncs file by file. A failed flush (an I/O error reported by the kernel) rejects.
+ */
+async function syncfs_syncFileSystem(dir) {
+    if (process.platform !== 'linux')
+        return false;
+    const answer = await askHelper(dir);
+    if (answer === null)
+        return spawnSync(dir);
+    const space = answer.indexOf(' ');
+    const status = Number(answer.slice(0, space === -1 ? undefined : space));
+    if (status === 0)
+        return true;
+    if (status === NOT_FOUND)
+        return false;
+    throw flushFailed(answer.slice(space + 1).trim() || `exit status ${status}`);
+}
+//# sourceMappingURL=syncfs.js.map
 ;// CONCATENATED MODULE: ./lib/core/fsutil.js
 // Durable file-system steps: fsync of files and folders, syncfs of a whole tree, and write-to-temp-then-rename.
+
 
 
 
@@ -52452,27 +52569,6 @@ async function fsyncPath(p) {
 }
 /** A rename is durable only once the folder holding the new name is fsynced. */
 const fsyncDir = fsyncPath;
-/**
- * Flushes the whole file system that holds `dir`: syncfs(2), through coreutils' (or busybox's) `sync -f`, since
- * Node has no binding for it. One call makes a freshly written tree durable, where an fsync per file cost a
- * journal commit each. Resolves false when it cannot be run here (not Linux, no `sync`): the caller then
- * fsyncs file by file. A failed flush (an I/O error reported by the kernel) rejects.
- */
-function syncFileSystem(dir) {
-    if (process.platform !== 'linux')
-        return Promise.resolve(false);
-    return new Promise((resolve, reject) => {
-        execFile('sync', ['-f', dir], { timeout: 120_000 }, (err, _stdout, stderr) => {
-            if (!err)
-                return resolve(true);
-            if (err.code === 'ENOENT')
-                return resolve(false);
-            const e = new Error(`sync -f failed: ${String(stderr).trim() || err.message}`);
-            e.code = 'EIO';
-            reject(e);
-        });
-    });
-}
 /** Runs fn over items, at most `limit` at a time; results in item order. */
 async function mapLimit(items, limit, fn) {
     const out = new Array(items.length);
