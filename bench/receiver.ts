@@ -2,7 +2,7 @@
 // Run: npx tsc -p tsconfig.build.json && node lib/bench/receiver.js [--quick] [--strategy=in-place|symlink]
 //      [--no-rss | --rss-only]   (BENCH_JSON=out.json writes figures; the flags only narrow a run while iterating)
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   MB,
@@ -173,6 +173,35 @@ try {
         ratio: round(p99 / floor),
       },
     );
+  }
+
+  // The same deploys with the data dir in memory (tmpfs): what the code costs once this machine's shared,
+  // noisy disk is out of the picture. Info only: the target is for the real volume.
+  const shm = strategies.length
+    ? await mkdtemp(path.join('/dev/shm', 'skill-sync-bench-')).catch(() => null)
+    : null;
+  if (shm) {
+    try {
+      const shmScratch = path.join(shm, 'floor');
+      await mkdir(shmScratch);
+      const shmFloor = percentile(await floorMs(treeA, shmScratch, FLOOR_RUNS), 50);
+      process.stdout.write(
+        `tmpfs (/dev/shm) floor: cp -r + sync, p50 of ${FLOOR_RUNS}: ${shmFloor.toFixed(1)} ms\n`,
+      );
+      for (const strategy of strategies) {
+        const p50 = percentile(await pushToLive(strategy, [a, b], key, shm), 50);
+        process.stdout.write(`${strategy} on tmpfs: ${DEPLOYS} deploys, p50 ${p50.toFixed(1)} ms\n`);
+        figures.push({
+          metric: `push-to-live.${strategy}.p50-on-tmpfs`,
+          value: round(p50, 1),
+          unit: 'ms',
+          baseline: round(shmFloor, 1),
+          ratio: round(p50 / shmFloor),
+        });
+      }
+    } finally {
+      await rm(shm, { recursive: true, force: true });
+    }
   }
 
   if (runRss) await rssCase(a, key);
