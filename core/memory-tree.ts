@@ -4,7 +4,7 @@
 // second pass over the disk, and could only start once every write had landed; from memory the check runs while
 // the I/O worker is still writing and flushing staging.
 import path from 'node:path';
-import type { DirEntry, FileRead, ReadOptions, TreeReader } from './tree-io.js';
+import type { DirEntry, FileKind, FileRead, ReadOptions, TreeReader } from './tree-io.js';
 
 export interface MemoryFile {
   bytes: Buffer;
@@ -77,7 +77,7 @@ export class MemoryTree implements TreeReader {
   }
 
   /** Files and folders only: a tree from a bundle has nothing else. */
-  readonly stat = (absPath: string): { isFile: boolean; mode: number } | undefined => {
+  readonly stat = (absPath: string): FileKind | undefined => {
     const abs = path.resolve(absPath);
     const file = this.files.get(abs);
     if (file) return { isFile: true, mode: S_IFREG | file.mode };

@@ -89,7 +89,7 @@ function flushFailed(text: string): NodeJS.ErrnoException {
 }
 
 /** `sync -f dir` spawned directly: the way when the shell cannot be used. */
-function spawnSync(dir: string): Promise<boolean> {
+function runSyncDirectly(dir: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
     execFile('sync', ['-f', dir], { timeout: 120_000 }, (err, _stdout, stderr) => {
       if (!err) return resolve(true);
@@ -106,7 +106,7 @@ function spawnSync(dir: string): Promise<boolean> {
 export async function syncFileSystem(dir: string): Promise<boolean> {
   if (process.platform !== 'linux') return false;
   const answer = await askHelper(dir);
-  if (answer === null) return spawnSync(dir);
+  if (answer === null) return runSyncDirectly(dir);
   const space = answer.indexOf(' ');
   const status = Number(answer.slice(0, space === -1 ? undefined : space));
   if (status === 0) return true;

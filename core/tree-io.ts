@@ -87,10 +87,16 @@ export interface TreeIO {
   close(): Promise<void>;
 }
 
+/** What a lookup of one path tells: a regular file or not, and its raw st_mode. */
+export interface FileKind {
+  isFile: boolean;
+  mode: number;
+}
+
 /** What reading a tree needs (discovery and the check): the disk worker, or a tree held in memory. */
 export type TreeReader = Pick<TreeIO, 'readdirs' | 'readTexts' | 'readFiles' | 'close'> & {
   /** A synchronous lookup, for trees that answer without I/O (the disk worker has none). */
-  stat?: (absPath: string) => { isFile: boolean; mode: number } | undefined;
+  stat?: (absPath: string) => FileKind | undefined;
 };
 
 // ---- The server: plain functions with no imports of their own, so the worker can run their source as is. ----

@@ -52521,7 +52521,7 @@ function flushFailed(text) {
     return e;
 }
 /** `sync -f dir` spawned directly: the way when the shell cannot be used. */
-function spawnSync(dir) {
+function runSyncDirectly(dir) {
     return new Promise((resolve, reject) => {
         execFile('sync', ['-f', dir], { timeout: 120_000 }, (err, _stdout, stderr) => {
             if (!err)
@@ -52541,7 +52541,7 @@ async function syncfs_syncFileSystem(dir) {
         return false;
     const answer = await askHelper(dir);
     if (answer === null)
-        return spawnSync(dir);
+        return runSyncDirectly(dir);
     const space = answer.indexOf(' ');
     const status = Number(answer.slice(0, space === -1 ? undefined : space));
     if (status === 0)

@@ -78,8 +78,11 @@ class StagingSink implements TarSink {
   readonly dirs: string[] = [];
   private current: OpenFile | null = null;
   manifestBytes: Buffer | null = null;
+  /** The manifest as parsed when it arrived (for the keep decision), so verify() does not parse it again. */
+  private manifest: BundleManifest | null = null;
   /** The files' bytes, while the bundle fits `keepBytes` (decided from the manifest, which comes first). */
   private kept: Map<string, MemoryFile> | null = null;
+  private keptTotal = 0;
 
   constructor(
     private readonly root: string,
@@ -91,12 +94,13 @@ class StagingSink implements TarSink {
   /** What the manifest says the files weigh; the entries that follow are held to it by verify(). */
   private planKeep(manifestBytes: Buffer): void {
     if (this.keepBytes <= 0) return;
-    let total = 0;
     try {
-      for (const s of parseManifest(manifestBytes).skills) for (const f of s.files) total += f.size;
+      this.manifest = parseManifest(manifestBytes);
     } catch {
       return; // verify() refuses the bundle with the reason
     }
+    let total = 0;
+    for (const s of this.manifest.skills) for (const f of s.files) total += f.size;
     if (total <= this.keepBytes) this.kept = new Map();
   }
 
@@ -234,8 +238,6 @@ class StagingSink implements TarSink {
     }
   }
 
-  private keptTotal = 0;
-
   private batch: { steps: TreeWrite[]; parts: Buffer[]; bytes: number } = { steps: [], parts: [], bytes: 0 };
   private readonly inFlight: Promise<void>[] = [];
   private writeError: unknown = null;
@@ -295,7 +297,7 @@ class StagingSink implements TarSink {
   /** The written tree must be exactly what the manifest says: no more, no less, same bytes. */
   verify(): BundleManifest {
     if (!this.manifestBytes) throw new BundleError('manifest-invalid', `${MANIFEST_FILE} is missing`);
-    const manifest = parseManifest(this.manifestBytes);
+    const manifest = this.manifest ?? parseManifest(this.manifestBytes);
     const mismatch = (msg: string) => new BundleError('manifest-mismatch', msg);
     const listed = new Set<string>([MANIFEST_FILE]);
     const allowedDirs = new Set<string>(['skills']);
@@ -381,7 +383,8 @@ export async function unpackBundle(
   // It becomes the release folder the live link points into: umask must not decide who can read it.
   await chmod(stagingDir, 0o755);
   const io = openTreeIO();
-  const sink = new StagingSink(stagingDir, lim, io, opts.check ? (opts.keepBytes ?? DEFAULT_KEEP_BYTES) : 0);
+  const { check } = opts;
+  const sink = new StagingSink(stagingDir, lim, io, check ? (opts.keepBytes ?? DEFAULT_KEEP_BYTES) : 0);
   let manifest: BundleManifest;
   let inMemory: MemoryTree | null = null;
   const reader = new TarReader(sink);
@@ -405,10 +408,10 @@ export async function unpackBundle(
     reader.end();
     // Verification needs only what was parsed: the check can start while the writes finish.
     manifest = sink.verify();
-    inMemory = opts.check ? sink.skillsTree() : null;
+    inMemory = check ? sink.skillsTree() : null;
     const written = sink.drain().then(() => sink.sync());
-    if (inMemory && opts.check) {
-      const [wrote, checked] = await Promise.allSettled([written, opts.check(manifest, inMemory)]);
+    if (check && inMemory) {
+      const [wrote, checked] = await Promise.allSettled([written, check(manifest, inMemory)]);
       // A failed write (a full disk) is the cause to report before anything the check found.
       if (wrote.status === 'rejected') throw wrote.reason;
       if (checked.status === 'rejected') throw checked.reason;
@@ -422,6 +425,6 @@ export async function unpackBundle(
     await sink.abort();
     await io.close();
   }
-  if (opts.check && !inMemory) await opts.check(manifest, null);
+  if (check && !inMemory) await check(manifest, null);
   return manifest;
 }

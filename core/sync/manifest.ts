@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { ErrorObject } from 'ajv';
 import type { Finding } from '../findings.js';
+import type { FileKind } from '../tree-io.js';
 import { isInside, realPathSoFar } from './confine.js';
 import { parseJsonWithPositions, pointerOf, type Position } from './json-positions.js';
 import { PATTERN_RE } from './pattern.js';
@@ -34,12 +35,6 @@ export interface SyncManifestContext {
    * follow); undefined = no such entry.
    */
   stat?: (absPath: string) => FileKind | undefined;
-}
-
-/** What a generator lookup needs to know. */
-export interface FileKind {
-  isFile: boolean;
-  mode: number;
 }
 
 function diskStat(p: string): FileKind | undefined {
