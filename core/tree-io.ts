@@ -6,6 +6,7 @@
 // and the main thread scans and validates one batch while the worker reads the next.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BUDGET_BYTES } from './memory.js';
 
@@ -68,9 +69,20 @@ export function failureError(f: TreeWriteFailure, what: string): NodeJS.ErrnoExc
   return err;
 }
 
+/**
+ * An entry a scan found, relative to the scan's root: a folder (kind 1), a regular file (kind 2) with its size,
+ * permission bits and sha256, or anything else (kind 0, also a file that could not be read).
+ */
+export type ScanEntry = [rel: string, kind: EntryKind, size: number, mode: number, sha256: string];
+
 export interface TreeIO {
   /** One listing per folder, [] when it cannot be read. */
   readdirs(dirs: string[]): Promise<DirEntry[][]>;
+  /**
+   * Everything below each of `dirs` (relative to `root`), recursively and without following links, with every
+   * regular file hashed; `files` (relative to `root`) are hashed too. One request for a whole subtree.
+   */
+  scan(root: string, dirs: string[], files: string[]): Promise<ScanEntry[]>;
   /** UTF-8 text per file, '' when it cannot be read. */
   readTexts(files: string[]): Promise<string[]>;
   readFiles(files: string[], opts: ReadOptions): Promise<FileRead[]>;
@@ -114,6 +126,7 @@ interface ReadMeta {
 
 type Request =
   | { id: number; op: 'readdir'; paths: string[] }
+  | { id: number; op: 'scan'; root: string; dirs: string[]; files: string[] }
   | { id: number; op: 'text'; paths: string[] }
   | ({ id: number; op: 'read'; paths: string[] } & ReadOptions)
   | { id: number; op: 'write'; root: string; steps: TreeWrite[]; buf: ArrayBuffer; umask: number }
@@ -123,6 +136,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 type Response =
   | { id: number; op: 'readdir'; result: DirEntry[][] }
+  | { id: number; op: 'scan'; result: ScanEntry[] }
   | { id: number; op: 'text'; result: string[] }
   | { id: number; op: 'read'; result: ReadMeta[]; buf: ArrayBuffer }
   | { id: number; op: 'write' | 'copy'; failed: TreeWriteFailure | null };
@@ -143,6 +157,48 @@ function serve(fsm: typeof fs, hash: typeof createHash, req: Request): Response 
       }
     });
     return { id: req.id, op: 'readdir', result };
+  }
+  if (req.op === 'scan') {
+    const c = fsm.constants;
+    const result: ScanEntry[] = [];
+    const chunk = Buffer.allocUnsafe(256 * 1024);
+    const hashFile = (rel: string): ScanEntry => {
+      let fd = -1;
+      try {
+        fd = fsm.openSync(`${req.root}/${rel}`, c.O_RDONLY | c.O_NOFOLLOW);
+        const st = fsm.fstatSync(fd);
+        if (!st.isFile()) return [rel, 0, 0, 0, ''];
+        const h = hash('sha256');
+        let size = 0;
+        for (let n; (n = fsm.readSync(fd, chunk, 0, chunk.length, null)) > 0; size += n)
+          h.update(chunk.subarray(0, n));
+        return [rel, 2, size, st.mode & 0o777, h.digest('hex')];
+      } catch {
+        return [rel, 0, 0, 0, ''];
+      } finally {
+        if (fd !== -1) fsm.closeSync(fd);
+      }
+    };
+    for (const f of req.files) result.push(hashFile(f));
+    // Depth first with a stack of our own: a tree of any depth is walked without recursion.
+    const stack = [...req.dirs];
+    for (let rel = stack.pop(); rel !== undefined; rel = stack.pop()) {
+      let list: fs.Dirent[];
+      try {
+        list = fsm.readdirSync(`${req.root}/${rel}`, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const e of list) {
+        const r = `${rel}/${e.name}`;
+        if (e.isDirectory()) {
+          result.push([r, 1, 0, 0, '']);
+          stack.push(r);
+        } else if (e.isFile()) result.push(hashFile(r));
+        else result.push([r, 0, 0, 0, '']);
+      }
+    }
+    return { id: req.id, op: 'scan', result };
   }
   if (req.op === 'text') {
     const result = req.paths.map((p) => {
@@ -348,6 +404,8 @@ function inProcessIO(): TreeIO {
   const call = (req: Request) => serve(fs, createHash, req);
   return {
     readdirs: async (paths) => (call({ id: id++, op: 'readdir', paths }) as { result: DirEntry[][] }).result,
+    scan: async (root, dirs, files) =>
+      (call({ id: id++, op: 'scan', root, dirs, files }) as { result: ScanEntry[] }).result,
     readTexts: async (paths) => (call({ id: id++, op: 'text', paths }) as { result: string[] }).result,
     readFiles: async (paths, opts) =>
       toReads(call({ id: id++, op: 'read', paths, ...opts }) as Extract<Response, { op: 'read' }>),
@@ -363,8 +421,28 @@ function inProcessIO(): TreeIO {
   };
 }
 
-/** The process's one I/O worker, shared by every handle (requests are matched by id, so callers can overlap). */
-let shared: TreeIO | undefined;
+/**
+ * Workers that run requests side by side: one per core, two at most. On this kind of volume creating a file is
+ * mostly a wait in the filesystem, not CPU, and two threads creating the skills of one bundle took half the
+ * time of one; more gave nothing on two cores.
+ */
+export const TREE_IO_LANES = Math.max(1, Math.min(2, availableParallelism()));
+
+/** The process's I/O workers, one per lane, each shared by every handle (requests are matched by id). */
+const shared: (TreeIO | undefined)[] = [];
+
+/** The handle on one lane's worker, started on first use and kept (see openTreeIO). */
+function openLane(lane: number): TreeIO {
+  let io = shared[lane];
+  if (!io) {
+    const started = startWorker(() => {
+      if (shared[lane] === started) shared[lane] = undefined;
+    });
+    if (!started) return inProcessIO();
+    io = shared[lane] = started;
+  }
+  return { ...io, close: async () => {} };
+}
 
 /**
  * A handle on the I/O worker, started on first use (about 30 ms, overlapping whatever the caller does next) and
@@ -372,15 +450,16 @@ let shared: TreeIO | undefined;
  * fresh worker each time cost its start-up and a new heap. Call `close()` when done (it leaves the worker up).
  */
 export function openTreeIO(): TreeIO {
-  if (!shared) {
-    const io = startWorker(() => {
-      if (shared === io) shared = undefined;
-    });
-    if (!io) return inProcessIO();
-    shared = io;
-  }
-  const io = shared;
-  return { ...io, close: async () => {} };
+  return openLane(0);
+}
+
+/**
+ * One handle per lane (the first is openTreeIO's), for work that splits: a new tree's skills, a whole tree's
+ * hashes. Requests on one lane run in order; across lanes there is no order, so a caller puts on one lane
+ * whatever must happen in sequence (a folder, then the files in it).
+ */
+export function openTreeLanes(): TreeIO[] {
+  return Array.from({ length: TREE_IO_LANES }, (_, lane) => openLane(lane));
 }
 
 /** Starts a worker; `onDead` runs once it fails or exits, so the next openTreeIO() starts a fresh one. */
@@ -391,8 +470,6 @@ function startWorker(onDead: () => void): TreeIO | null {
   } catch {
     return null;
   }
-  // Keep the process alive only while a request is pending (a caller that forgets close() still exits).
-  worker.unref();
   let nextId = 0;
   const pending = new Map<number, { resolve: (r: Response) => void; reject: (e: unknown) => void }>();
   let failure: unknown;
@@ -410,6 +487,10 @@ function startWorker(onDead: () => void): TreeIO | null {
   });
   worker.on('error', failAll);
   worker.on('exit', () => failAll(failure ?? new Error('tree I/O worker exited')));
+  // Keep the process alive only while a request is pending (a caller that forgets close() still exits). After
+  // the listeners: adding a 'message' listener refs the worker's port again, and a worker that never got a
+  // request then kept the process from exiting.
+  worker.unref();
   const call = (req: DistributiveOmit<Request, 'id'>): Promise<Response> => {
     if (failure) return Promise.reject(failure);
     const id = nextId++;
@@ -422,6 +503,10 @@ function startWorker(onDead: () => void): TreeIO | null {
   return {
     readdirs: async (paths) =>
       paths.length ? ((await call({ op: 'readdir', paths })) as { result: DirEntry[][] }).result : [],
+    scan: async (root, dirs, files) =>
+      dirs.length || files.length
+        ? ((await call({ op: 'scan', root, dirs, files })) as { result: ScanEntry[] }).result
+        : [],
     readTexts: async (paths) =>
       paths.length ? ((await call({ op: 'text', paths })) as { result: string[] }).result : [],
     readFiles: async (paths, opts) =>

@@ -50672,6 +50672,8 @@ class IgnoreScope {
     }
 }
 //# sourceMappingURL=ignore.js.map
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(5919);
 ;// CONCATENATED MODULE: external "node:v8"
@@ -50728,6 +50730,7 @@ function released(bytes) {
 
 
 
+
 /** A failed step as an Error that keeps its errno code (so a full disk stays ENOSPC for the caller). */
 function failureError(f, what) {
     const err = new Error(`${what}: ${f.message}`);
@@ -50751,6 +50754,57 @@ function serve(fsm, hash, req) {
             }
         });
         return { id: req.id, op: 'readdir', result };
+    }
+    if (req.op === 'scan') {
+        const c = fsm.constants;
+        const result = [];
+        const chunk = Buffer.allocUnsafe(256 * 1024);
+        const hashFile = (rel) => {
+            let fd = -1;
+            try {
+                fd = fsm.openSync(`${req.root}/${rel}`, c.O_RDONLY | c.O_NOFOLLOW);
+                const st = fsm.fstatSync(fd);
+                if (!st.isFile())
+                    return [rel, 0, 0, 0, ''];
+                const h = hash('sha256');
+                let size = 0;
+                for (let n; (n = fsm.readSync(fd, chunk, 0, chunk.length, null)) > 0; size += n)
+                    h.update(chunk.subarray(0, n));
+                return [rel, 2, size, st.mode & 0o777, h.digest('hex')];
+            }
+            catch {
+                return [rel, 0, 0, 0, ''];
+            }
+            finally {
+                if (fd !== -1)
+                    fsm.closeSync(fd);
+            }
+        };
+        for (const f of req.files)
+            result.push(hashFile(f));
+        // Depth first with a stack of our own: a tree of any depth is walked without recursion.
+        const stack = [...req.dirs];
+        for (let rel = stack.pop(); rel !== undefined; rel = stack.pop()) {
+            let list;
+            try {
+                list = fsm.readdirSync(`${req.root}/${rel}`, { withFileTypes: true });
+            }
+            catch {
+                continue;
+            }
+            for (const e of list) {
+                const r = `${rel}/${e.name}`;
+                if (e.isDirectory()) {
+                    result.push([r, 1, 0, 0, '']);
+                    stack.push(r);
+                }
+                else if (e.isFile())
+                    result.push(hashFile(r));
+                else
+                    result.push([r, 0, 0, 0, '']);
+            }
+        }
+        return { id: req.id, op: 'scan', result };
     }
     if (req.op === 'text') {
         const result = req.paths.map((p) => {
@@ -50965,6 +51019,7 @@ function inProcessIO() {
     const call = (req) => serve(external_node_fs_namespaceObject_0, external_node_crypto_.createHash, req);
     return {
         readdirs: async (paths) => call({ id: id++, op: 'readdir', paths }).result,
+        scan: async (root, dirs, files) => call({ id: id++, op: 'scan', root, dirs, files }).result,
         readTexts: async (paths) => call({ id: id++, op: 'text', paths }).result,
         readFiles: async (paths, opts) => toReads(call({ id: id++, op: 'read', paths, ...opts })),
         writeTree: async (root, steps, data) => call({ id: id++, op: 'write', root, steps, buf: ownBuffer(data), umask: currentUmask() }).failed,
@@ -50972,25 +51027,43 @@ function inProcessIO() {
         close: async () => { },
     };
 }
-/** The process's one I/O worker, shared by every handle (requests are matched by id, so callers can overlap). */
-let shared;
+/**
+ * Workers that run requests side by side: one per core, two at most. On this kind of volume creating a file is
+ * mostly a wait in the filesystem, not CPU, and two threads creating the skills of one bundle took half the
+ * time of one; more gave nothing on two cores.
+ */
+const TREE_IO_LANES = Math.max(1, Math.min(2, (0,external_node_os_namespaceObject.availableParallelism)()));
+/** The process's I/O workers, one per lane, each shared by every handle (requests are matched by id). */
+const shared = [];
+/** The handle on one lane's worker, started on first use and kept (see openTreeIO). */
+function openLane(lane) {
+    let io = shared[lane];
+    if (!io) {
+        const started = startWorker(() => {
+            if (shared[lane] === started)
+                shared[lane] = undefined;
+        });
+        if (!started)
+            return inProcessIO();
+        io = shared[lane] = started;
+    }
+    return { ...io, close: async () => { } };
+}
 /**
  * A handle on the I/O worker, started on first use (about 30 ms, overlapping whatever the caller does next) and
  * then kept, idle and unref'd, for the next caller: a receiver checks and hashes a tree on every deploy, and a
  * fresh worker each time cost its start-up and a new heap. Call `close()` when done (it leaves the worker up).
  */
 function openTreeIO() {
-    if (!shared) {
-        const io = startWorker(() => {
-            if (shared === io)
-                shared = undefined;
-        });
-        if (!io)
-            return inProcessIO();
-        shared = io;
-    }
-    const io = shared;
-    return { ...io, close: async () => { } };
+    return openLane(0);
+}
+/**
+ * One handle per lane (the first is openTreeIO's), for work that splits: a new tree's skills, a whole tree's
+ * hashes. Requests on one lane run in order; across lanes there is no order, so a caller puts on one lane
+ * whatever must happen in sequence (a folder, then the files in it).
+ */
+function openTreeLanes() {
+    return Array.from({ length: TREE_IO_LANES }, (_, lane) => openLane(lane));
 }
 /** Starts a worker; `onDead` runs once it fails or exits, so the next openTreeIO() starts a fresh one. */
 function startWorker(onDead) {
@@ -51001,8 +51074,6 @@ function startWorker(onDead) {
     catch {
         return null;
     }
-    // Keep the process alive only while a request is pending (a caller that forgets close() still exits).
-    worker.unref();
     let nextId = 0;
     const pending = new Map();
     let failure;
@@ -51022,6 +51093,10 @@ function startWorker(onDead) {
     });
     worker.on('error', failAll);
     worker.on('exit', () => failAll(failure ?? new Error('tree I/O worker exited')));
+    // Keep the process alive only while a request is pending (a caller that forgets close() still exits). After
+    // the listeners: adding a 'message' listener refs the worker's port again, and a worker that never got a
+    // request then kept the process from exiting.
+    worker.unref();
     const call = (req) => {
         if (failure)
             return Promise.reject(failure);
@@ -51035,6 +51110,9 @@ function startWorker(onDead) {
     };
     return {
         readdirs: async (paths) => paths.length ? (await call({ op: 'readdir', paths })).result : [],
+        scan: async (root, dirs, files) => dirs.length || files.length
+            ? (await call({ op: 'scan', root, dirs, files })).result
+            : [],
         readTexts: async (paths) => paths.length ? (await call({ op: 'text', paths })).result : [],
         readFiles: async (paths, opts) => paths.length
             ? toReads((await call({ op: 'read', paths, ...opts })))
@@ -54533,8 +54611,6 @@ function computePlan(live, skills) {
     return plan;
 }
 //# sourceMappingURL=plan.js.map
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./lib/action/inputs.js
 // Action inputs and GitHub context: read from INPUT_* and GITHUB_* variables, checked, secrets masked.
 

@@ -9,7 +9,13 @@ import { syncTree } from '../fsutil.js';
 import type { BundleManifest } from '../manifest.js';
 import { MemoryTree, type MemoryFile } from '../memory-tree.js';
 import { released } from '../memory.js';
-import { failureError, openTreeIO, type TreeIO, type TreeWrite, type TreeWriteFailure } from '../tree-io.js';
+import {
+  failureError,
+  openTreeLanes,
+  type TreeIO,
+  type TreeWrite,
+  type TreeWriteFailure,
+} from '../tree-io.js';
 import { checkEntryPath, foldName } from './entry-path.js';
 import { BundleError } from './errors.js';
 import { resolveLimits, type UnpackLimits } from './limits.js';
@@ -35,10 +41,10 @@ interface OpenFile {
 
 /** Files up to this size go to the I/O worker in batches; larger ones stream to a descriptor of their own. */
 const SMALL_FILE_BYTES = 1024 * 1024;
-/** A batch is sent once it holds this many bytes or steps. */
+/** A batch is sent once it holds this many bytes or steps (few steps, so the disk starts early). */
 const BATCH_BYTES = 1024 * 1024;
-const BATCH_STEPS = 256;
-/** Batches sent but not yet written, at most: parsing runs ahead of the disk by this much, and no more. */
+const BATCH_STEPS = 64;
+/** Batches sent but not yet written, at most, per lane: parsing runs ahead of the disk by this much, and no more. */
 const BATCHES_IN_FLIGHT = 2;
 const READ_CHUNK_BYTES = 256 * 1024;
 const INFLATE_CHUNK_BYTES = 128 * 1024;
@@ -66,6 +72,12 @@ function batchError(f: TreeWriteFailure, steps: TreeWrite[]): Error {
   return failureError(f, `writing ${JSON.stringify(rel)} into staging`);
 }
 
+interface Batch {
+  steps: TreeWrite[];
+  parts: Buffer[];
+  bytes: number;
+}
+
 /** Receives tar entries and writes them under `root`; every name is checked before it touches disk. */
 class StagingSink implements TarSink {
   private entries = 0;
@@ -87,9 +99,11 @@ class StagingSink implements TarSink {
   constructor(
     private readonly root: string,
     private readonly limits: UnpackLimits,
-    private readonly io: TreeIO,
+    private readonly lanes: TreeIO[],
     private readonly keepBytes: number,
-  ) {}
+  ) {
+    this.batches = lanes.map(() => ({ steps: [], parts: [], bytes: 0 }));
+  }
 
   /** What the manifest says the files weigh; the entries that follow are held to it by verify(). */
   private planKeep(manifestBytes: Buffer): void {
@@ -238,27 +252,44 @@ class StagingSink implements TarSink {
     }
   }
 
-  private batch: { steps: TreeWrite[]; parts: Buffer[]; bytes: number } = { steps: [], parts: [], bytes: 0 };
+  /** One batch being filled per lane. */
+  private readonly batches: Batch[];
+  /** Skill folder → its lane: a skill's folders and files are written in order by one worker. */
+  private readonly laneOf = new Map<string, number>();
   private readonly inFlight: Promise<void>[] = [];
   private writeError: unknown = null;
 
-  /** Queues a folder (parts null) or a small file for the I/O worker; sends the batch when it is full. */
+  /** The lane for `skills/<name>/…` is the skill's; anything at the top (the manifest, `skills/`) goes on lane 0. */
+  private lane(rel: string): number {
+    const slash = rel.indexOf('/');
+    if (slash < 0) return 0;
+    const end = rel.indexOf('/', slash + 1);
+    const skill = end < 0 ? rel : rel.slice(0, end);
+    let lane = this.laneOf.get(skill);
+    if (lane === undefined) this.laneOf.set(skill, (lane = this.laneOf.size % this.lanes.length));
+    return lane;
+  }
+
+  /** Queues a folder (parts null) or a small file for the I/O workers; sends a lane's batch when it is full. */
   private async addStep(step: TreeWrite, parts: Buffer[] | null): Promise<void> {
-    const b = this.batch;
+    const lane = this.lane(step.rel);
+    const b = this.batches[lane] as Batch;
     if (parts) {
       step.off = b.bytes;
       b.parts.push(...parts);
       b.bytes += step.len;
     }
     b.steps.push(step);
-    if (b.bytes >= BATCH_BYTES || b.steps.length >= BATCH_STEPS) await this.send();
+    // A top-level folder (`skills/`) holds every skill's: it must exist before any other lane writes into it.
+    if (step.len < 0 && !step.rel.includes('/') && this.lanes.length > 1) await this.drain();
+    else if (b.bytes >= BATCH_BYTES || b.steps.length >= BATCH_STEPS) await this.send(lane);
   }
 
-  /** Hands the batch to the worker (it writes batches in order), waiting while too many are under way. */
-  private async send(): Promise<void> {
-    const { steps, parts, bytes } = this.batch;
+  /** Hands a lane's batch to its worker (which writes batches in order), waiting while too many are under way. */
+  private async send(lane: number): Promise<void> {
+    const { steps, parts, bytes } = this.batches[lane] as Batch;
     if (steps.length === 0) return;
-    this.batch = { steps: [], parts: [], bytes: 0 };
+    this.batches[lane] = { steps: [], parts: [], bytes: 0 };
     const data = new Uint8Array(bytes);
     let at = 0;
     for (const part of parts) {
@@ -266,7 +297,7 @@ class StagingSink implements TarSink {
       at += part.length;
     }
     this.inFlight.push(
-      this.io.writeTree(this.root, steps, data).then(
+      (this.lanes[lane] as TreeIO).writeTree(this.root, steps, data).then(
         (failed) => {
           if (failed) this.writeError ??= batchError(failed, steps);
         },
@@ -275,13 +306,13 @@ class StagingSink implements TarSink {
         },
       ),
     );
-    while (this.inFlight.length > BATCHES_IN_FLIGHT) await this.inFlight.shift();
+    while (this.inFlight.length > BATCHES_IN_FLIGHT * this.lanes.length) await this.inFlight.shift();
     if (this.writeError) throw this.writeError;
   }
 
-  /** Sends what is batched and waits until all of it is written; throws the first failure. */
+  /** Sends what is batched on every lane and waits until all of it is written; throws the first failure. */
   async drain(): Promise<void> {
-    await this.send();
+    for (let lane = 0; lane < this.batches.length; lane++) await this.send(lane);
     while (this.inFlight.length > 0) await this.inFlight.shift();
     if (this.writeError) throw this.writeError;
   }
@@ -382,9 +413,9 @@ export async function unpackBundle(
   await prepareStaging(stagingDir);
   // It becomes the release folder the live link points into: umask must not decide who can read it.
   await chmod(stagingDir, 0o755);
-  const io = openTreeIO();
+  const lanes = openTreeLanes();
   const { check } = opts;
-  const sink = new StagingSink(stagingDir, lim, io, check ? (opts.keepBytes ?? DEFAULT_KEEP_BYTES) : 0);
+  const sink = new StagingSink(stagingDir, lim, lanes, check ? (opts.keepBytes ?? DEFAULT_KEEP_BYTES) : 0);
   let manifest: BundleManifest;
   let inMemory: MemoryTree | null = null;
   const reader = new TarReader(sink);
@@ -423,7 +454,7 @@ export async function unpackBundle(
     src.destroy();
     gunzip.destroy();
     await sink.abort();
-    await io.close();
+    await Promise.all(lanes.map((io) => io.close()));
   }
   if (check && !inMemory) await check(manifest, null);
   return manifest;

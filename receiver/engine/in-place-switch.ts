@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { syncTree, tempName, writeFileAtomic } from '../../core/fsutil.js';
 import type { BundleManifest } from '../../core/manifest.js';
-import { failureError, openTreeIO, type TreeCopy, type TreeWriteFailure } from '../../core/tree-io.js';
+import { failureError, openTreeLanes, type TreeCopy } from '../../core/tree-io.js';
 import { crashAfterOps, crashPoint } from './crash.js';
 import { execBit, expectedFiles, scanTree } from './tree.js';
 
@@ -91,10 +91,23 @@ export async function writeJournal(file: string, j: Journal): Promise<void> {
 /** Op counter across the process, for the `mid-journal:<n>` crash step. */
 let opsDone = 0;
 
+/** Splits copy steps by skill over `n` lanes; a skill's steps keep their order (its SKILL.md last). */
+function bySkillLane(steps: TreeCopy[], n: number): TreeCopy[][] {
+  const lanes: TreeCopy[][] = Array.from({ length: n }, () => []);
+  const laneOf = new Map<string, number>();
+  for (const step of steps) {
+    const skill = step.rel.split('/')[0] as string;
+    let lane = laneOf.get(skill);
+    if (lane === undefined) laneOf.set(skill, (lane = laneOf.size % n));
+    (lanes[lane] as TreeCopy[]).push(step);
+  }
+  return lanes;
+}
+
 /**
- * Runs the ops: the I/O worker copies each file to a temp name beside its target, chmods it and renames it over
- * it, so the watcher never sees a torn file, in plan order (each skill's SKILL.md after its other files); then
- * removals run in order. Written files and touched folders are made durable together at the end, before the
+ * Runs the ops: the I/O workers copy each file to a temp name beside its target, chmod it and rename it over
+ * it, so the watcher never sees a torn file, each skill in plan order (its SKILL.md after its other files) and
+ * the skills split over the lanes; then removals run in order. Written files and touched folders are made durable together at the end, before the
  * caller commits: until then the journal lets recovery redo any file a power cut lost.
  */
 export async function runInPlace(
@@ -117,17 +130,22 @@ export async function runInPlace(
       const dst = path.join(live, o.path);
       return { rel: o.path, src: path.join(releaseSkills, o.path), tmp: tempName(dst), mode: f.mode & 0o777 };
     });
-  // One request for every write: a file op per thread-pool trip cost a deploy more than the copying itself.
+  // One request per lane for every write: a file op per thread-pool trip cost more than the copying itself.
   const crashAt = crashAfterOps();
-  const io = openTreeIO();
-  let failed: TreeWriteFailure | null;
+  const lanes = openTreeLanes();
+  const parts = bySkillLane(steps, lanes.length);
+  let results;
   try {
-    failed = await io.copyInto(live, steps, crashAt === null ? -1 : crashAt - opsDone - 1);
+    // A `mid-journal:<n>` kill comes after the first lane's n-th op, with the other lanes wherever they are.
+    const kill = crashAt === null ? -1 : crashAt - opsDone - 1;
+    results = await Promise.all(parts.map((part, k) => lanes[k]!.copyInto(live, part, k === 0 ? kill : -1)));
   } finally {
-    await io.close();
+    await Promise.all(lanes.map((io) => io.close()));
   }
-  opsDone += failed ? failed.index : steps.length;
-  if (failed) throw failureError(failed, `in-place write of ${steps[failed.index]?.rel}`);
+  results.forEach((failed, k) => {
+    if (failed) throw failureError(failed, `in-place write of ${parts[k]?.[failed.index]?.rel}`);
+  });
+  opsDone += steps.length;
   const written = steps.map((s) => path.join(live, s.rel));
   written.forEach(touched);
   for (const o of ops) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fingerprint } from '../../core/digest.js';
 import { SKILLS_PREFIX, type BundleManifest, type ManifestSkill } from '../../core/manifest.js';
 import type { SkillFile } from '../../core/skill.js';
-import { openTreeIO, type TreeIO } from '../../core/tree-io.js';
+import { openTreeLanes, type TreeIO } from '../../core/tree-io.js';
 
 /** One entry under a scanned root; files carry their size, mode bits and sha256 ('' when unreadable). */
 export interface TreeEntry {
@@ -25,13 +25,11 @@ export function expectedFiles(manifest: BundleManifest): Map<string, SkillFile> 
   return out;
 }
 
-/** Files hashed per request to the I/O worker. */
-const HASH_BATCH = 256;
-
 /**
  * Every entry under root (POSIX relative paths) with each file's sha256, listed and hashed by the process's I/O
- * worker in batches: a whole-tree hash is a few round trips on another core, where one async read per file made
- * a deploy wait on hundreds of thread-pool trips. The root itself may be a symlink; nothing below is followed.
+ * workers: the top level first, then each worker walks and hashes its share of the skill folders in one
+ * request. One async call per file made a deploy wait on hundreds of thread-pool trips, and one request per
+ * folder level still cost a round trip each. The root itself may be a symlink; nothing below is followed.
  */
 export async function scanTree(root: string): Promise<Map<string, TreeEntry> | null> {
   try {
@@ -40,50 +38,32 @@ export async function scanTree(root: string): Promise<Map<string, TreeEntry> | n
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-  const io = openTreeIO();
+  const lanes = openTreeLanes();
   try {
-    return await scanWith(io, root);
+    return await scanWith(lanes, root);
   } finally {
-    await io.close();
+    await Promise.all(lanes.map((io) => io.close()));
   }
 }
 
-async function scanWith(io: TreeIO, root: string): Promise<Map<string, TreeEntry>> {
+const KINDS = ['other', 'dir', 'file'] as const;
+
+async function scanWith(lanes: TreeIO[], root: string): Promise<Map<string, TreeEntry>> {
   const out = new Map<string, TreeEntry>();
+  const [top = []] = await (lanes[0] as TreeIO).readdirs([root]);
+  const dirs: string[][] = lanes.map(() => []);
   const files: string[] = [];
-  // Breadth first: one readdir request per level.
-  for (let level = ['']; level.length > 0;) {
-    const listings = await io.readdirs(level.map((rel) => path.join(root, rel)));
-    const below: string[] = [];
-    level.forEach((rel, i) => {
-      for (const [name, kind] of listings[i] ?? []) {
-        const r = rel ? `${rel}/${name}` : name;
-        if (kind === 1) below.push(r);
-        else if (kind === 2) files.push(r);
-        out.set(r, {
-          kind: kind === 1 ? 'dir' : kind === 2 ? 'file' : 'other',
-          size: 0,
-          mode: 0,
-          sha256: '',
-        });
-      }
-    });
-    level = below;
+  for (const [name, kind] of top) {
+    if (kind === 1) (dirs[out.size % lanes.length] as string[]).push(name);
+    else if (kind === 2) files.push(name);
+    out.set(name, { kind: KINDS[kind], size: 0, mode: 0, sha256: '' });
   }
-  // maxBytes -1: no content comes back, every file is only hashed (in chunks, in the worker).
-  const opts = { maxBytes: -1, hashLarge: true, noFollow: true };
-  for (let i = 0; i < files.length; i += HASH_BATCH) {
-    const batch = files.slice(i, i + HASH_BATCH);
-    const reads = await io.readFiles(
-      batch.map((r) => path.join(root, r)),
-      opts,
-    );
-    reads.forEach((read, k) => {
-      const entry = out.get(batch[k] as string) as TreeEntry;
-      if (read.error !== undefined || !read.isFile) entry.kind = 'other';
-      else Object.assign(entry, { size: read.size, mode: read.mode & 0o777, sha256: read.sha256 });
-    });
-  }
+  const found = await Promise.all(
+    lanes.map((lane, k) => lane.scan(root, dirs[k] as string[], k ? [] : files)),
+  );
+  for (const entries of found)
+    for (const [rel, kind, size, mode, sha256] of entries)
+      out.set(rel, { kind: KINDS[kind], size, mode, sha256 });
   return out;
 }
 
