@@ -123,7 +123,9 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeReader): Promi
   const contents = new Map<string, Buffer>();
   let retainLeft = opts.retainBytes ?? 0;
   // Sizes are unknown until read: the batch size follows the mean file size seen so far.
-  let batch = READ_BATCH;
+  // The first batch, before any size is known, assumes files at the cap: 64 of 256 KB would be 16 MB in one
+  // reply, half the receiver's memory budget for a 50 MB bundle.
+  let batch = Math.max(1, Math.min(READ_BATCH, Math.floor(READ_BATCH_BYTES / maxFileSize)));
   const files: (SkillFile | undefined)[] = [];
   const inFlight: { from: number; reads: Promise<FileRead[]> }[] = [];
   let next = 0;
