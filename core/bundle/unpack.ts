@@ -11,6 +11,7 @@ import { MemoryTree, type MemoryFile } from '../memory-tree.js';
 import { released } from '../memory.js';
 import {
   failureError,
+  laneBySkill,
   openTreeLanes,
   type TreeIO,
   type TreeWrite,
@@ -44,7 +45,7 @@ const SMALL_FILE_BYTES = 1024 * 1024;
 /** A batch is sent once it holds this many bytes or steps (few steps, so the disk starts early). */
 const BATCH_BYTES = 1024 * 1024;
 const BATCH_STEPS = 64;
-/** Batches sent but not yet written, at most, per lane: parsing runs ahead of the disk by this much, and no more. */
+/** Batches sent but not yet written, at most, over all lanes: parsing runs ahead of the disk by this much, no more. */
 const BATCHES_IN_FLIGHT = 2;
 const READ_CHUNK_BYTES = 256 * 1024;
 const INFLATE_CHUNK_BYTES = 128 * 1024;
@@ -106,6 +107,7 @@ class StagingSink implements TarSink {
     private readonly keepBytes: number,
   ) {
     this.batches = lanes.map(emptyBatch);
+    this.skillLane = laneBySkill(lanes.length);
   }
 
   /** What the manifest says the files weigh; the entries that follow are held to it by verify(). */
@@ -258,7 +260,7 @@ class StagingSink implements TarSink {
   /** One batch being filled per lane. */
   private readonly batches: Batch[];
   /** Skill folder → its lane: a skill's folders and files are written in order by one worker. */
-  private readonly laneOf = new Map<string, number>();
+  private readonly skillLane: (skill: string) => number;
   private readonly inFlight: Promise<void>[] = [];
   private writeError: unknown = null;
 
@@ -267,10 +269,7 @@ class StagingSink implements TarSink {
     const slash = rel.indexOf('/');
     if (slash < 0) return 0;
     const end = rel.indexOf('/', slash + 1);
-    const skill = end < 0 ? rel : rel.slice(0, end);
-    let lane = this.laneOf.get(skill);
-    if (lane === undefined) this.laneOf.set(skill, (lane = this.laneOf.size % this.lanes.length));
-    return lane;
+    return this.skillLane(end < 0 ? rel : rel.slice(0, end));
   }
 
   /** Queues a folder (parts null) or a small file for the I/O workers; sends a lane's batch when it is full. */

@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { syncTree, tempName, writeFileAtomic } from '../../core/fsutil.js';
 import type { BundleManifest } from '../../core/manifest.js';
-import { failureError, openTreeLanes, type TreeCopy } from '../../core/tree-io.js';
+import { failureError, laneBySkill, openTreeLanes, type TreeCopy } from '../../core/tree-io.js';
 import { crashAfterOps, crashPoint } from './crash.js';
 import { execBit, expectedFiles, scanTree } from './tree.js';
 
@@ -94,21 +94,17 @@ let opsDone = 0;
 /** Splits copy steps by skill over `n` lanes; a skill's steps keep their order (its SKILL.md last). */
 function bySkillLane(steps: TreeCopy[], n: number): TreeCopy[][] {
   const lanes: TreeCopy[][] = Array.from({ length: n }, () => []);
-  const laneOf = new Map<string, number>();
-  for (const step of steps) {
-    const skill = step.rel.split('/')[0] as string;
-    let lane = laneOf.get(skill);
-    if (lane === undefined) laneOf.set(skill, (lane = laneOf.size % n));
-    (lanes[lane] as TreeCopy[]).push(step);
-  }
+  const laneOf = laneBySkill(n);
+  for (const step of steps) (lanes[laneOf(step.rel.split('/')[0] as string)] as TreeCopy[]).push(step);
   return lanes;
 }
 
 /**
  * Runs the ops: the I/O workers copy each file to a temp name beside its target, chmod it and rename it over
  * it, so the watcher never sees a torn file, each skill in plan order (its SKILL.md after its other files) and
- * the skills split over the lanes; then removals run in order. Written files and touched folders are made durable together at the end, before the
- * caller commits: until then the journal lets recovery redo any file a power cut lost.
+ * the skills split over the lanes; then removals run in order. Written files and touched folders are made
+ * durable together at the end, before the caller commits: until then the journal lets recovery redo any file
+ * a power cut lost.
  */
 export async function runInPlace(
   live: string,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fingerprint } from '../../core/digest.js';
 import { SKILLS_PREFIX, type BundleManifest, type ManifestSkill } from '../../core/manifest.js';
 import type { SkillFile } from '../../core/skill.js';
-import { openTreeLanes, type TreeIO } from '../../core/tree-io.js';
+import { laneBySkill, openTreeLanes, type TreeIO } from '../../core/tree-io.js';
 
 /** One entry under a scanned root; files carry their size, mode bits and sha256 ('' when unreadable). */
 export interface TreeEntry {
@@ -53,8 +53,9 @@ async function scanWith(lanes: TreeIO[], root: string): Promise<Map<string, Tree
   const [top = []] = await (lanes[0] as TreeIO).readdirs([root]);
   const dirs: string[][] = lanes.map(() => []);
   const files: string[] = [];
+  const laneOf = laneBySkill(lanes.length);
   for (const [name, kind] of top) {
-    if (kind === 1) (dirs[out.size % lanes.length] as string[]).push(name);
+    if (kind === 1) (dirs[laneOf(name)] as string[]).push(name);
     else if (kind === 2) files.push(name);
     out.set(name, { kind: KINDS[kind], size: 0, mode: 0, sha256: '' });
   }
