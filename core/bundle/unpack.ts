@@ -31,7 +31,7 @@ interface Written {
 
 interface OpenFile {
   path: string;
-  /** Large files stream to an open descriptor; small ones are buffered (`parts`) and go out in a write batch. */
+  /** Large files stream to an open descriptor; small ones are buffered (`parts`), then copied into a batch. */
   fh: FileHandle | null;
   parts: Buffer[] | null;
   hash: Hash;
@@ -40,7 +40,7 @@ interface OpenFile {
   keep: Buffer[] | null;
 }
 
-/** Files up to this size go to the I/O worker in batches; larger ones stream to a descriptor of their own. */
+/** Files up to this size go to the I/O workers in batches; larger ones stream to a descriptor of their own. */
 const SMALL_FILE_BYTES = 1024 * 1024;
 /** A batch is sent once it holds this many bytes or steps (few steps, so the disk starts early). */
 const BATCH_BYTES = 1024 * 1024;
