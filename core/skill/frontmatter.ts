@@ -287,7 +287,10 @@ function quotedLineFix(line: string): string | undefined {
   const m = matchKeyLine(line);
   const value = m?.[1].trim();
   if (!m || !value || line.length > MAX_FIX_LINE || /^[|>]/.test(value)) return undefined;
-  return `${m[0]}: ${JSON.stringify(stripQuotes(value))}`;
+  // Single quotes keep inner double quotes readable (`'"a" or "b"'`); YAML escapes nothing else in them.
+  return value.includes('"') && !value.includes("'")
+    ? `${m[0]}: '${value}'`
+    : `${m[0]}: ${JSON.stringify(value)}`;
 }
 
 /** A fix for the gateway's YAML issue on `line`, in the words a user acts on. */
