@@ -299,8 +299,10 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeReader): Promi
       ...(c.skill.description ? { description: c.skill.description } : {}),
       files: c.skill.files.map((f) => f.path),
       loads: perSkill[i]?.meta?.loads === true && c.skill.files.some((f) => f.path === SKILL_FILE),
+      nameAt: c.namePosition,
     })),
     opts,
+    shown,
   );
   checked.forEach((c, i) => c.findings.push(...(verdicts[i] ?? [])));
 

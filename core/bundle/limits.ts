@@ -37,3 +37,17 @@ export const DEFAULT_LIMITS: UnpackLimits = {
 export function resolveLimits(limits?: Partial<UnpackLimits>): UnpackLimits {
   return { ...DEFAULT_LIMITS, ...limits };
 }
+
+/**
+ * Why a receiver left at its defaults would refuse this bundle for its size, or undefined: the packer's side of
+ * "what the Action accepted, a default receiver accepts".
+ */
+export function refusedBySize(bundleBytes: number, unpackedBytes: number): string | undefined {
+  if (bundleBytes > DEFAULT_MAX_BUNDLE_BYTES) {
+    return `the bundle is ${bundleBytes} bytes, over a receiver's default MAX_BUNDLE_BYTES (${DEFAULT_MAX_BUNDLE_BYTES})`;
+  }
+  if (unpackedBytes > DEFAULT_LIMITS.maxTotalBytes) {
+    return `the skills hold ${unpackedBytes} bytes, over what a receiver unpacks (${DEFAULT_LIMITS.maxTotalBytes})`;
+  }
+  return undefined;
+}

@@ -32,6 +32,8 @@ export interface SkillForGateway {
   files: readonly string[];
   /** True when SKILL.md alone loads (the frontmatter parses with a description, within the size limit). */
   loads: boolean;
+  /** Where the name is set in SKILL.md (its `name:` key), for findings about the name. */
+  nameAt?: { line: number; column: number };
 }
 
 const SKILL_FILE = 'SKILL.md';
@@ -80,7 +82,12 @@ function notReadReason(
  * Findings for each skill (by index) from the gateway's view of the deployed set: skills it never reads, skills past
  * its caps, names it already has, names given twice, and what its prompt caps cut.
  */
-export function gatewayFindings(skills: SkillForGateway[], opts: GatewayOptions = {}): Finding[][] {
+export function gatewayFindings(
+  skills: SkillForGateway[],
+  opts: GatewayOptions = {},
+  /** How a path relative to the root is shown in messages (the repo path, e.g. `skills/<dir>`). */
+  show: (p: string) => string = (p) => p,
+): Finding[][] {
   const placement = opts.placement ?? 'managed';
   const rootName = opts.rootName ?? 'skills';
   const out: Finding[][] = skills.map(() => []);
@@ -156,25 +163,26 @@ export function gatewayFindings(skills: SkillForGateway[], opts: GatewayOptions 
     const win = winner.get(s.name) as string;
     const same = order
       .filter((d) => skills[byDir.get(d) as number]?.name === s.name && d !== dir)
-      .map(skillFile);
+      .map((d) => show(skillFile(d)));
     if (same.length > 0) {
-      f.push(
+      const fix = 'rename one of the skills, or exclude the copy in .skillsyncignore';
+      const dup =
         win === dir
           ? finding(
               dir,
               'skill/duplicate-name',
               'warning',
               `skill name '${s.name}' is also used by ${same.join(', ')}; the gateway keeps this one`,
-              'rename one of the skills, or exclude the copy in .skillsyncignore',
+              fix,
             )
           : finding(
               dir,
               'skill/duplicate-name',
               'error',
-              `skill name '${s.name}' is also used by ${same.join(', ')}; the gateway keeps ${skillFile(win)} and drops this one`,
-              'rename one of the skills, or exclude the copy in .skillsyncignore',
-            ),
-      );
+              `skill name '${s.name}' is also used by ${same.join(', ')}; the gateway keeps ${show(skillFile(win))} and drops this one`,
+              fix,
+            );
+      f.push({ ...dup, ...(s.nameAt ?? {}) });
       if (win !== dir) continue;
     }
     const source = BUNDLED_SKILLS[s.name];
