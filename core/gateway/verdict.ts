@@ -49,33 +49,44 @@ function finding(
   return { severity, rule, file: skillFile(dir), line: 1, column: 1, message, ...(fix ? { fix } : {}) };
 }
 
-/** Why the gateway never reads the SKILL.md in `dir`, given where it reads from. */
-function notReadReason(
+/** Why the gateway never reads the SKILL.md in `dir`, given where it reads from, and what to do about it. */
+function notRead(
   dir: string,
   base: string,
   placement: Placement,
   rootName: string,
   overfull: Map<string, number>,
-): string {
+): [reason: string, fix: string] {
   const parts = dir.split('/');
   const hidden = parts.find((p) => p.startsWith('.'));
-  if (hidden) return `the gateway skips folders whose name starts with '.' ('${hidden}')`;
-  if (parts.includes('node_modules')) return "the gateway skips 'node_modules' folders";
+  const moveUp = 'move the skill folder to the top of the skills folder';
+  if (hidden)
+    return [`it skips folders whose name starts with '.' ('${hidden}')`, `${moveUp}, out of '${hidden}'`];
+  if (parts.includes('node_modules')) return ["it skips 'node_modules' folders", moveUp];
   if (base && !(dir === base || dir.startsWith(`${base}/`))) {
-    return `the gateway reads only '${base}/' here: the root has no other skill folder, or has its own SKILL.md`;
+    return [
+      `the root has its own SKILL.md, so the gateway reads skills from '${base}/' only`,
+      `remove the root SKILL.md (it is not a skill), or move this skill into ${base}/`,
+    ];
   }
   for (let i = parts.length - 1; i >= 0; i--) {
     const parent = parts.slice(0, i).join('/');
     const count = overfull.get(parent);
     if (count !== undefined) {
-      return `'${parent || '.'}' holds ${count} folders and the gateway scans only the first ${GATEWAY_LIMITS.maxCandidatesPerRoot} (sorted)`;
+      return [
+        `'${parent || '.'}' holds ${count} folders and the gateway scans only the first ${GATEWAY_LIMITS.maxCandidatesPerRoot}, sorted by name`,
+        'spread the skills over fewer folders per level, or raise skills.limits.maxCandidatesPerRoot on the gateway',
+      ];
     }
   }
   const depth = base ? parts.length - base.split('/').length : parts.length;
   if (placement === 'extra' && rootName !== 'skills') {
-    return `it is ${depth} folders deep; from an extraDirs folder not named 'skills' the gateway searches 2 deep`;
+    return [
+      `it is ${depth} folders deep, and in an extraDirs folder not named 'skills' the gateway searches 2 deep`,
+      `${moveUp}, or name the live folder 'skills'`,
+    ];
   }
-  return `it is ${depth} folders deep and the gateway searches ${6} deep`;
+  return [`it is ${depth} folders deep and the gateway searches 6 deep`, moveUp];
 }
 
 /**
@@ -120,14 +131,9 @@ export function gatewayFindings(
     const f = out[i] as Finding[];
     if (!s.loads || loaded.has(s.dir)) return;
     if (!read.has(s.dir)) {
+      const [reason, fix] = notRead(s.dir, scan.base, placement, rootName, scan.overfull);
       f.push(
-        finding(
-          s.dir,
-          'gateway/not-read',
-          'error',
-          `the gateway never loads this skill: ${notReadReason(s.dir, scan.base, placement, rootName, scan.overfull)}`,
-          'move the skill folder up to the top of the skills folder, outside dot-folders',
-        ),
+        finding(s.dir, 'gateway/not-read', 'error', `the gateway never loads this skill: ${reason}`, fix),
       );
     } else if (load.capped.includes(s.dir)) {
       f.push(

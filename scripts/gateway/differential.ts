@@ -52,7 +52,7 @@ async function writeRoot(dir: string, cases: Case[]): Promise<void> {
 }
 
 /** The deployed folder: what a deploy writes, every discovered skill's regular files at their own paths. */
-async function deploy(src: string, dest: string): Promise<void> {
+export async function deploy(src: string, dest: string): Promise<void> {
   await mkdir(dest, { recursive: true });
   const { skills } = await discoverSkills(src);
   for (const s of skills) {
