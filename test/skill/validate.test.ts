@@ -100,7 +100,7 @@ describe('frontmatter/coerced and frontmatter/line-value', () => {
 });
 
 describe('frontmatter/yaml-invalid', () => {
-  it('fails when neither YAML nor the line fallback can read it', () => {
+  it('fails on YAML the gateway cannot parse outside a description line', () => {
     // The flow sequence runs to the end of the block: line 2, just past `[unclosed, list`.
     expect(at('---\n[unclosed, list\n---\n')).toEqual(['error frontmatter/yaml-invalid@2:16']);
   });
