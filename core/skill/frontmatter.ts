@@ -419,6 +419,29 @@ export function parseFrontmatter(raw: string, file: string): ParsedFrontmatter {
       const v = pair.value;
       if (isScalar(v) && v.range)
         result.sources.set(String(k.value).trim(), recovered.slice(v.range[0], v.range[1]));
+      const key = String(k.value).trim();
+      // YAML takes `&x`, `!x` and ` # …` on the line as an anchor, a tag and a comment: the gateway loads the rest.
+      if (
+        isScalar(v) &&
+        v.value !== null &&
+        (key === 'description' || key === 'name') &&
+        (v.anchor || v.tag || v.comment)
+      ) {
+        const what = v.anchor ? 'an anchor' : v.tag ? 'a tag' : 'a comment';
+        const lost = v.anchor ? `&${v.anchor}` : v.tag ? v.tag : `#${v.comment ?? ''}`;
+        const end = recovered.indexOf('\n', k.range[0]);
+        const fix = quotedLineFix(recovered.slice(k.range[0], end === -1 ? undefined : end));
+        result.findings.push(
+          finding(
+            file,
+            'frontmatter/yaml-reading',
+            'warning',
+            filePos(lc, k.range[0]),
+            `YAML reads ${JSON.stringify(lost)} on the \`${key}\` line as ${what}; the gateway loads ${JSON.stringify(String(v.value ?? ''))}`,
+            fix ? `quote the value if it is text: ${fix}` : 'quote the value if it is text',
+          ),
+        );
+      }
     }
   }
   for (const [key, idx] of fallback.keyLines) {

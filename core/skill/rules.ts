@@ -11,6 +11,8 @@ export const SKILL_RULES = {
     'A `description:` line is not valid YAML; the gateway repairs it by reading the whole line as one string (quote it).',
   'frontmatter/coerced':
     'A field is not a string (a number, list or mapping); the gateway turns it into one (an error under agentskills/strict: `frontmatter/type`).',
+  'frontmatter/yaml-reading':
+    'YAML takes part of the `name`/`description` line as an anchor (`&x`), a tag (`!x`) or a comment (` # x`); the gateway loads the rest.',
   'frontmatter/line-value':
     'YAML reads `name`/`description` as empty (e.g. `description: # text`), but the gateway’s line reader loads the text.',
   'frontmatter/required': 'A field the profile (or --required-fields) requires is missing or empty.',

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDist } from '../action/harness.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../../core/bundle/limits.js';
+import { GATEWAY_ID } from '../../core/gateway/pin.js';
 import { SKILL_FILE_MAX_BYTES } from '../../core/check.js';
 import { liveTree } from '../engine/helpers.js';
 import { tempDir } from '../support/receiver.js';
@@ -49,6 +50,8 @@ describe('default size limits, Action and receiver', () => {
     expect(state.skills.map((s) => s.name).sort()).toEqual(['handbook', 'media']);
     expect(await liveTree(skillsDir(rx))).toEqual(await liveTree(path.join(ws, 'skills')));
     expect((await auditLines(rx.dataDir)).map((a) => a.status)).toEqual(['success']);
+    // The JSON report names the gateway whose rules the verdict follows.
+    expect((run.report as { gateway?: string }).gateway).toBe(GATEWAY_ID);
   }, 120_000);
 
   it('refuses in the Action, before sending, what is over a limit: a SKILL.md past 256,000 bytes, a file past 10 MiB', async () => {

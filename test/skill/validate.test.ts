@@ -82,6 +82,23 @@ describe('frontmatter/repaired', () => {
   });
 });
 
+describe('frontmatter/yaml-reading', () => {
+  it('warns when YAML takes part of the description as a comment, an anchor or a tag', () => {
+    const r = check('---\ndescription: Tune the C# build # fast\n---\n');
+    expect(r.findings.map((f) => `${f.severity} ${f.rule}@${f.line}:${f.column}`)).toEqual([
+      'warning frontmatter/yaml-reading@2:1',
+    ]);
+    expect(r.description).toBe('Tune the C# build');
+    expect(r.findings[0]?.fix).toBe('quote the value if it is text: description: "Tune the C# build # fast"');
+    expect(at('---\ndescription: &a Anchored\n---\n')).toEqual(['warning frontmatter/yaml-reading@2:1']);
+    expect(at('---\ndescription: !note Tagged\n---\n')).toEqual(['warning frontmatter/yaml-reading@2:1']);
+  });
+  it('passes for plain text and quoted text', () => {
+    expect(at('---\ndescription: C#7 and F#\n---\n')).toEqual([]);
+    expect(at('---\ndescription: "a # b"\n---\n')).toEqual([]);
+  });
+});
+
 describe('frontmatter/coerced and frontmatter/line-value', () => {
   it('warns for a list description, which the gateway loads as JSON', () => {
     const r = check('---\nname: x\ndescription: [a, b]\n---\n');
