@@ -47,6 +47,13 @@ export async function checkAgainstGateway(
         g.source === SOURCE_OF[placement] &&
         result.skills.some((s) => s.name === g.name && s.description === g.description),
     );
+    // A cap warning says the gateway will not load the skill, though the repo is fine: it counts as not loading.
+    const capRules = new Set(['gateway/skill-cap', 'gateway/scan-cap']);
+    const loads = (s: (typeof result.skills)[number]) =>
+      s.valid &&
+      !result.findings.some(
+        (f) => capRules.has(f.rule) && f.file === (s.path ? `${s.path}/SKILL.md` : 'SKILL.md'),
+      );
     const byName = new Map<string, RepoVerdict['names'][number]>();
     for (const s of result.skills) {
       const row = byName.get(s.name) ?? {
@@ -58,7 +65,7 @@ export async function checkAgainstGateway(
         errors: [],
       };
       row.paths.push(s.path || '.');
-      row.skillSync ||= s.valid;
+      row.skillSync ||= loads(s);
       const file = path.relative(state.dir, path.join(live, s.path, 'SKILL.md'));
       const skipped = answer.skipped.find((k) => k.file === file);
       if (skipped) row.reasons.push(skipped.reason);
@@ -69,7 +76,7 @@ export async function checkAgainstGateway(
     }
     return {
       listed: listed.length,
-      valid: result.skills.filter((s) => s.valid).length,
+      valid: result.skills.filter(loads).length,
       names: [...byName.values()],
     };
   } finally {

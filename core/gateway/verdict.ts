@@ -56,7 +56,7 @@ function notRead(
   placement: Placement,
   rootName: string,
   overfull: Map<string, number>,
-): [reason: string, fix: string] {
+): [reason: string, fix: string, capped?: true] {
   const parts = dir.split('/');
   const hidden = parts.find((p) => p.startsWith('.'));
   const moveUp = 'move the skill folder to the top of the skills folder';
@@ -76,6 +76,7 @@ function notRead(
       return [
         `'${parent || '.'}' holds ${count} folders and the gateway scans only the first ${GATEWAY_LIMITS.maxCandidatesPerRoot}, sorted by name`,
         'spread the skills over fewer folders per level, or raise skills.limits.maxCandidatesPerRoot on the gateway',
+        true,
       ];
     }
   }
@@ -126,26 +127,38 @@ export function gatewayFindings(
     ...(scan.rootCandidate !== undefined ? [scan.rootCandidate] : []),
   ]);
   const loaded = new Set(load.loaded);
+  const capped = new Set(load.capped);
+  const besideRoot = new Set(load.besideRoot);
 
+  // A skill cut by a cap is a warning, not an error (issue 17: "warn when a folder holds more skills than the gateway
+  // loads"): the repo is fine, the gateway's limits are what cut it, and they can be raised in its config.
   skills.forEach((s, i) => {
     const f = out[i] as Finding[];
     if (!s.loads || loaded.has(s.dir)) return;
     if (!read.has(s.dir)) {
-      const [reason, fix] = notRead(s.dir, scan.base, placement, rootName, scan.overfull);
+      const [reason, fix, cap] = notRead(s.dir, scan.base, placement, rootName, scan.overfull);
       f.push(
-        finding(s.dir, 'gateway/not-read', 'error', `the gateway never loads this skill: ${reason}`, fix),
+        cap
+          ? finding(
+              s.dir,
+              'gateway/scan-cap',
+              'warning',
+              `the gateway never loads this skill: ${reason}`,
+              fix,
+            )
+          : finding(s.dir, 'gateway/not-read', 'error', `the gateway never loads this skill: ${reason}`, fix),
       );
-    } else if (load.capped.includes(s.dir)) {
+    } else if (capped.has(s.dir)) {
       f.push(
         finding(
           s.dir,
           'gateway/skill-cap',
-          'error',
-          `the gateway loads at most ${GATEWAY_LIMITS.maxSkillsLoadedPerSource} skills from one folder, in name order; this one is past it`,
-          'split the skills over fewer repos, or raise skills.limits.maxSkillsLoadedPerSource on the gateway',
+          'warning',
+          `the gateway loads at most ${GATEWAY_LIMITS.maxSkillsLoadedPerSource} skills from one folder, in name order; this one is past it and does not load`,
+          'split the skills over several gateways, or raise skills.limits.maxSkillsLoadedPerSource on the gateway',
         ),
       );
-    } else if (load.besideRoot.includes(s.dir)) {
+    } else if (besideRoot.has(s.dir)) {
       f.push(
         finding(
           s.dir,

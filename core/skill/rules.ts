@@ -30,8 +30,11 @@ export const SKILL_RULES = {
   'skill/duplicate-name':
     'Two skills have the same name: the gateway keeps the later one in its load order (a warning) and drops the other (an error).',
   'gateway/not-read':
-    'The gateway never reads this SKILL.md where it is deployed: a dot-folder, too deep, outside the folder it reads, or past its 300-folder scan.',
-  'gateway/skill-cap': 'The gateway loads at most 200 skills from one folder; this one is past the cap.',
+    'The gateway never reads this SKILL.md where it is deployed: a dot-folder, too deep, or outside the folder it reads.',
+  'gateway/scan-cap':
+    'Warning: the folder holds more than the 300 sub-folders the gateway scans (sorted); this skill is past them and does not load.',
+  'gateway/skill-cap':
+    'Warning: the gateway loads at most 200 skills from one folder (in name order); this one is past the cap and does not load.',
   'gateway/bundled-name':
     'The gateway has its own skill of this name: deployed to the managed folder ours replaces it (warning); from extraDirs the gateway’s wins (error).',
   'gateway/nested-skill':

@@ -16,7 +16,8 @@ import {
   type GatewayState,
 } from './oracle.js';
 
-export type SkillSyncVerdict = 'loads' | 'error' | 'not shipped';
+/** `capped`: a cap warning says the gateway does not load it (the issue asks for warnings there, not errors). */
+export type SkillSyncVerdict = 'loads' | 'capped' | 'error' | 'not shipped';
 
 export interface Row {
   id: string;
@@ -83,8 +84,9 @@ function verdictOf(
     c.dir === '' ? !file.includes('/') : file === `${c.dir}/SKILL.md` || file.startsWith(`${c.dir}/`);
   const findings = result.findings.filter((f) => mine(f.file)).map((f) => `${f.severity}:${f.rule}`);
   if (!skill) return { verdict: 'not shipped', findings };
+  const capped = findings.some((f) => f === 'warning:gateway/skill-cap' || f === 'warning:gateway/scan-cap');
   return {
-    verdict: skill.valid ? 'loads' : 'error',
+    verdict: !skill.valid ? 'error' : capped ? 'capped' : 'loads',
     findings,
     ...(skill.description !== undefined ? { description: skill.description } : {}),
   };
@@ -171,6 +173,8 @@ export function renderTable(rows: Row[]): string {
   const cases = new Set(rows.map((r) => r.id)).size;
   const out = [
     `${cases} cases, ${rows.length} verdicts (case × placement): ${agreed}/${rows.length} agree (${((100 * agreed) / rows.length).toFixed(1)}%)`,
+    '',
+    '(skill-sync: `loads`; `error`; `capped`, a cap warning saying the gateway does not load it; `not shipped`.)',
     '',
     '| case | group | placement | gateway | skill-sync | findings | agree |',
     '| --- | --- | --- | --- | --- | --- | --- |',

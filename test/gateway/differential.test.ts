@@ -26,7 +26,7 @@ describe(`skill-sync validate against the pinned gateway`, () => {
     }
   });
 
-  it('agrees on every case: an error exactly where the gateway does not load the skill', () => {
+  it('agrees on every case: an error exactly where the gateway does not load the skill (past its caps, a warning)', () => {
     const disagree = rows
       .filter((r) => !r.agree)
       .map(
@@ -50,6 +50,18 @@ describe(`skill-sync validate against the pinned gateway`, () => {
       gateway: 'dropped',
       findings: ['error:gateway/bundled-name'],
     });
+  });
+
+  it('past the caps, says so with a warning: the gateway drops the skill, the repo is not wrong', () => {
+    for (const id of ['cap-204', 'cap-206', 'scan-301', 'scan-303']) {
+      const r = rows.find((x) => x.id === id);
+      expect(r, id).toMatchObject({ gateway: 'dropped', skillSync: 'capped' });
+      expect(
+        r?.findings.some((f) => /^warning:gateway\/(skill|scan)-cap$/.test(f)),
+        id,
+      ).toBe(true);
+    }
+    expect(rows.find((x) => x.id === 'cap-203')).toMatchObject({ gateway: 'loaded', skillSync: 'loads' });
   });
 
   it('gives the gateway’s own reason where it drops a skill for its frontmatter', () => {
