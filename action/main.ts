@@ -11,6 +11,7 @@ import { annotate } from './annotations.js';
 import { computePlan, fetchLiveState } from './plan.js';
 import { readContext, readInputs, triggerFor, type ActionInputs, type GitHubContext } from './inputs.js';
 import { writeReport, writeSummary } from './summary.js';
+import { GATEWAY_ID } from '../core/gateway/pin.js';
 
 /** The deployed commit is what is checked out (a dispatch may check out an older ref), else GITHUB_SHA. */
 function checkedOutCommit(root: string, fallback: string): string {
@@ -54,6 +55,7 @@ async function runAction(): Promise<void> {
   const report: RunReport = {
     v: 1,
     mode: inputs.mode,
+    gateway: GATEWAY_ID,
     root: inputs.rootPrefix || '.',
     generatedAt: new Date().toISOString(),
     repository: ctx.repository || undefined,

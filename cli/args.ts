@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CheckOptions } from '../core/check.js';
 import { PROFILES, isProfile } from '../core/skill/profiles.js';
+import { PLACEMENTS, type Placement } from '../core/gateway/discovery.js';
 
 /** Exit codes from DESIGN.md: 0 ok, 1 findings or refused, 2 usage or config error. */
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
@@ -30,6 +31,7 @@ export const CHECK_ARGS = {
   'required-fields': { type: 'string' },
   'max-file-size': { type: 'string' },
   'data-root': { type: 'string' },
+  placement: { type: 'string' },
 } as const;
 
 export function checkOptionsFrom(values: {
@@ -37,6 +39,7 @@ export function checkOptionsFrom(values: {
   'required-fields'?: string;
   'max-file-size'?: string;
   'data-root'?: string;
+  placement?: string;
 }): CheckOptions {
   const profile = values.profile ?? 'openclaw';
   if (!isProfile(profile))
@@ -58,6 +61,12 @@ export function checkOptionsFrom(values: {
     if (!dataRoot.startsWith('/'))
       throw new UsageError(`--data-root must be an absolute path, got '${dataRoot}'`);
     opts.dataRoot = dataRoot;
+  }
+  const placement = values.placement;
+  if (placement !== undefined) {
+    if (!(PLACEMENTS as readonly string[]).includes(placement))
+      throw new UsageError(`--placement must be one of ${PLACEMENTS.join(', ')}, got '${placement}'`);
+    opts.placement = placement as Placement;
   }
   return opts;
 }

@@ -11,13 +11,19 @@ import { validateSkillMd, type SkillMdResult } from './skill/validate.js';
 import type { Profile } from './skill/profiles.js';
 import { validateSyncManifest } from './sync/manifest.js';
 import { released } from './memory.js';
+import { gatewayFindings, type GatewayOptions } from './gateway/verdict.js';
+import { GATEWAY_LIMITS } from './gateway/discovery.js';
+import { DEFAULT_MAX_FILE_BYTES } from './bundle/limits.js';
 
 export type { Profile } from './skill/profiles.js';
 
-export interface CheckOptions {
+export interface CheckOptions extends GatewayOptions {
   profile?: Profile;
   requiredFields?: string[];
-  /** Per-file limit in bytes (default 256,000: OpenClaw's maxSkillFileBytes). */
+  /**
+   * Per-file limit in bytes for every file but SKILL.md (default DEFAULT_MAX_FILE_BYTES, the receiver's unpack limit).
+   * SKILL.md always has the gateway's own 256,000 bytes.
+   */
   maxFileSize?: number;
   /** Data root that SYNC.json `outputFile`s must stay under (default '/data'). */
   dataRoot?: string;
@@ -44,7 +50,9 @@ export interface CheckResult {
   contents: FileContents;
 }
 
-export const DEFAULT_MAX_FILE_SIZE = 256_000;
+export const DEFAULT_MAX_FILE_SIZE = DEFAULT_MAX_FILE_BYTES;
+/** The gateway's maxSkillFileBytes: it does not read a bigger SKILL.md, so the skill never loads. */
+export const SKILL_FILE_MAX_BYTES = GATEWAY_LIMITS.maxSkillFileBytes;
 /**
  * What a check followed by a pack keeps in memory at most (`retainBytes`): the whole tree of any repo that makes
  * a sane bundle, so it is read once. A bigger tree has its remaining files read again by the packer.
@@ -119,13 +127,17 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeReader): Promi
     findings: [] as Finding[],
     meta: undefined as SkillMdResult | undefined,
   }));
-  const readOpts = { maxBytes: maxFileSize, hashLarge: true, noFollow: false };
+  const readOpts = {
+    maxBytes: Math.max(maxFileSize, SKILL_FILE_MAX_BYTES),
+    hashLarge: true,
+    noFollow: false,
+  };
   const contents = new Map<string, Buffer>();
   let retainLeft = opts.retainBytes ?? 0;
   // Sizes are unknown until read: the batch size follows the mean file size seen so far.
   // The first batch, before any size is known, assumes files at the cap: 64 of 256 KB would be 16 MB in one
   // reply, half the receiver's memory budget for a 50 MB bundle.
-  let batch = Math.max(1, Math.min(READ_BATCH, Math.floor(READ_BATCH_BYTES / maxFileSize)));
+  let batch = Math.max(1, Math.min(READ_BATCH, Math.floor(READ_BATCH_BYTES / readOpts.maxBytes)));
   const files: (SkillFile | undefined)[] = [];
   const inFlight: { from: number; reads: Promise<FileRead[]> }[] = [];
   let next = 0;
@@ -172,17 +184,30 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeReader): Promi
       return undefined;
     }
     const mode = read.mode & 0o100 ? 0o755 : 0o644;
-    const bytes = read.bytes;
+    const limit = rel === SKILL_FILE ? SKILL_FILE_MAX_BYTES : maxFileSize;
+    const bytes = read.size > limit ? undefined : read.bytes;
     if (!bytes) {
-      acc.findings.push({
-        severity: 'error',
-        rule: 'file/too-large',
-        file,
-        line: 0,
-        column: 0,
-        message: `${read.size} bytes is over the per-file limit of ${maxFileSize} bytes${rel === SKILL_FILE ? ' (the gateway will not load this skill)' : ''}`,
-        fix: 'split the file into references/, or raise the limit (--max-file-size / max-file-size)',
-      });
+      acc.findings.push(
+        rel === SKILL_FILE
+          ? {
+              severity: 'error',
+              rule: 'file/too-large',
+              file,
+              line: 0,
+              column: 0,
+              message: `SKILL.md is ${read.size} bytes; the gateway reads at most ${SKILL_FILE_MAX_BYTES} (skills.limits.maxSkillFileBytes) and drops this skill`,
+              fix: 'move long sections into references/ files and link them from SKILL.md',
+            }
+          : {
+              severity: 'error',
+              rule: 'file/too-large',
+              file,
+              line: 0,
+              column: 0,
+              message: `${read.size} bytes is over the per-file limit of ${maxFileSize} bytes`,
+              fix: 'keep large assets out of the skill, or raise the limit on both sides (max-file-size / MAX_FILE_SIZE)',
+            },
+      );
     } else {
       if (rel === SKILL_FILE) {
         acc.meta = validateSkillMd(bytes, {
@@ -250,31 +275,36 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeReader): Promi
     return { skill, findings, namePosition: meta?.namePosition ?? { line: 1, column: 1 } };
   });
 
-  // Duplicate names: the gateway keeps one and silently drops the other, so both are errors naming each other.
-  const byName = new Map<string, typeof checked>();
-  for (const c of checked) {
-    const list = byName.get(c.skill.name);
-    if (list) list.push(c);
-    else byName.set(c.skill.name, [c]);
-  }
-  for (const group of byName.values()) {
-    if (group.length < 2) continue;
-    const files = group.map((c) => (c.skill.path ? `${c.skill.path}/${SKILL_FILE}` : SKILL_FILE));
-    group.forEach((c, i) => {
-      const others = files
-        .filter((_, j) => j !== i)
-        .map(shown)
-        .join(', ');
+  // Nested SKILL.md files are plain files of their skill: the gateway never searches inside a skill.
+  checked.forEach((c, i) => {
+    const d = found[i] as DiscoveredSkill;
+    for (const n of d.nested) {
       c.findings.push({
-        severity: 'error',
-        rule: 'skill/duplicate-name',
-        file: files[i] as string,
-        ...c.namePosition,
-        message: `skill name '${c.skill.name}' is also used by ${others}`,
-        fix: 'rename one of the skills, or exclude the copy in .skillsyncignore',
+        severity: 'warning',
+        rule: 'gateway/nested-skill',
+        file: d.dir ? `${d.dir}/${n}` : n,
+        line: 1,
+        column: 1,
+        message: `inside skill '${c.skill.name}': the gateway never searches inside a skill folder, so this is not a skill of its own (it ships as a file of '${c.skill.name}')`,
+        fix: `move ${path.posix.dirname(n)}/ next to ${d.dir ? path.posix.basename(d.dir) : 'the skill'}/ to make it a skill`,
       });
-    });
-  }
+    }
+  });
+
+  // The gateway's view of the whole set once deployed: what it never reads, caps, names it already has, duplicates.
+  const verdicts = gatewayFindings(
+    checked.map((c, i) => ({
+      dir: c.skill.path,
+      name: c.skill.name,
+      ...(c.skill.description ? { description: c.skill.description } : {}),
+      files: c.skill.files.map((f) => f.path),
+      loads: perSkill[i]?.meta?.loads === true && c.skill.files.some((f) => f.path === SKILL_FILE),
+      nameAt: c.namePosition,
+    })),
+    opts,
+    shown,
+  );
+  checked.forEach((c, i) => c.findings.push(...(verdicts[i] ?? [])));
 
   const all: Finding[] = [];
   for (const c of checked) {

@@ -11,6 +11,7 @@ import { encodeEnvelopeHeader, nextSerial, parseSigningKey, signEnvelope } from 
 import { publishRelease } from './release/index.js';
 import { publishToReceivers, type ReceiverResult } from './publish.js';
 import { redactSecrets } from './secrets/scan.js';
+import { refusedBySize } from './bundle/limits.js';
 
 export type OnInvalid = 'fail' | 'skip';
 
@@ -108,6 +109,9 @@ export async function runDeploy(opts: DeployFlowOptions): Promise<DeployFlowResu
   const bundleFile = path.join(opts.workDir, 'skills.tar.gz');
   const envelopeFile = path.join(opts.workDir, 'skills.dsse.json');
   const packed = await packBundle(opts.root, opts.skills, bundleFile, { contents: opts.contents });
+  const unpacked = opts.skills.reduce((n, s) => n + s.files.reduce((m, f) => m + f.size, 0), 0);
+  const oversize = refusedBySize(packed.size, unpacked);
+  if (oversize) throw new Error(`${oversize}; remove large assets from the skills`);
   const payload: ReleasePayload = {
     v: 1,
     repository: opts.source.repository,

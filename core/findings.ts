@@ -4,7 +4,7 @@ export type Severity = 'error' | 'warning';
 
 export interface Finding {
   severity: Severity;
-  /** Stable rule id, e.g. `frontmatter/yaml-fallback` or `secret/github-pat`. */
+  /** Stable rule id, e.g. `frontmatter/repaired` or `secret/github-pat`. */
   rule: string;
   /** Path relative to the repo root, POSIX separators. */
   file: string;

@@ -44,6 +44,8 @@ export interface DeployRecord {
 export interface RunReport {
   v: 1;
   mode: 'validate' | 'deploy';
+  /** The gateway whose loading rules the findings follow, e.g. `openclaw@2026.9.6` (core/gateway/pin.ts). */
+  gateway?: string;
   root: string;
   generatedAt: string;
   repository?: string;

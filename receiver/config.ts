@@ -1,5 +1,6 @@
 // Receiver configuration: every environment variable, parsed and checked once at start.
 import path from 'node:path';
+import { DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_FILE_BYTES } from '../core/bundle/limits.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -114,10 +115,11 @@ export function loadConfig(env: Env, opts: { insecureDev?: boolean } = {}): Rece
     healthcheckRetries: int(env, 'HEALTHCHECK_RETRIES', 5, 0, 100),
     healthcheckIntervalMs: int(env, 'HEALTHCHECK_INTERVAL_MS', 1000, 0),
     alertWebhookUrl: url(env, 'ALERT_WEBHOOK_URL'),
-    maxBundleBytes: int(env, 'MAX_BUNDLE_BYTES', 50 * 1024 * 1024, 1024),
+    maxBundleBytes: int(env, 'MAX_BUNDLE_BYTES', DEFAULT_MAX_BUNDLE_BYTES, 1024),
     maxEnvelopeBytes: int(env, 'MAX_ENVELOPE_BYTES', 16 * 1024, 256, 1024 * 1024),
     profile: oneOf(env, 'VALIDATION_PROFILE', ['openclaw', 'agentskills', 'strict'] as const, 'openclaw'),
-    maxFileSize: int(env, 'MAX_FILE_SIZE', 256_000, 1),
+    // The Action's default too (core/bundle/limits.ts): what it accepted, a default receiver accepts.
+    maxFileSize: int(env, 'MAX_FILE_SIZE', DEFAULT_MAX_FILE_BYTES, 1),
     pollingIntervalMs: Math.round(num(env, 'POLLING_INTERVAL_MIN', 5, 0.001) * 60_000),
     logLevel: oneOf(
       env,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AuditInput, AuditRecord, AuditTrail, AuditTrigger } from '../core/audit/index.js';
 import { BundleError, unpackBundle } from '../core/bundle/index.js';
-import { checkRepo } from '../core/check.js';
+import { checkRepo, SKILL_FILE_MAX_BYTES } from '../core/check.js';
 import {
   EnvelopeError,
   decodeEnvelopeHeader,
@@ -211,9 +211,16 @@ export class Deployer {
       let manifest: BundleManifest;
       try {
         // Re-validation runs inside the unpack: on the files in memory, while they are still being written.
-        manifest = await unpackBundle(bundleFile, staging, undefined, {
-          check: (m, skills) => this.revalidate(staging, m, skills),
-        });
+        // MAX_FILE_SIZE is the unpack's per-file cap too; SKILL.md may always reach the gateway's own limit.
+        const maxFileBytes = Math.max(this.deps.cfg.maxFileSize, SKILL_FILE_MAX_BYTES);
+        manifest = await unpackBundle(
+          bundleFile,
+          staging,
+          { maxFileBytes },
+          {
+            check: (m, skills) => this.revalidate(staging, m, skills),
+          },
+        );
       } catch (err) {
         throw asRefusal(err);
       }

@@ -14,7 +14,8 @@ options:
   --out FILE               bundle path (default skills.tar.gz)
   --profile P              ${PROFILES.join(' | ')} (default openclaw)
   --required-fields a,b    required frontmatter fields, overriding the profile
-  --max-file-size N        per-file limit in bytes (default 256000)
+  --max-file-size N        per-file limit in bytes, SKILL.md excepted (default 10485760; SKILL.md: 256000)
+  --placement P            managed (default) | extra: where the gateway reads the deployed skills
   --data-root DIR          the gateway's data root, for SYNC.json outputFile (default /data)
   --on-invalid fail|skip   fail (default): refuse on any error; skip: pack only valid skills
   --json                   print {sha256, size, skills, skipped, out} as JSON`;

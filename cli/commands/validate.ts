@@ -3,19 +3,25 @@ import { stat } from 'node:fs/promises';
 import { checkRepo, type CheckResult } from '../../core/check.js';
 import type { Finding } from '../../core/findings.js';
 import { PROFILES } from '../../core/skill/profiles.js';
+import { GATEWAY_ID } from '../../core/gateway/pin.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../../core/bundle/limits.js';
 import { CHECK_ARGS, checkOptionsFrom, EXIT, parse, printJson, UsageError } from '../args.js';
 
 const HELP = `usage: skill-sync validate [dir] [options]
 
-Validate every skill (a folder with SKILL.md, up to 6 levels deep) under dir (default .),
-check frontmatter the way the gateway parses it, validate SYNC.json and scan for secrets.
+Validate every skill (a folder with SKILL.md, up to 6 levels deep) under dir (default .)
+as the gateway (${GATEWAY_ID}) loads it once deployed: frontmatter, layout, caps, names;
+validate SYNC.json and scan for secrets.
 
 options:
   --profile P              ${PROFILES.join(' | ')} (default openclaw)
   --required-fields a,b    required frontmatter fields, overriding the profile
-  --max-file-size N        per-file limit in bytes (default 256000)
+  --max-file-size N        per-file limit in bytes for files other than SKILL.md (default ${DEFAULT_MAX_FILE_BYTES};
+                           SKILL.md always has the gateway's 256000)
+  --placement P            where the receiver's live folder sits for the gateway: managed (default:
+                           its managed skills folder, which beats bundled skills) | extra (skills.load.extraDirs)
   --data-root DIR          the gateway's data root, for SYNC.json outputFile (default /data)
-  --json                   print {skills, findings} as JSON
+  --json                   print {gateway, skills, findings} as JSON
   -h, --help               show this help
 
 exit: 0 valid (warnings allowed), 1 errors found, 2 usage or config error`;
@@ -45,6 +51,7 @@ export async function run(argv: string[]): Promise<number> {
 
 function toJson(result: CheckResult) {
   return {
+    gateway: GATEWAY_ID,
     skills: result.skills.map(({ name, path, version, fingerprint, valid }) => ({
       name,
       path,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { IGNORE_FILES, IgnoreScope, JUNK_DIRS, JUNK_FILES, splitSkillsyncignore } from './ignore.js';
 import { openTreeIO, type DirEntry, type TreeReader } from '../tree-io.js';
 
-/** DESIGN.md: skills are found at any depth up to 6 below the root. */
+/** Skills are found at any depth up to 6 below the root, as deep as the gateway searches (docs/gateway.md). */
 export const MAX_SKILL_DEPTH = 6;
 /** Inside a skill, folders deeper than this are not walked (a guard against pathological trees). */
 const MAX_WALK_DEPTH = 32;
@@ -16,6 +16,11 @@ export interface DiscoveredSkill {
   files: string[];
   /** Symlinks (or other non-regular entries) inside the skill, relative to its folder: never shipped. */
   symlinks: string[];
+  /**
+   * SKILL.md files in sub-folders, relative to the skill folder: the gateway never searches inside a skill, so they
+   * are plain files of this skill (docs/gateway.md "Layout"). The root's are skills of their own.
+   */
+  nested: string[];
 }
 
 export interface Discovery {
@@ -90,9 +95,19 @@ async function walk(root: string, io: TreeReader): Promise<Discovery> {
       // A SKILL.md that is a symlink still marks the folder as a skill, so the symlink gets reported, not lost.
       const marker = entries.some(([n, kind]) => n === SKILL_FILE && kind !== 1);
       let owner = v.owner;
-      if (marker && v.depth <= MAX_SKILL_DEPTH && !scope.ignores(join(v.rel, SKILL_FILE), false)) {
-        owner = { dir: v.rel, files: [], symlinks: [] };
+      // Inside a skill a SKILL.md starts nothing new (the gateway does not look there). The root is the exception:
+      // beside a nested `skills/` folder the gateway reads the others when the root's own skill does not load.
+      const inSkill = owner !== undefined && owner.dir !== '';
+      if (
+        marker &&
+        !inSkill &&
+        v.depth <= MAX_SKILL_DEPTH &&
+        !scope.ignores(join(v.rel, SKILL_FILE), false)
+      ) {
+        owner = { dir: v.rel, files: [], symlinks: [], nested: [] };
         skills.push(owner);
+      } else if (marker && inSkill && owner && !scope.ignores(join(v.rel, SKILL_FILE), false)) {
+        owner.nested.push(join(v.rel, SKILL_FILE).slice(owner.dir.length + 1));
       }
       const ownerPrefix = owner ? owner.dir : '';
 
@@ -108,9 +123,9 @@ async function walk(root: string, io: TreeReader): Promise<Discovery> {
           continue;
         }
         if (!owner || JUNK_FILES.has(name) || scope.ignores(rel, false)) continue;
-        const inSkill = ownerPrefix ? rel.slice(ownerPrefix.length + 1) : rel;
-        if (kind === 2) owner.files.push(inSkill);
-        else owner.symlinks.push(inSkill);
+        const inOwner = ownerPrefix ? rel.slice(ownerPrefix.length + 1) : rel;
+        if (kind === 2) owner.files.push(inOwner);
+        else owner.symlinks.push(inOwner);
       }
     });
     level = next;
@@ -119,6 +134,7 @@ async function walk(root: string, io: TreeReader): Promise<Discovery> {
   for (const s of skills) {
     s.files.sort();
     s.symlinks.sort();
+    s.nested.sort();
   }
   return { skills, allowFingerprints };
 }

@@ -11,21 +11,21 @@ interface ProfileRules {
   schemaDef?: string;
   /** Agent Skills: the name must equal the folder. */
   nameMatchesFolder: boolean;
-  /** OpenClaw stringifies numbers and booleans, so a numeric `version` still loads: warn instead of fail. */
-  coercesScalars: boolean;
+  /** The gateway turns every value into a string, so a wrong type or shape still loads: warn instead of fail. */
+  gatewayLenient: boolean;
 }
 
 const RULES: Record<Profile, ProfileRules> = {
   // The gateway loads a skill when `description` is non-empty; `name` defaults to the folder name.
-  openclaw: { required: ['description'], nameMatchesFolder: false, coercesScalars: true },
+  openclaw: { required: ['description'], nameMatchesFolder: false, gatewayLenient: true },
   agentskills: {
     required: ['name', 'description'],
     schemaDef: 'agentskills',
     nameMatchesFolder: true,
-    coercesScalars: false,
+    gatewayLenient: false,
   },
   // The seed's contract.
-  strict: { required: ['name', 'version', 'description'], nameMatchesFolder: false, coercesScalars: false },
+  strict: { required: ['name', 'version', 'description'], nameMatchesFolder: false, gatewayLenient: false },
 };
 
 export function isProfile(value: string): value is Profile {

@@ -24,6 +24,8 @@ export interface SkillMdResult {
   /** Frontmatter `version` as the gateway would read it (stringified). */
   version?: string;
   frontmatter: ParsedFrontmatter;
+  /** True when the gateway loads this SKILL.md as a skill (frontmatter parses, description non-empty). */
+  loads: boolean;
   findings: Finding[];
 }
 
@@ -87,16 +89,9 @@ function bytePosition(buf: Uint8Array, offset: number): Position {
   return { line, column };
 }
 
-/** What the gateway turns a YAML value into (OpenClaw's coerceFrontmatterValue). */
-function gatewayString(value: unknown): string | undefined {
-  if (value === null || value === undefined) return undefined;
-  if (typeof value === 'string') return value.trim();
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return undefined;
-  }
+/** Long values are shown cut, so a message stays one readable line. */
+function clip(v: string): string {
+  return v.length > 80 ? `${v.slice(0, 77)}...` : v;
 }
 
 function ruleFor(err: ErrorObject): string {
@@ -135,30 +130,24 @@ export function validateSkillMd(bytes: Uint8Array, ctx: SkillMdContext): SkillMd
 
   const bad = firstInvalidUtf8(bytes);
   if (bad !== -1) {
+    // The gateway reads SKILL.md as UTF-8 with replacement characters: it still loads, garbled.
     push(
       'file/encoding',
-      'error',
+      'warning',
       bytePosition(bytes, bad),
-      'SKILL.md is not valid UTF-8',
+      'SKILL.md is not valid UTF-8; the gateway loads it with the bad bytes replaced by U+FFFD',
       're-save the file as UTF-8',
     );
   }
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) {
-    push(
-      'frontmatter/bom',
-      'warning',
-      { line: 1, column: 1 },
-      'SKILL.md starts with a UTF-8 BOM; some frontmatter parsers then see no `---`',
-      're-save the file as UTF-8 without BOM',
-    );
-  }
   const fm = parseFrontmatter(text, ctx.file);
   findings.push(...fm.findings);
   const data = fm.data;
+  const fields = fm.fields;
 
-  // Shape and type checks come from the published schema so editors and the validator agree.
-  if (fm.status === 'yaml') {
+  // Shape and type checks come from the published schema so editors and the validator agree. The gateway turns
+  // every value into a string, so under its profile a shape problem is a warning: the skill still loads.
+  if (fm.status === 'ok') {
     const validate = schemaValidator(rules.schemaDef);
     if (!validate(data)) {
       const seen = new Set<string>();
@@ -168,41 +157,68 @@ export function validateSkillMd(bytes: Uint8Array, ctx: SkillMdContext): SkillMd
         seen.add(key);
         const field = err.instancePath.split('/')[1] ?? '';
         const value = field ? data[field] : data;
+        // An empty YAML value the line reader fills is reported once, as frontmatter/line-value below.
+        if (value === null && rules.gatewayLenient) continue;
         const rule = ruleFor(err);
-        // OpenClaw stringifies numbers/booleans, so under its profile those still load: warn, show the quoted fix.
-        const coercible = typeof value === 'number' || typeof value === 'boolean';
-        const severity =
-          rule === 'frontmatter/type' && rules.coercesScalars && coercible ? 'warning' : 'error';
+        const scalar = typeof value === 'number' || typeof value === 'boolean';
+        const severity = rules.gatewayLenient ? 'warning' : 'error';
+        const loaded = field ? fields[field] : undefined;
+        const message =
+          rule === 'frontmatter/type' && rules.gatewayLenient && loaded !== undefined
+            ? `${schemaMessage(err, value)}; the gateway coerces it to the string ${JSON.stringify(clip(loaded))}`
+            : schemaMessage(err, value);
         const fix =
-          rule === 'frontmatter/type' && coercible && err.params.type === 'string'
-            ? `quote it: ${field}: ${JSON.stringify(fm.sources.get(field) ?? String(value))}`
+          rule === 'frontmatter/type' && err.params.type === 'string'
+            ? scalar
+              ? `quote it: ${field}: ${JSON.stringify(fm.sources.get(field) ?? String(value))}`
+              : `write \`${field}\` as one string`
             : undefined;
-        push(rule, severity, fm.keys.get(field), schemaMessage(err, value), fix);
+        push(
+          rule === 'frontmatter/type' && rules.gatewayLenient ? 'frontmatter/coerced' : rule,
+          severity,
+          fm.keys.get(field),
+          message,
+          fix,
+        );
+      }
+    }
+    // `description: # text` is an empty value to YAML (a comment); the gateway's line reader reads the text instead.
+    for (const field of ['name', 'description']) {
+      const v = data[field];
+      if ((v === null || v === undefined) && fields[field] !== undefined) {
+        push(
+          'frontmatter/line-value',
+          'warning',
+          fm.keys.get(field),
+          `YAML reads \`${field}\` as empty, but the gateway's line reader loads ${JSON.stringify(clip(fields[field] as string))}`,
+          `quote the value: ${field}: ${JSON.stringify(clip(fields[field] as string))}`,
+        );
       }
     }
   }
 
   const required = ctx.requiredFields ?? rules.required;
-  const parsedSomething = fm.status === 'yaml' || fm.status === 'fallback';
-  if (parsedSomething) {
+  if (fm.status === 'ok') {
     for (const field of required) {
-      const v = gatewayString(data[field]);
+      const v = fields[field];
       if (!v) {
         const present = Object.hasOwn(data, field);
+        const gateway = field === 'description' && !ctx.requiredFields && rules.gatewayLenient;
         push(
           'frontmatter/required',
           'error',
           fm.keys.get(field),
-          present
+          (present
             ? `\`${field}\` is empty`
-            : `\`${field}\` is required (profile ${ctx.requiredFields ? '--required-fields' : profile})`,
+            : `\`${field}\` is required (profile ${ctx.requiredFields ? '--required-fields' : profile})`) +
+            (gateway ? ', so the gateway drops this skill (description is required)' : ''),
           `add \`${field}: <value>\` to the frontmatter`,
         );
       }
     }
   }
 
-  const rawName = gatewayString(data.name);
+  const rawName = fields.name?.trim();
   const name = rawName || ctx.folderName;
   if (rules.nameMatchesFolder && rawName && rawName !== ctx.folderName) {
     push(
@@ -213,14 +229,15 @@ export function validateSkillMd(bytes: Uint8Array, ctx: SkillMdContext): SkillMd
       `rename the folder or set name: ${ctx.folderName}`,
     );
   }
-  const description = gatewayString(data.description) || undefined;
-  const version = gatewayString(data.version) || undefined;
+  const description = fields.description?.trim() || undefined;
+  const version = fields.version?.trim() || undefined;
   return {
     name,
     namePosition: at(rawName ? fm.keys.get('name') : undefined),
     ...(description ? { description } : {}),
     ...(version ? { version } : {}),
     frontmatter: fm,
+    loads: fm.status === 'ok' && description !== undefined,
     findings,
   };
 }

@@ -39,7 +39,7 @@ describe('action on pull_request with invalid skills', () => {
       });
     }
     for (let i = 0; i < 12; i++) {
-      // Not YAML (a second `: ` in a plain scalar) but readable by the gateway's line fallback: a warning on line 3.
+      // Not YAML (a second `: ` in a plain scalar) but repaired by the gateway: a warning on line 3.
       specs.push({
         dir: `skills/fallback-${String(i).padStart(2, '0')}`,
         skillMd: `---\nname: fallback-${i}\ndescription: Use it: carefully\n---\n\nBody.\n`,

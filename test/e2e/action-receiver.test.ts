@@ -75,11 +75,12 @@ describe('pull_request with invalid skills', () => {
     const sync = errors.find((c) => c.props.file === 'skills/sync-bad/SYNC.json');
     expect(sync?.props).toMatchObject({ line: '3', col: '17' });
     expect(sync?.message).toMatch(/outside the data root/);
-    // Both skills that claim the name `good` get an error at their `name:` key, each naming the other file.
-    const dups = errors.filter((c) => c.props.title === 'skill-sync skill/duplicate-name');
-    expect(dups.map((c) => [c.props.file, c.props.line, c.props.col]).sort()).toEqual([
-      ['skills/dup/SKILL.md', '2', '1'],
-      ['skills/good/SKILL.md', '2', '1'],
+    // Both skills that claim the name `good` get a finding at their `name:` key, each naming the other file: the
+    // one the gateway drops (`dup`, earlier in its name order) an error, the one it keeps a warning.
+    const dups = run.commands.filter((c) => c.props.title === 'skill-sync skill/duplicate-name');
+    expect(dups.map((c) => [c.command, c.props.file, c.props.line, c.props.col]).sort()).toEqual([
+      ['error', 'skills/dup/SKILL.md', '2', '1'],
+      ['warning', 'skills/good/SKILL.md', '2', '1'],
     ]);
     expect(dups.find((c) => c.props.file === 'skills/dup/SKILL.md')!.message).toMatch(/good\/SKILL\.md/);
     expect(dups.find((c) => c.props.file === 'skills/good/SKILL.md')!.message).toMatch(/dup\/SKILL\.md/);

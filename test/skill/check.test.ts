@@ -41,24 +41,30 @@ describe('fixture repo (what real skill repos contain)', () => {
       'skills/listy',
       'skills/summarize',
       'skills/toolkit',
-      'skills/toolkit/sub-tool',
       'skills/web-search',
       'web-search',
     ]);
   });
 
-  it('accepts what the gateway loads: fallback description (warning), CRLF, a 70 KB SKILL.md, nested skills', () => {
+  it('accepts what the gateway loads: a repaired description (warning), CRLF, a 70 KB SKILL.md, a list description', () => {
     for (const p of [
       'skills/summarize',
       'skills/crlf-skill',
       'skills/big-handbook',
       'skills/toolkit',
-      'skills/toolkit/sub-tool',
+      'skills/listy',
       'a/b/c/d/e/deep6',
     ]) {
       expect(skill(p)?.valid, p).toBe(true);
     }
-    expect(rulesOf(r, 'skills/summarize/SKILL.md')).toEqual(['warning frontmatter/yaml-fallback@3:14']);
+    // `summarize` is also a skill the gateway bundles: deployed to the managed folder, ours replaces it.
+    expect(rulesOf(r, 'skills/summarize/SKILL.md')).toEqual([
+      'warning gateway/bundled-name@1:1',
+      'warning frontmatter/repaired@3:1',
+    ]);
+    expect(rulesOf(r, 'skills/listy/SKILL.md')).toEqual(['warning frontmatter/coerced@3:1']);
+    expect(skill('skills/listy')?.description).toBe('["one","two"]');
+    expect(rulesOf(r, 'skills/toolkit/sub-tool/SKILL.md')).toEqual(['warning gateway/nested-skill@1:1']);
     expect(skill('skills/summarize')?.description).toBe('Use this: when the user pastes a long text');
     expect(skill('skills/crlf-skill')?.description).toBe('Written on Windows.');
     expect(skill('skills/big-handbook')?.files[0]?.size).toBeGreaterThan(70_000);
@@ -66,25 +72,36 @@ describe('fixture repo (what real skill repos contain)', () => {
 
   it('reports what the gateway would not load or what must not ship', () => {
     expect(rulesOf(r, 'notes/SKILL.md')).toEqual(['error frontmatter/missing@1:1']);
-    expect(rulesOf(r, 'skills/listy/SKILL.md')).toEqual(['error frontmatter/type@3:1']);
     expect(rulesOf(r, 'skills/linked/shared.md')).toEqual(['error file/symlink@0:0']);
     expect(rulesOf(r, 'skills/deployer/scripts/deploy.sh')).toEqual(['error secret/aws-access-key-id@2:26']);
-    for (const p of ['notes', 'skills/listy', 'skills/linked', 'skills/deployer'])
-      expect(skill(p)?.valid, p).toBe(false);
+    for (const p of ['notes', 'skills/linked', 'skills/deployer']) expect(skill(p)?.valid, p).toBe(false);
   });
 
-  it('names both files of a duplicate name and marks both invalid', () => {
+  it('names both files of a duplicate name: the one the gateway drops is an error, the one it keeps a warning', () => {
     const dups = r.findings.filter((f) => f.rule === 'skill/duplicate-name');
-    expect(dups.map((f) => [f.file, f.line, f.column, f.message])).toEqual([
-      ['skills/web-search/SKILL.md', 2, 1, "skill name 'web-search' is also used by web-search/SKILL.md"],
-      ['web-search/SKILL.md', 2, 1, "skill name 'web-search' is also used by skills/web-search/SKILL.md"],
+    expect(dups.map((f) => [f.severity, f.file, f.message])).toEqual([
+      [
+        'error',
+        'skills/web-search/SKILL.md',
+        "skill name 'web-search' is also used by web-search/SKILL.md; the gateway keeps web-search/SKILL.md and drops this one",
+      ],
+      [
+        'warning',
+        'web-search/SKILL.md',
+        "skill name 'web-search' is also used by skills/web-search/SKILL.md; the gateway keeps this one",
+      ],
     ]);
-    expect([skill('web-search')?.valid, skill('skills/web-search')?.valid]).toEqual([false, false]);
+    expect([skill('web-search')?.valid, skill('skills/web-search')?.valid]).toEqual([true, false]);
   });
 
-  it('ships only regular, non-ignored files, excluding nested skills, junk and __pycache__', () => {
+  it('ships only regular, non-ignored files; a skill inside a skill ships as files of the outer one', () => {
     expect(skill('skills/summarize')?.files.map((f) => f.path)).toEqual(['SKILL.md', 'scripts/run.py']);
-    expect(skill('skills/toolkit')?.files.map((f) => f.path)).toEqual(['README.md', 'SKILL.md']);
+    expect(skill('skills/toolkit')?.files.map((f) => f.path)).toEqual([
+      'README.md',
+      'SKILL.md',
+      'sub-tool/SKILL.md',
+      'sub-tool/notes.md',
+    ]);
     expect(skill('skills/linked')?.files.map((f) => f.path)).toEqual(['SKILL.md']);
   });
 
@@ -129,23 +146,32 @@ describe('files, hashes and versions', () => {
 });
 
 describe('file/too-large', () => {
-  it('fails above the limit (default 256,000 bytes) and passes at it', async () => {
-    const pad = (n: number) => 'x'.repeat(n);
+  const pad = (n: number) => 'x'.repeat(n);
+  it('SKILL.md: fails above the gateway’s 256,000 bytes and passes at it', async () => {
+    const head = '---\ndescription: d\n---\n';
     const root = await tree({
-      's/SKILL.md': skillMd('s'),
-      's/big.txt': pad(256_001),
-      's/ok.txt': pad(256_000),
+      'a/SKILL.md': head + pad(256_000 - head.length),
+      'b/SKILL.md': head + pad(256_001 - head.length),
     });
     const r = await checkRepo(root);
     expect(rulesOf(r)).toEqual(['error file/too-large@0:0']);
-    expect(r.findings[0]?.file).toBe('s/big.txt');
-    expect(r.skills[0]?.files.find((f) => f.path === 'big.txt')?.size).toBe(256_001);
+    expect(r.findings[0]?.file).toBe('b/SKILL.md');
+    expect(r.findings[0]?.message).toContain('the gateway reads at most 256000');
   });
-  it('is configurable: a 70 KB SKILL.md fails a 65,536-byte limit', async () => {
+  it('other files: the per-file limit (default 10 MiB), not the gateway’s SKILL.md limit', async () => {
+    const root = await tree({ 's/SKILL.md': skillMd('s'), 's/big.txt': pad(1001), 's/ok.txt': pad(1000) });
+    const r = await checkRepo(root, { maxFileSize: 1000 });
+    expect(rulesOf(r)).toEqual(['error file/too-large@0:0']);
+    expect(r.findings[0]?.file).toBe('s/big.txt');
+    expect(r.skills[0]?.files.find((f) => f.path === 'big.txt')?.size).toBe(1001);
+    const media = await tree({ 's/SKILL.md': skillMd('s'), 's/assets/clip.mp3': Buffer.alloc(4_000_000, 1) });
+    expect(rulesOf(await checkRepo(media))).toEqual([]);
+  });
+  it('a lower per-file limit does not apply to SKILL.md (70 KB SKILL.md, 65,536-byte limit)', async () => {
     const root = await makeFixtureRepo();
     roots.push(root);
     const r = await checkRepo(root, { maxFileSize: 65_536 });
-    expect(rulesOf(r, 'skills/big-handbook/SKILL.md')).toEqual(['error file/too-large@0:0']);
+    expect(rulesOf(r, 'skills/big-handbook/SKILL.md')).toEqual([]);
   });
 });
 
@@ -176,7 +202,7 @@ describe('skill/duplicate-name', () => {
     });
     expect(rulesOf(await checkRepo(root))).toEqual([
       'error skill/duplicate-name@1:1',
-      'error skill/duplicate-name@1:1',
+      'warning skill/duplicate-name@1:1',
     ]);
   });
 });
@@ -211,15 +237,12 @@ describe('ignore files', () => {
 });
 
 describe('secrets in fixes', () => {
-  it('does not quote a line holding a secret in a yaml-fallback fix', async () => {
+  it('does not quote a line holding a secret in a repair fix', async () => {
     const root = await tree({
       's/SKILL.md': `---\nname: s\ndescription: Deploy with: ${FAKE_AWS_KEY}\n---\n`,
     });
     const r = await checkRepo(root);
-    expect(rulesOf(r)).toEqual([
-      'error secret/aws-access-key-id@3:27',
-      'warning frontmatter/yaml-fallback@3:14',
-    ]);
+    expect(rulesOf(r)).toEqual(['error secret/aws-access-key-id@3:27', 'warning frontmatter/repaired@3:1']);
     expect(JSON.stringify(r.findings)).not.toContain(FAKE_AWS_KEY);
     expect(r.findings[1]?.fix).toBe('quote the value (fix not shown: the line holds a secret)');
   });

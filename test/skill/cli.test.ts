@@ -40,7 +40,7 @@ describe('skill-sync validate', () => {
   it('exits 0 for valid skills (warnings allowed) with a summary line', async () => {
     const r = await cli(clean);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('b/SKILL.md:2:14 warning frontmatter/yaml-fallback');
+    expect(r.stdout).toContain('b/SKILL.md:2:1 warning frontmatter/repaired');
     expect(r.stdout).toContain('    fix: quote the value: description: "Use this: when"');
     expect(r.stdout.trim().split('\n').at(-1)).toBe(
       '2 skill(s), 2 valid, 0 invalid; 0 error(s), 1 warning(s)',
@@ -58,20 +58,21 @@ describe('skill-sync validate', () => {
     expect(r.code).toBe(1);
     const lines = r.stdout.split('\n');
     expect(lines).toContain(
-      'notes/SKILL.md:1:1 error frontmatter/missing SKILL.md has no frontmatter; the gateway needs at least `description`',
+      'notes/SKILL.md:1:1 error frontmatter/missing SKILL.md has no frontmatter, so the gateway drops it (description is required)',
     );
     expect(lines.filter((l) => /^\S+:\d+:\d+ (error|warning) \S+ /.test(l)).length).toBeGreaterThan(5);
     expect(r.stdout).not.toContain(FAKE_AWS_KEY);
   });
 
-  it('--json prints {skills:[{name,path,version,fingerprint,valid}], findings}', async () => {
+  it('--json prints {gateway, skills:[{name,path,version,fingerprint,valid}], findings}', async () => {
     const r = await cli(fixture, '--json');
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as {
       skills: Record<string, unknown>[];
       findings: Record<string, unknown>[];
     };
-    expect(Object.keys(out)).toEqual(['skills', 'findings']);
+    expect(Object.keys(out)).toEqual(['gateway', 'skills', 'findings']);
+    expect((out as unknown as { gateway: string }).gateway).toBe('openclaw@2026.9.6');
     for (const s of out.skills)
       expect(Object.keys(s)).toEqual(['name', 'path', 'version', 'fingerprint', 'valid']);
     expect(out.skills.find((s) => s.path === 'skills/summarize')).toMatchObject({
@@ -91,13 +92,22 @@ describe('skill-sync validate', () => {
     expect(r.stdout).not.toContain(FAKE_AWS_KEY);
   });
 
-  it('--max-file-size and --profile and --required-fields change the verdict', async () => {
-    const small = JSON.parse((await cli(fixture, '--json', '--max-file-size', '65536')).stdout) as {
+  it('--max-file-size, --placement, --profile and --required-fields change the verdict', async () => {
+    const small = JSON.parse((await cli(fixture, '--json', '--max-file-size', '20')).stdout) as {
       findings: { rule: string; file: string }[];
     };
     expect(small.findings).toContainEqual(
-      expect.objectContaining({ rule: 'file/too-large', file: 'skills/big-handbook/SKILL.md' }),
+      expect.objectContaining({ rule: 'file/too-large', file: 'skills/web-search/references/engines.md' }),
     );
+    // From extraDirs the gateway's own `summarize` wins over ours: an error; in its managed folder ours wins.
+    const extra = await cli(clean, '--placement', 'extra');
+    expect(extra.code).toBe(0);
+    const named = await makeTree({ 'summarize/SKILL.md': skillMd('summarize') });
+    expect((await cli(named)).code).toBe(0);
+    const shadowed = await cli(named, '--placement', 'extra');
+    expect(shadowed.code).toBe(1);
+    expect(shadowed.stdout).toContain('error gateway/bundled-name');
+    await rm(named, { recursive: true, force: true });
     const agent = await cli(clean, '--profile', 'agentskills');
     expect(agent.code).toBe(1);
     expect(agent.stdout).toContain(
@@ -111,6 +121,7 @@ describe('skill-sync validate', () => {
   it('exits 2 on usage and config errors', async () => {
     expect((await cli(clean, '--profile', 'nope')).code).toBe(2);
     expect((await cli(clean, '--max-file-size', '12kb')).code).toBe(2);
+    expect((await cli(clean, '--placement', 'workspace')).code).toBe(2);
     expect((await cli(clean, '--bogus')).code).toBe(2);
     const missing = await cli(path.join(clean, 'does-not-exist'));
     expect(missing.code).toBe(2);
@@ -120,7 +131,14 @@ describe('skill-sync validate', () => {
   it('--help exits 0 and lists the options', async () => {
     const r = await cli('--help');
     expect(r.code).toBe(0);
-    for (const o of ['--profile', '--required-fields', '--max-file-size', '--json'])
+    for (const o of [
+      '--profile',
+      '--required-fields',
+      '--max-file-size',
+      '--placement',
+      '--json',
+      'openclaw@2026.9.6',
+    ])
       expect(r.stdout).toContain(o);
   });
 });

@@ -23,7 +23,7 @@ export const FIXTURE_FILES: Record<string, TreeEntry> = {
   'skills/web-search/SKILL.md': skillMd('web-search'),
   'skills/web-search/references/engines.md': '# Engines\n\nPrefer primary sources.\n',
   'web-search.zip': Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 0, 0]),
-  // The gateway reads this through its line fallback: a warning, still valid.
+  // Not YAML, but the gateway repairs a description line: a warning, still valid.
   'skills/summarize/SKILL.md':
     '---\nname: summarize\ndescription: Use this: when the user pastes a long text\n---\n\n# Summarize\n',
   'skills/summarize/scripts/run.py': { content: '#!/usr/bin/env python3\nprint("ok")\n', mode: 0o755 },
