@@ -5,7 +5,7 @@ import { fsyncDir } from '../../core/fsutil.js';
 import type { Journal } from './in-place-switch.js';
 import { pidAlive } from './lock.js';
 import { releaseDir, releaseSkills, type Layout } from './paths.js';
-import { writeState, type EngineState } from './state.js';
+import type { EngineState } from './state.js';
 import { clearJournal, EMPTY_MANIFEST, switchLive } from './switch.js';
 import { linkTarget, liveKind } from './symlink-switch.js';
 import { EngineError, type EngineLogger, type Strategy } from './types.js';
