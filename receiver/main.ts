@@ -9,6 +9,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, type ReceiverConfig } from './config.js';
 import { Deployer } from './deployer.js';
 import { Engine } from './engine/index.js';
+import { GatewayCheck } from './gateway/check.js';
 import { createMetrics } from './metrics.js';
 import { Poller } from './poller.js';
 import path from 'node:path';
@@ -52,6 +53,7 @@ export async function startReceiver(
       intervalMs: cfg.healthcheckIntervalMs,
     },
     alertUrl: cfg.alertWebhookUrl,
+    ...(cfg.gateway && { gateway: new GatewayCheck(cfg.gateway, log) }),
     log,
   });
   const audit = await AuditTrail.open({ dataDir: cfg.dataDir, neo4j: cfg.neo4j, log });
@@ -92,6 +94,7 @@ export async function startReceiver(
       skillsDir: cfg.skillsDir,
       strategy: cfg.strategy,
       poller: !!poller,
+      gatewayCheck: cfg.gateway?.mode ?? 'off',
     },
     'receiver listening',
   );
