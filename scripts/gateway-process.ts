@@ -1,11 +1,27 @@
-// Test harness: the pinned OpenClaw gateway as a process (`gateway run`, loopback, token auth, offline), placed as docs/railway.md says.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The pinned OpenClaw gateway as a process (`gateway run`, loopback, token auth, offline) for tests and bench/gateway.ts.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { GatewayClient, type SkillsStatus } from '../../receiver/gateway/client.js';
-import { openclaw } from '../support/openclaw.js';
+import { fileURLToPath } from 'node:url';
+import { GatewayClient, type SkillsStatus } from '../receiver/gateway/client.js';
+
+/** The repository root, from scripts/ (tests) or lib/scripts/ (the compiled bench). */
+function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'scripts', 'openclaw.sh'))) dir = path.dirname(dir);
+  return dir;
+}
+
+/** Node 24 and the gateway's `openclaw.mjs`, installed on first use by scripts/node24.sh and scripts/openclaw.sh. */
+function openclaw(): { node: string; entry: string } {
+  const root = repoRoot();
+  const run = (script: string) =>
+    execFileSync('bash', [path.join(root, 'scripts', script)], { encoding: 'utf8' }).trim();
+  return { node: run('node24.sh'), entry: run('openclaw.sh') };
+}
 
 export const GATEWAY_TOKEN = 'gateway-test-token-0123456789abcdef';
 
@@ -16,6 +32,10 @@ export interface RunningGateway {
   stateDir: string;
   /** Where skill-sync's live folder goes (SKILLS_DIR): a folder of its own inside the managed one. */
   liveDir: string;
+  /** Node 24 and `openclaw.mjs`, with the environment a CLI call on the gateway's host would have. */
+  node: string;
+  entry: string;
+  cliEnv: Record<string, string>;
   output(): string;
   /** One `skills.status` on a fresh connection. */
   status(): Promise<SkillsStatus>;
@@ -74,6 +94,13 @@ export async function startGateway(): Promise<RunningGateway> {
   await writeFile(path.join(stateDir, 'openclaw.json'), JSON.stringify(config, null, 2));
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}`;
+  const cliEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    OPENCLAW_STATE_DIR: stateDir,
+    NO_COLOR: '1',
+    ...OFFLINE_ENV,
+  };
   let out = '';
   let proc: ChildProcess | null = null;
 
@@ -129,6 +156,9 @@ export async function startGateway(): Promise<RunningGateway> {
     token: GATEWAY_TOKEN,
     stateDir,
     liveDir: path.join(stateDir, 'skills', 'skill-sync'),
+    node,
+    entry,
+    cliEnv,
     output: () => out,
     async status() {
       const c = await GatewayClient.connect(url, GATEWAY_TOKEN, 10_000);
