@@ -34,6 +34,8 @@ export async function startReceiver(
   opts: { insecureDev?: boolean } = {},
 ): Promise<RunningReceiver> {
   const cfg = loadConfig(env, opts);
+  // The gateway token is kept in cfg only: no child process (SYNC.json generators, shells) inherits it.
+  if (env === process.env) delete process.env.OPENCLAW_GATEWAY_TOKEN;
   const log = pino({ level: cfg.logLevel, base: { svc: 'skill-sync-receiver' } });
   if (cfg.insecureDev)
     log.warn('insecure dev mode: API endpoints without a key, loopback only; never use in production');

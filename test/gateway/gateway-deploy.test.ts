@@ -123,7 +123,8 @@ describe.skipIf(SECOND_PASS)('deploys verified by the real OpenClaw gateway', ()
   for (const strategy of ['in-place', 'symlink'] as const) {
     it(`${strategy}: during 20 deploys skills.status never shows a mixed set`, async () => {
       const rx = await receiver({ GATEWAY_CHECK: 'enforce', DEPLOY_STRATEGY: strategy });
-      const names = ['mix-a', 'mix-b', 'mix-c', 'mix-d', 'mix-e'];
+      // As many skills as the user's repo, so the in-place switch writes 64 SKILL.md files per deploy.
+      const names = Array.from({ length: 64 }, (_, i) => `mix-${String(i).padStart(2, '0')}`);
       const setFor = (n: number): Record<string, SkillSpec> =>
         Object.fromEntries(
           names.map((name) => [name, { description: `${name} at deploy ${n}`, body: `Body ${n}.\n` }]),
@@ -170,25 +171,25 @@ describe.skipIf(SECOND_PASS)('deploys verified by the real OpenClaw gateway', ()
     });
     const st = await gw.status();
     const workspace = st.workspaceDir!;
-    await mkdir(path.join(workspace, 'skills', 'mix-a'), { recursive: true });
+    await mkdir(path.join(workspace, 'skills', 'mix-00'), { recursive: true });
     await writeFile(
-      path.join(workspace, 'skills', 'mix-a', 'SKILL.md'),
-      "---\nname: mix-a\ndescription: the operator's own\n---\n",
+      path.join(workspace, 'skills', 'mix-00', 'SKILL.md'),
+      "---\nname: mix-00\ndescription: the operator's own\n---\n",
     );
     const before = await lastAudit();
-    const rel = await buildRelease({ 'mix-a': { description: 'mix-a at deploy 99' } }, key.signing, {
+    const rel = await buildRelease({ 'mix-00': { description: 'mix-00 at deploy 99' } }, key.signing, {
       serial: Date.now() * 10 + 7,
     });
     const res = (await postBundle(rx.url, rel)) as Deployed;
     expect(res.status, JSON.stringify(res.json)).toBe(424);
     expect(res.json.error?.code).toBe('gateway-check-failed');
-    const verdict = res.json.gateway?.skills.find((s) => s.name === 'mix-a');
+    const verdict = res.json.gateway?.skills.find((s) => s.name === 'mix-00');
     expect(verdict?.state).toBe('shadowed');
     expect(verdict?.shadowedBy?.source).toBe('openclaw-workspace');
     const record = await lastAudit();
     expect(record.status).toBe('rolled_back');
     expect(record).not.toEqual(before);
-    await rm(path.join(workspace, 'skills', 'mix-a'), { recursive: true, force: true });
+    await rm(path.join(workspace, 'skills', 'mix-00'), { recursive: true, force: true });
     await rx.stop();
   });
 
@@ -201,7 +202,7 @@ describe.skipIf(SECOND_PASS)('deploys verified by the real OpenClaw gateway', ()
     });
     const liveBefore = await readlinkOrNull(gw.liveDir);
     const rel = await buildRelease(
-      { 'mix-a': { description: 'mix-a while the gateway is down' } },
+      { 'mix-00': { description: 'mix-00 while the gateway is down' } },
       key.signing,
       {
         serial: Date.now() * 10 + 8,
@@ -215,9 +216,13 @@ describe.skipIf(SECOND_PASS)('deploys verified by the real OpenClaw gateway', ()
     await enforce.stop();
 
     const report = await receiver({ GATEWAY_CHECK: 'report', DEPLOY_STRATEGY: 'symlink' });
-    const rel2 = await buildRelease({ 'mix-a': { description: 'mix-a reported while down' } }, key.signing, {
-      serial: Date.now() * 10 + 9,
-    });
+    const rel2 = await buildRelease(
+      { 'mix-00': { description: 'mix-00 reported while down' } },
+      key.signing,
+      {
+        serial: Date.now() * 10 + 9,
+      },
+    );
     const res2 = (await postBundle(report.url, rel2)) as Deployed;
     expect(res2.status, JSON.stringify(res2.json)).toBe(201);
     expect(res2.json.gateway?.result).toBe('unknown');
