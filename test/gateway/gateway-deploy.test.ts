@@ -18,6 +18,9 @@ const SECOND_PASS = process.execPath.includes(`${path.sep}.cache${path.sep}node-
 const key = ed25519Key();
 const cleanup = new Cleanup();
 let gw: RunningGateway;
+/** Serials just above the clock, like the Action's (which uses the time), so both kinds keep increasing. */
+let lastSerial = 0;
+const nextSerial = (): number => (lastSerial = Math.max(lastSerial + 1, Date.now()));
 let dataDir: string;
 
 interface Deployed {
@@ -144,9 +147,8 @@ describe.skipIf(SECOND_PASS)('deploys verified by the real OpenClaw gateway', ()
           samples.push(seen);
         }
       })();
-      const serialBase = Date.now() * 10 + (strategy === 'symlink' ? 5 : 0);
       for (let n = 1; n <= 20; n++) {
-        const rel = await buildRelease(setFor(n), key.signing, { serial: serialBase + n });
+        const rel = await buildRelease(setFor(n), key.signing, { serial: nextSerial() });
         const res = (await postBundle(rx.url, rel)) as Deployed;
         expect(res.status, JSON.stringify(res.json)).toBe(201);
         expect(res.json.gateway?.result).toBe('pass');
@@ -178,7 +180,7 @@ describe.skipIf(SECOND_PASS)('deploys verified by the real OpenClaw gateway', ()
     );
     const before = await lastAudit();
     const rel = await buildRelease({ 'mix-00': { description: 'mix-00 at deploy 99' } }, key.signing, {
-      serial: Date.now() * 10 + 7,
+      serial: nextSerial(),
     });
     const res = (await postBundle(rx.url, rel)) as Deployed;
     expect(res.status, JSON.stringify(res.json)).toBe(424);
@@ -190,6 +192,51 @@ describe.skipIf(SECOND_PASS)('deploys verified by the real OpenClaw gateway', ()
     expect(record.status).toBe('rolled_back');
     expect(record).not.toEqual(before);
     await rm(path.join(workspace, 'skills', 'mix-00'), { recursive: true, force: true });
+    await rx.stop();
+  });
+
+  it("enforce: a skill missing a bin is not_eligible but served; a deploy that pushes the operator's skill out rolls back", async () => {
+    const rx = await receiver({
+      GATEWAY_CHECK: 'enforce',
+      DEPLOY_STRATEGY: 'in-place',
+      GATEWAY_SETTLE_TIMEOUT_MS: '5000',
+    });
+    const src = await tempDir('skill-sync-gw-bin-');
+    await mkdir(path.join(src, 'skills', 'needs-bin'), { recursive: true });
+    await writeFile(
+      path.join(src, 'skills', 'needs-bin', 'SKILL.md'),
+      '---\nname: needs-bin\ndescription: needs a bin this host lacks\n' +
+        'metadata: {"openclaw": {"requires": {"bins": ["definitely-missing-bin"]}}}\n---\n',
+    );
+    const run = await pushDeploy(src, [rx], key);
+    const record = await lastAudit();
+    expect(run.code, `${actionLog(run)}\n${JSON.stringify(record)}`).toBe(0);
+    expect(record.gateway?.result, record.gateway?.problem).toBe('pass');
+    expect(record.gateway?.skills).toEqual([
+      { name: 'needs-bin', state: 'not_eligible', missing: ['bins: definitely-missing-bin'] },
+    ]);
+
+    // The operator's own skill next to skill-sync's folder (as `openclaw skills install --global` puts it).
+    const own = path.join(gw.stateDir, 'skills', 'zz-hand-installed');
+    await mkdir(own, { recursive: true });
+    await writeFile(path.join(own, 'SKILL.md'), '---\nname: zz-hand-installed\ndescription: mine\n---\n');
+    const client = await gw.connect();
+    while (!(await client.skillsStatus()).skills.some((s) => s.name === 'zz-hand-installed'));
+    client.close();
+    // 200 deployed skills fill the gateway's 200-skills-per-source cap, which then drops the operator's skill.
+    const many = Object.fromEntries(
+      Array.from({ length: 200 }, (_, i) => [
+        `cap-${String(i).padStart(3, '0')}`,
+        { description: `cap ${i}` },
+      ]),
+    );
+    const big = await buildRelease(many, key.signing, { serial: nextSerial() });
+    const res = (await postBundle(rx.url, big)) as Deployed;
+    expect(res.status, JSON.stringify(res.json).slice(0, 2000)).toBe(424);
+    expect(res.json.error?.code).toBe('gateway-check-failed');
+    expect(res.json.gateway?.missing).toContain('zz-hand-installed');
+    expect(await readFile(path.join(own, 'SKILL.md'), 'utf8')).toContain('mine');
+    await rm(own, { recursive: true, force: true });
     await rx.stop();
   });
 
@@ -205,7 +252,7 @@ describe.skipIf(SECOND_PASS)('deploys verified by the real OpenClaw gateway', ()
       { 'mix-00': { description: 'mix-00 while the gateway is down' } },
       key.signing,
       {
-        serial: Date.now() * 10 + 8,
+        serial: nextSerial(),
       },
     );
     const res = (await postBundle(enforce.url, rel)) as Deployed;
@@ -220,7 +267,7 @@ describe.skipIf(SECOND_PASS)('deploys verified by the real OpenClaw gateway', ()
       { 'mix-00': { description: 'mix-00 reported while down' } },
       key.signing,
       {
-        serial: Date.now() * 10 + 9,
+        serial: nextSerial(),
       },
     );
     const res2 = (await postBundle(report.url, rel2)) as Deployed;
