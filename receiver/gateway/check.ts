@@ -104,7 +104,7 @@ export class GatewaySession {
   private settled(st: SkillsStatus, expected: Expected[], removed: Set<string>): boolean {
     for (const e of expected) {
       const hit = st.skills.find((g) => e.dirs.has(g.baseDir));
-      if (!hit || (e.description !== undefined && hit.description !== e.description)) return false;
+      if (!hit || (e.description !== undefined && hit.description?.trim() !== e.description)) return false;
     }
     // A removed skill still listed from where the live folder pointed before: the gateway has not rescanned yet.
     const old = this.beforeDir;
