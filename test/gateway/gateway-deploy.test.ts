@@ -106,6 +106,20 @@ describe.skipIf(SECOND_PASS)('deploys verified by the real OpenClaw gateway', ()
     expect(live.get('skill-creator')?.source).toBe('openclaw-managed');
     for (const name of examples) expect(live.has(name), name).toBe(false);
 
+    // A new version of every skill: the gateway serves all of them once the receiver has answered.
+    const shapeB = await tempDir('skill-sync-gw-shape-');
+    await writeUserRepoShape(shapeB, 'deploy B');
+    const run3 = await pushDeploy(shapeB, [rx], key, {
+      inputs: { 'max-file-size': String(SHAPE_MAX_FILE_SIZE) },
+    });
+    expect(run3.code, actionLog(run3)).toBe(0);
+    expect((await lastAudit()).gateway?.result).toBe('pass');
+    live = fromLive(await gw.status());
+    for (const folder of SHAPE_SKILLS) {
+      const name = path.basename(folder);
+      expect(live.get(name)?.description, name).toBe(`${name} for the kurultai council (deploy B)`);
+    }
+
     // /health shows each skill's verdict for the last deployment; /metrics counts the checks.
     const health = (await (await fetch(`${rx.url}/health`)).json()) as {
       lastDeployment: { gateway?: GatewayReport };
@@ -114,7 +128,7 @@ describe.skipIf(SECOND_PASS)('deploys verified by the real OpenClaw gateway', ()
     expect(health.services.gateway).toEqual({ mode: 'report', last: 'pass' });
     expect(health.lastDeployment.gateway?.skills).toHaveLength(SHAPE_SKILLS.length);
     const metrics = await (await fetch(`${rx.url}/metrics`)).text();
-    expect(metrics).toMatch(/skill_sync_gateway_checks_total\{result="pass"\} 2/);
+    expect(metrics).toMatch(/skill_sync_gateway_checks_total\{result="pass"\} 3/);
     expect(metrics).toMatch(
       new RegExp(`skill_sync_gateway_skills\\{state="loaded"\\} ${SHAPE_SKILLS.length}`),
     );
