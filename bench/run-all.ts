@@ -67,6 +67,12 @@ const SCRIPTS: Script[] = [
     args: quick ? ['--quick'] : [],
     what: 'bad-signature POST storm vs `/health` and RSS; sequential deploys vs leaked files and fds (issue 8)',
   },
+  {
+    name: 'gateway',
+    file: 'gateway.js',
+    args: quick ? ['--quick'] : [],
+    what: "receiver 201 → the real OpenClaw gateway's `skills.status` shows the new 64-skill set, vs the gateway's watcher floor (issue 17)",
+  },
 ];
 
 interface Outcome {

@@ -2,7 +2,8 @@
 # Runs the skill-sync receiver next to the gateway in one container; if either exits, the container exits.
 set -eu
 DATA_DIR="${DATA_DIR:-/data}"
-mkdir -p "$DATA_DIR/skill-sync" "$DATA_DIR/skills"
+# The live folder itself is made by the receiver; only its parent must exist (docs/railway.md).
+mkdir -p "$DATA_DIR/skill-sync" "$(dirname "${SKILLS_DIR:-$DATA_DIR/skills}")"
 # Railway's PORT belongs to the gateway; the receiver gets its own.
 PORT="${SKILL_SYNC_PORT:-8787}" skill-sync receiver &
 receiver=$!

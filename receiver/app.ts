@@ -28,7 +28,12 @@ type Env = { Variables: { log: Logger; requestId: string }; Bindings: Partial<Ht
 
 function outcomeBody(o: DeployOutcome) {
   if (o.status === 'rejected' || o.status === 'failed')
-    return { status: o.status, error: { code: o.code, message: o.message }, serial: o.serial };
+    return {
+      status: o.status,
+      error: { code: o.code, message: o.message },
+      serial: o.serial,
+      ...(o.gateway && { gateway: o.gateway }),
+    };
   return {
     status: o.status,
     deploymentId: o.deploymentId,
@@ -38,6 +43,7 @@ function outcomeBody(o: DeployOutcome) {
     durationMs: o.durationMs,
     liveDeploymentId: o.liveDeploymentId,
     ...(o.code ? { error: { code: o.code, message: o.message } } : {}),
+    ...(o.gateway && { gateway: o.gateway }),
   };
 }
 
@@ -132,7 +138,8 @@ export function createApp(ctx: AppContext) {
     const live = engine.live();
     const auditStatus = audit.status();
     const status = auditStatus.jsonl === 'ok' ? 'ok' : 'degraded';
-    const summary = (r: (typeof deployer.recent)[number]) => ({
+    // Each skill's gateway verdict for the last deployment; the result only for the older ones.
+    const summary = (r: (typeof deployer.recent)[number], full = false) => ({
       id: r.deploymentId,
       timestamp: r.timestamp,
       status: r.status,
@@ -142,6 +149,7 @@ export function createApp(ctx: AppContext) {
       skills: r.skills?.length,
       durationMs: r.durationMs,
       ...(r.reason ? { reason: r.reason } : {}),
+      ...(r.gateway && { gateway: full ? r.gateway : { result: r.gateway.result } }),
     });
     return c.json({
       status,
@@ -151,13 +159,16 @@ export function createApp(ctx: AppContext) {
         webhook: { status: 'ok', strategy: cfg.strategy },
         poller: poller ? poller.status() : { enabled: false },
         audit: auditStatus,
+        gateway: cfg.gateway
+          ? { mode: cfg.gateway.mode, last: deployer.recent.find((r) => r.gateway)?.gateway?.result ?? null }
+          : { mode: 'off' },
       },
       skills: { count: live?.manifest.skills.length ?? 0, lastUpdated: live?.appliedAt ?? null },
       live: live
         ? { deploymentId: live.deploymentId, serial: live.serial, digest: live.digest, commit: live.commit }
         : null,
-      lastDeployment: deployer.recent[0] ? summary(deployer.recent[0]) : null,
-      recentDeployments: deployer.recent.slice(0, 5).map(summary),
+      lastDeployment: deployer.recent[0] ? summary(deployer.recent[0], true) : null,
+      recentDeployments: deployer.recent.slice(0, 5).map((r) => summary(r)),
     });
   });
 

@@ -30,6 +30,8 @@ export interface ReceiverConfig {
   healthcheckRetries: number;
   healthcheckIntervalMs: number;
   alertWebhookUrl?: string;
+  /** GATEWAY_CHECK and its connection: absent when off (docs/receiver.md#gateway-check). */
+  gateway?: { mode: 'report' | 'enforce'; url: string; token?: string; settleMs: number };
   maxBundleBytes: number;
   maxEnvelopeBytes: number;
   profile: 'openclaw' | 'agentskills' | 'strict';
@@ -94,6 +96,30 @@ function absolute(env: Env, name: string, fallback: string): string {
   return path.resolve(raw);
 }
 
+/** GATEWAY_CHECK defaults to `report` once the gateway's URL or token is in the environment, else `off`. */
+function gatewayCheck(env: Env): ReceiverConfig['gateway'] {
+  const rawUrl = str(env, 'OPENCLAW_GATEWAY_URL');
+  const token = str(env, 'OPENCLAW_GATEWAY_TOKEN');
+  const mode = oneOf(
+    env,
+    'GATEWAY_CHECK',
+    ['off', 'report', 'enforce'] as const,
+    rawUrl || token ? 'report' : 'off',
+  );
+  const settleMs = int(env, 'GATEWAY_SETTLE_TIMEOUT_MS', 10_000, 100, 600_000);
+  if (mode === 'off') return undefined;
+  const u = rawUrl ?? 'ws://127.0.0.1:18789';
+  let parsed: URL;
+  try {
+    parsed = new URL(u);
+  } catch {
+    throw new ConfigError('OPENCLAW_GATEWAY_URL', 'is not a valid URL');
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')
+    throw new ConfigError('OPENCLAW_GATEWAY_URL', 'must be a ws:// or wss:// URL');
+  return { mode, url: u, ...(token ? { token } : {}), settleMs };
+}
+
 export function loadConfig(env: Env, opts: { insecureDev?: boolean } = {}): ReceiverConfig {
   const insecureDev = opts.insecureDev === true;
   const dataDir = absolute(env, 'DATA_DIR', '/data');
@@ -129,6 +155,7 @@ export function loadConfig(env: Env, opts: { insecureDev?: boolean } = {}): Rece
     ),
     insecureDev,
   };
+  cfg.gateway = gatewayCheck(env);
   if (cfg.reloadFile && !path.isAbsolute(cfg.reloadFile))
     throw new ConfigError('RELOAD_FILE', 'must be an absolute path');
 

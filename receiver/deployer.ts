@@ -12,6 +12,7 @@ import {
   verifyEnvelope,
   type VerifyKey,
 } from '../core/envelope/index.js';
+import type { GatewayReport } from '../core/gateway/report.js';
 import type { BundleManifest } from '../core/manifest.js';
 import type { MemoryTree } from '../core/memory-tree.js';
 import type { Envelope, ReleasePayload } from '../core/payload.js';
@@ -35,6 +36,8 @@ export interface DeployOutcome {
   durationMs?: number;
   /** What is live after the attempt (differs from deploymentId for rollbacks and refusals). */
   liveDeploymentId?: string;
+  /** The gateway's view of the attempted set (GATEWAY_CHECK report/enforce). */
+  gateway?: GatewayReport;
 }
 
 interface Deps {
@@ -304,7 +307,9 @@ export class Deployer {
       })),
       error: result.error,
       previousDeploymentId,
+      ...(result.gateway && { gateway: result.gateway }),
     });
+    if (result.gateway) this.countGateway(result.gateway);
     const outcome: DeployOutcome = {
       status: result.status === 'success' ? 'deployed' : result.status,
       httpStatus: result.status === 'success' ? 201 : result.status === 'rolled_back' ? 424 : 500,
@@ -314,13 +319,26 @@ export class Deployer {
       skills: payload?.skills ?? live?.manifest.skills.length,
       durationMs,
       liveDeploymentId: live?.deploymentId,
+      ...(result.gateway && { gateway: result.gateway }),
     };
     if (result.status !== 'success') {
-      outcome.code = result.status === 'rolled_back' ? 'health-check-failed' : 'apply-failed';
+      const byGateway = result.error?.startsWith('gateway check') === true;
+      outcome.code = byGateway
+        ? 'gateway-check-failed'
+        : result.status === 'rolled_back'
+          ? 'health-check-failed'
+          : 'apply-failed';
       outcome.message = result.error;
     }
     this.deps.log.info({ ...outcome, trigger }, `deployment ${outcome.status}`);
     return outcome;
+  }
+
+  private countGateway(report: GatewayReport): void {
+    const { metrics } = this.deps;
+    metrics.gatewayChecks.inc({ result: report.result });
+    for (const state of ['loaded', 'skipped', 'shadowed', 'not_eligible'] as const)
+      metrics.gatewaySkills.set({ state }, report.skills.filter((s) => s.state === state).length);
   }
 
   private alreadyLive(payload: ReleasePayload): DeployOutcome {

@@ -9,6 +9,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, type ReceiverConfig } from './config.js';
 import { Deployer } from './deployer.js';
 import { Engine } from './engine/index.js';
+import { GatewayCheck } from './gateway/check.js';
 import { createMetrics } from './metrics.js';
 import { Poller } from './poller.js';
 import path from 'node:path';
@@ -33,6 +34,8 @@ export async function startReceiver(
   opts: { insecureDev?: boolean } = {},
 ): Promise<RunningReceiver> {
   const cfg = loadConfig(env, opts);
+  // The gateway token is kept in cfg only: no child process (SYNC.json generators, shells) inherits it.
+  if (env === process.env) delete process.env.OPENCLAW_GATEWAY_TOKEN;
   const log = pino({ level: cfg.logLevel, base: { svc: 'skill-sync-receiver' } });
   if (cfg.insecureDev)
     log.warn('insecure dev mode: API endpoints without a key, loopback only; never use in production');
@@ -52,6 +55,7 @@ export async function startReceiver(
       intervalMs: cfg.healthcheckIntervalMs,
     },
     alertUrl: cfg.alertWebhookUrl,
+    ...(cfg.gateway && { gateway: new GatewayCheck(cfg.gateway, log) }),
     log,
   });
   const audit = await AuditTrail.open({ dataDir: cfg.dataDir, neo4j: cfg.neo4j, log });
@@ -92,6 +96,7 @@ export async function startReceiver(
       skillsDir: cfg.skillsDir,
       strategy: cfg.strategy,
       poller: !!poller,
+      gatewayCheck: cfg.gateway?.mode ?? 'off',
     },
     'receiver listening',
   );

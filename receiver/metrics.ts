@@ -41,6 +41,18 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    gatewayChecks: new Counter({
+      name: 'skill_sync_gateway_checks_total',
+      help: 'Gateway checks after a switch, by result (pass, fail, unknown)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    gatewaySkills: new Gauge({
+      name: 'skill_sync_gateway_skills',
+      help: 'Skills of the last checked deployment by what the gateway made of them',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
     liveLag: new Gauge({
       name: 'skill_sync_live_lag_seconds',
       help: 'How far the live deployment trails the latest signed release (0 = up to date)',

@@ -1,4 +1,5 @@
 // Audit trail vocabulary: what one deployment attempt records, and what /health reports about the trail.
+import type { GatewayReport } from '../gateway/report.js';
 
 export type AuditTrigger = 'webhook' | 'polling' | 'manual' | 'rollback';
 
@@ -29,6 +30,8 @@ export interface AuditInput {
   reason?: string;
   /** The deployment that was live before this one; defaults to the last successful one for a success. */
   previousDeploymentId?: string;
+  /** What the running gateway reported loading after the switch (GATEWAY_CHECK report/enforce). */
+  gateway?: GatewayReport;
 }
 
 export interface AuditRecord extends AuditInput {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from '../../core/fsutil.js';
+import type { GatewayReport } from '../../core/gateway/report.js';
 import type { BundleManifest } from '../../core/manifest.js';
 import { crashPoint } from './crash.js';
 import { httpHealth, runReload, sendAlert } from './hooks.js';
@@ -252,15 +253,28 @@ export class Engine {
     const id = c.record.deploymentId;
     const liveAsCandidate: LiveState = { ...c.record, manifest: c.manifest };
     let problem: string | null;
+    let gateway: GatewayReport | undefined;
+    const session = await this.cfg.gateway?.begin(this.layout.live);
     try {
       await this.switchTo(id, c.manifest);
+      const switchedAt = performance.now();
       crashPoint('after-switch');
       // While checking, verifyLive and the reload body must see the candidate.
       this.state = { ...committed, live: liveAsCandidate };
       await runReload(this.cfg.reload, this.reloadBody(c.isNew ? 'deploy' : 'rollback'), this.log);
       problem = await this.checkHealth();
+      if (problem === null && session) {
+        gateway = await session.verify(
+          { manifest: c.manifest, previous: prev?.manifest ?? null, liveDir: this.layout.live },
+          switchedAt,
+        );
+        if (gateway.mode === 'enforce' && gateway.result !== 'pass')
+          problem = `gateway check: ${gateway.problem}`;
+      }
     } catch (err) {
       problem = `switch failed: ${(err as Error).message}`;
+    } finally {
+      session?.close();
     }
     this.state = committed;
     if (problem === null) {
@@ -281,9 +295,16 @@ export class Engine {
       crashPoint('after-prune');
       const durationMs = performance.now() - started;
       this.log.info({ deploymentId: id, attempt: attemptId, trigger, durationMs, pruned }, 'deployment live');
-      return { status: 'success', deploymentId: attemptId, durationMs, live: next.live };
+      return {
+        status: 'success',
+        deploymentId: attemptId,
+        durationMs,
+        live: next.live,
+        ...(gateway && { gateway }),
+      };
     }
-    return this.refuse(c, attemptId, started, prev, problem);
+    const refused = await this.refuse(c, attemptId, started, prev, problem);
+    return gateway ? { ...refused, gateway } : refused;
   }
 
   /** Switches back to what was committed (or to nothing), reloads, records, alerts. */

@@ -2,11 +2,10 @@
 import { readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from '../../core/fsutil.js';
-import { adoptLive } from './adopt.js';
 import type { Journal } from './in-place-switch.js';
 import { pidAlive } from './lock.js';
 import { releaseDir, releaseSkills, type Layout } from './paths.js';
-import { writeState, type EngineState } from './state.js';
+import type { EngineState } from './state.js';
 import { clearJournal, EMPTY_MANIFEST, switchLive } from './switch.js';
 import { linkTarget, liveKind } from './symlink-switch.js';
 import { EngineError, type EngineLogger, type Strategy } from './types.js';
@@ -89,17 +88,19 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryReport> {
   }
   const journal = await readJournal(l.journal);
   // With a journal, a folder and no committed state is a first in-place deploy cut short, not the operator's files.
-  if (kind === 'dir' && !live && !journal && (await readdir(l.live)).length > 0) {
-    const adopted = await adoptLive(l, await ctx.newStaging());
-    state.live = adopted;
-    const { manifest: _m, ...record } = adopted;
-    state.releases = [record, ...state.releases];
-    await writeState(l.state, state);
-    actions.push(`adopted the existing ${l.live} as release ${adopted.deploymentId}`);
-    log.info(
-      { release: adopted.deploymentId, skills: adopted.manifest.skills.length },
-      'adopted existing skills',
-    );
+  // Anything else in it was put there by someone else: skill-sync never adopts or deletes it (docs/railway.md).
+  if (kind === 'dir' && !live && !journal) {
+    const foreign = await readdir(l.live);
+    if (foreign.length > 0) {
+      const shown =
+        foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, … (${foreign.length} entries)` : '');
+      throw new EngineError(
+        'ENGINE_FOREIGN_LIVE',
+        `${l.live} already holds files skill-sync did not deploy (${shown}). skill-sync needs a folder of its own ` +
+          'and never adopts or deletes what it did not deploy: point SKILLS_DIR at a new folder (docs/railway.md), ' +
+          'or move these files away yourself, then restart',
+      );
+    }
   }
   const target = state.live?.deploymentId ?? null;
   const manifest = state.live?.manifest ?? EMPTY_MANIFEST;
@@ -107,7 +108,7 @@ export async function recover(ctx: RecoveryContext): Promise<RecoveryReport> {
   if (ctx.strategy === 'symlink') {
     let replaced: string | null = null;
     if (kind === 'dir') {
-      // An adopted folder (its copy is now a release), an empty folder, or a strategy change from in-place.
+      // An empty folder, or a strategy change from in-place (the folder then shows the committed release).
       if (await isEmptyDir(l.live)) await rmdir(l.live);
       else if (target)
         await rename(l.live, (replaced = path.join(l.tmp, `${process.pid}-replaced-live-${Date.now()}`)));

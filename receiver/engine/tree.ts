@@ -1,7 +1,6 @@
-// Live-tree inspection: scan a skills folder (with digests), compare it with a manifest, or describe it as one.
+// Live-tree inspection: scan a skills folder (with digests) and compare it with a manifest.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fingerprint } from '../../core/digest.js';
 import { SKILLS_PREFIX, type BundleManifest, type ManifestSkill } from '../../core/manifest.js';
 import type { SkillFile } from '../../core/skill.js';
 import { laneBySkill, openTreeLanes, type TreeIO } from '../../core/tree-io.js';
@@ -97,49 +96,4 @@ export async function diffTree(root: string, manifest: BundleManifest): Promise<
   }
   for (const p of want.keys()) if (have.get(p)?.kind !== 'file') problems.push(`missing: ${p}`);
   return problems.sort();
-}
-
-/** Describes an existing skills folder as a manifest (first-start adoption). Null if it cannot be one. */
-export async function manifestFromTree(
-  root: string,
-): Promise<{ manifest: BundleManifest } | { problem: string }> {
-  const have = await scanTree(root);
-  if (!have) return { manifest: { v: 1, skills: [] } };
-  const skills = new Map<string, SkillFile[]>();
-  for (const [p, e] of have) {
-    if (e.kind === 'other') return { problem: `${p} is not a regular file or folder` };
-    const slash = p.indexOf('/');
-    if (slash < 0) {
-      if (e.kind === 'file') return { problem: `${p} is a file at the top level, not inside a skill folder` };
-      skills.set(p, skills.get(p) ?? []);
-      continue;
-    }
-    if (e.kind !== 'file') continue;
-    const name = p.slice(0, slash);
-    const files = skills.get(name) ?? [];
-    files.push({
-      path: p.slice(slash + 1),
-      sha256: e.sha256,
-      size: e.size,
-      mode: execBit(e.mode) ? 0o755 : 0o644,
-    });
-    skills.set(name, files);
-  }
-  const list: ManifestSkill[] = [...skills.entries()]
-    .filter(([, files]) => files.length > 0)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, files]) => {
-      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-      const fp = fingerprint(files);
-      return {
-        name,
-        version: fp,
-        path: `${SKILLS_PREFIX}${name}`,
-        source: '(adopted)',
-        fingerprint: fp,
-        files,
-      };
-    });
-  if (list.length !== skills.size) return { problem: 'it holds empty skill folders' };
-  return { manifest: { v: 1, skills: list } };
 }

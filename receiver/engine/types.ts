@@ -1,5 +1,7 @@
 // Apply-engine contracts: configuration, deployment metadata, live state and results shared with the HTTP layer.
+import type { GatewayReport } from '../../core/gateway/report.js';
 import type { BundleManifest } from '../../core/manifest.js';
+import type { GatewayCheck } from '../gateway/check.js';
 
 export type Strategy = 'symlink' | 'in-place';
 
@@ -23,6 +25,8 @@ export interface EngineConfig {
   /** url undefined: the HTTP check is skipped; the tree-vs-manifest check always runs. */
   health?: { url?: string; timeoutMs: number; retries: number; intervalMs: number };
   alertUrl?: string;
+  /** Asks the running gateway what it loaded after each switch (GATEWAY_CHECK); absent = off. */
+  gateway?: GatewayCheck;
   log?: EngineLogger;
 }
 
@@ -55,6 +59,8 @@ export interface ApplyResult {
   error?: string;
   /** What is live after the attempt. */
   live: LiveState | null;
+  /** The gateway's view of the attempted set, when the gateway check is on. */
+  gateway?: GatewayReport;
 }
 
 /** Highest serial the receiver has accepted for apply; never lowered (replay protection). */

@@ -192,30 +192,19 @@ describe.each(['symlink', 'in-place'] as const)('%s strategy', (strategy) => {
     expect(problems.some((p) => p.endsWith('alpha/SKILL.md'))).toBe(true);
   });
 
-  it('adopts a live folder that already holds skills, as a release to roll back to', async () => {
+  it('refuses to start on a live folder holding skills it did not deploy, and leaves them untouched', async () => {
     const dataDir = await tempDir();
     const skillsDir = path.join(dataDir, 'skills');
     await mkdir(path.join(skillsDir, 'legacy'), { recursive: true });
     await writeFile(path.join(skillsDir, 'legacy', 'SKILL.md'), 'hand-copied\n');
-    const engine = await Engine.open({ dataDir, skillsDir, strategy });
-    open.push(engine);
-    expect(engine.live()?.deploymentId).toMatch(/^initial-\d+$/);
-    expect(await engine.verifyLive()).toEqual([]);
-    await deploy(engine, A, 1);
-    expect(await liveTree(skillsDir)).toEqual(expectedTree(A));
-    await engine.exclusive(() => engine.rollback(undefined, { deploymentId: 'rb', trigger: 'manual' }));
-    expect(await liveTree(skillsDir)).toEqual(expectedTree({ legacy: { 'SKILL.md': 'hand-copied\n' } }));
-  });
-
-  it('refuses to adopt a live folder with loose top-level files', async () => {
-    const dataDir = await tempDir();
-    const skillsDir = path.join(dataDir, 'skills');
-    await mkdir(skillsDir, { recursive: true });
     await writeFile(path.join(skillsDir, 'README.md'), 'not a skill');
     await expect(Engine.open({ dataDir, skillsDir, strategy })).rejects.toMatchObject({
-      code: 'ENGINE_ADOPT_REFUSED',
+      code: 'ENGINE_FOREIGN_LIVE',
+      message: expect.stringContaining('legacy'),
     });
+    expect(await readFile(path.join(skillsDir, 'legacy', 'SKILL.md'), 'utf8')).toBe('hand-copied\n');
     expect(await readFile(path.join(skillsDir, 'README.md'), 'utf8')).toBe('not a skill');
+    expect(await readdir(path.join(dataDir, 'skill-sync', 'releases'))).toEqual([]);
   });
 });
 
