@@ -131,8 +131,11 @@ export class Deployer {
     }
   }
 
-  /** The poller's path: same checks and apply, called while the caller already holds the queue. */
-  async deployLocked(
+  /**
+   * The poller's path: same checks and apply. Like a push, the download is streamed and checked outside the
+   * queue, which is taken only to apply (docs/security.md: a stalled download must not hold up deploys).
+   */
+  async deployFetched(
     _envelope: Envelope,
     payload: ReleasePayload,
     body: AsyncIterable<Uint8Array>,
@@ -144,7 +147,8 @@ export class Deployer {
       if (this.admit(payload) === 'already_live') return this.alreadyLive(payload);
       tmp = this.deps.engine.newTempFile();
       await receiveBundle(body, tmp, payload.bundle);
-      return await this.applyReceived(tmp, payload, trigger, started);
+      const received = tmp;
+      return await this.exclusive(() => this.applyReceived(received, payload, trigger, started));
     } catch (err) {
       return this.refused(err, payload, trigger, started);
     } finally {
