@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { AuditInput, AuditRecord, AuditTrail, AuditTrigger } from '../core/audit/index.js';
 import { BundleError, unpackBundle } from '../core/bundle/index.js';
 import { checkRepo } from '../core/check.js';
+import { protectedPaths } from '../core/sync/confine.js';
 import {
   EnvelopeError,
   decodeEnvelopeHeader,
@@ -250,6 +251,7 @@ export class Deployer {
       profile: cfg.profile,
       maxFileSize: cfg.maxFileSize,
       dataRoot: cfg.syncDataRoot,
+      protectedPaths: protectedPaths(cfg.syncDataRoot, [path.join(cfg.dataDir, 'skill-sync'), cfg.skillsDir]),
       ...(skills ? { tree: skills } : {}),
     });
     const errors = result.findings.filter((f) => f.severity === 'error');

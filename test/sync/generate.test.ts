@@ -353,6 +353,59 @@ describe('refusals before running the generator', () => {
     expect(await readdir(outside)).toEqual([]);
   });
 
+  it("outputFile aimed at the receiver's own files is refused: state.json, releases, live skills", async () => {
+    const w = await world();
+    const engine = path.join(w.data, 'skill-sync');
+    await mkdir(engine, { recursive: true });
+    await writeFile(path.join(engine, 'state.json'), '{"highestSerial":42}\n');
+    await symlink(engine, path.join(w.data, 'innocent'));
+    const targets = {
+      state: path.join(engine, 'state.json'),
+      release: path.join(engine, 'releases/0000000000042-abcd/skills/x/SKILL.md'),
+      live: path.join(w.data, 'skills/x/SKILL.md'),
+      theirs: path.join(w.skills, 'x/SKILL.md'),
+      linked: path.join(w.data, 'innocent/state.json'),
+    };
+    for (const [name, outputFile] of Object.entries(targets)) {
+      await shellSkill(w, name, marker(w), { outputFile });
+      const v = await cli(['sync', 'validate', '--skill', name], w.env);
+      expect(v.code, name).toBe(1);
+      expect(v.stdout, name).toMatch(/ error sync\/output-file-(protected|outside-data-root) /);
+      const g = await cli(['sync', 'generate', '--skill', name, '--json'], w.env);
+      expect(g.code, name).toBe(1);
+      expect(json<GenJson>(g.stdout).results[0]!.code, name).toMatch(
+        /^sync\/output-file-(protected|outside)/,
+      );
+    }
+    expect(existsSync(path.join(w.root, 'ran'))).toBe(false);
+    expect(await readFile(path.join(engine, 'state.json'), 'utf8')).toBe('{"highestSerial":42}\n');
+  });
+
+  it('a generator that swaps its output folder for a symlink into the engine folder is caught before the rename', async () => {
+    const w = await world();
+    const engine = path.join(w.data, 'skill-sync');
+    await mkdir(engine, { recursive: true });
+    await writeFile(path.join(engine, 'state.json'), '{"highestSerial":42}\n');
+    const out = path.join(w.data, 'out');
+    // Validation sees a real folder; by the time the output is renamed, it points at state.json's folder.
+    const script = [
+      `mv '${out}' '${out}.real'`,
+      `ln -s '${engine}' '${out}'`,
+      'echo \'{"highestSerial":0}\' > "$SYNC_OUTPUT_FILE"',
+    ].join('\n');
+    await shellSkill(w, 'swap', script, { outputFile: path.join(out, 'state.json') });
+    await mkdir(out, { recursive: true });
+    expect((await cli(['sync', 'validate', '--skill', 'swap'], w.env)).code).toBe(0);
+    const g = await cli(['sync', 'generate', '--skill', 'swap', '--json'], w.env);
+    expect(g.code).toBe(1);
+    expect(json<GenJson>(g.stdout).results[0]).toMatchObject({
+      ok: false,
+      code: 'sync/output-file-protected',
+    });
+    expect(await readFile(path.join(engine, 'state.json'), 'utf8')).toBe('{"highestSerial":42}\n');
+    expect(await leftovers(engine)).toEqual([]);
+  });
+
   it('a non-executable generator is a clear error (the exec bit matters)', async () => {
     const w = await world();
     await shellSkill(w, 'noexec', marker(w), {}, 0o644);
