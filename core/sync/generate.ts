@@ -48,6 +48,20 @@ async function shimDir(selfCommand: string[]): Promise<string> {
   return dir;
 }
 
+/**
+ * What a generator inherits: PATH, HOME, the locale and the time zone, and SYNC_* — nothing else. Generators are
+ * skill code; the CLI's environment may hold the receiver's secrets (docs/security.md).
+ */
+export function generatorEnv(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(parent)) {
+    if (v === undefined) continue;
+    if (k === 'PATH' || k === 'HOME' || k === 'LANG' || k === 'LANGUAGE' || k === 'TZ') env[k] = v;
+    else if (k.startsWith('LC_') || k.startsWith('SYNC_')) env[k] = v;
+  }
+  return env;
+}
+
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
   try {
@@ -76,7 +90,7 @@ export async function runGenerator(opts: GenerateOptions): Promise<GenerateResul
     process.env.PATH,
   ];
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...generatorEnv(process.env),
     SYNC_OUTPUT_FILE: tmp,
     SYNC_PATTERNS: manifest.patterns.join(','),
     SKILL_DIR: skillDir,

@@ -450,6 +450,43 @@ describe('refusals before running the generator', () => {
     expect((await cli(['sync', 'generate', '--all', '--skill', 'good'], w.env)).code).toBe(2);
   });
 
+  it('generators get a minimal environment: none of the receiver secrets the CLI was started with', async () => {
+    const w = await world();
+    const out = await shellSkill(w, 'envdump', 'env > "$SYNC_OUTPUT_FILE"');
+    const secrets = {
+      SKILL_SYNC_HMAC_SECRETS: 'hmac:k1:' + 'a1b2c3d4'.repeat(8),
+      MANUAL_SYNC_API_KEY: 'manual-sync-key-0123456789abcdef',
+      GITHUB_TOKEN: 'ghs_' + 'Z9y8X7w6'.repeat(4),
+      NEO4J_PASSWORD: 'neo4j-password-for-the-test',
+      AWS_SECRET_ACCESS_KEY: 'not-a-real-aws-secret-value-0000',
+    };
+    const r = await cli(['sync', 'generate', '--skill', 'envdump'], {
+      ...w.env,
+      ...secrets,
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      TZ: 'UTC',
+      SYNC_EXTRA: 'passed',
+    });
+    expect(r.code).toBe(0);
+    const dumped = await readFile(out, 'utf8');
+    for (const [name, value] of Object.entries(secrets)) {
+      expect(dumped, name).not.toContain(name);
+      expect(dumped, name).not.toContain(value);
+    }
+    const names = dumped
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(0, l.indexOf('=')));
+    // What the shell itself adds (PWD, SHLVL, _) is not inherited.
+    const allowed = /^(PATH|HOME|LANG|LANGUAGE|TZ|LC_\w+|SYNC_\w+|SKILL_DIR|STATE_DB|PWD|OLDPWD|SHLVL|_)$/;
+    expect(names.filter((n) => !allowed.test(n))).toEqual([]);
+    expect(names).toEqual(
+      expect.arrayContaining(['PATH', 'SKILL_DIR', 'STATE_DB', 'SYNC_OUTPUT_FILE', 'LC_ALL']),
+    );
+    expect(dumped).toContain('SYNC_EXTRA=passed');
+  });
+
   it('generators find `skill-sync` on PATH and get STATE_DB', async () => {
     const w = await world();
     await cli(['state', 'set', 'env:x', 'from-the-store'], w.env);
