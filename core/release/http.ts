@@ -1,5 +1,6 @@
 // One REST call to GitHub: timeout, turning failures into GitHubError / RateLimited, and retry with backoff.
-import { GitHubError, timeoutOf, type GitHubTarget } from './target.js';
+import { redactUrl, scrubText } from '../secrets/redact.js';
+import { apiBase, GitHubError, timeoutOf, type GitHubTarget } from './target.js';
 import { RateLimited, rateLimitOf } from './rate-limit.js';
 
 export interface CallOptions {
@@ -93,6 +94,15 @@ function describe(err: unknown): string {
   return String(err);
 }
 
+/**
+ * How a request is named in errors: the API path after the configured base (which may hold credentials or a
+ * secret proxy path), or just the origin of another host (a signed asset URL is a credential).
+ */
+function shownUrl(t: GitHubTarget, url: string): string {
+  const base = apiBase(t);
+  return url.startsWith(base + '/') ? url.slice(base.length).split('?')[0]! : redactUrl(url);
+}
+
 /** fetch with a header timeout; network failures and timeouts become transient GitHubErrors. */
 export async function call(t: GitHubTarget, url: string, opts: CallOptions = {}): Promise<Response> {
   // The timer covers the wait for response headers only; a long body download is guarded by its reader.
@@ -115,14 +125,16 @@ export async function call(t: GitHubTarget, url: string, opts: CallOptions = {})
     res = await fetch(url, init);
   } catch (err) {
     if (opts.signal?.aborted) throw abortReason(opts.signal, err);
-    const what = timeout.signal.aborted ? `timed out after ${timeoutOf(t)} ms` : `failed: ${describe(err)}`;
-    throw new GitHubError('github_unreachable', `${init.method} ${new URL(url).pathname} ${what}`);
+    const what = timeout.signal.aborted
+      ? `timed out after ${timeoutOf(t)} ms`
+      : `failed: ${scrubText(describe(err), [t.token])}`;
+    throw new GitHubError('github_unreachable', `${init.method} ${shownUrl(t, url)} ${what}`);
   } finally {
     clearTimeout(timer);
   }
   if ((res.status >= 200 && res.status < 300) || opts.accept?.includes(res.status)) return res;
   const text = (
-    await readBody(res, ERROR_BODY_BYTES, `${init.method} ${new URL(url).pathname}`, {
+    await readBody(res, ERROR_BODY_BYTES, `${init.method} ${shownUrl(t, url)}`, {
       overflow: 'truncate',
     }).catch(() => Buffer.alloc(0))
   ).toString('utf8');
@@ -134,9 +146,11 @@ export async function call(t: GitHubTarget, url: string, opts: CallOptions = {})
   } catch {
     message = text.slice(0, 200);
   }
+  // GitHub's message is quoted, but an answer can echo what we sent (the token) or hold a URL.
+  message = scrubText(message, [t.token]);
   throw new GitHubError(
     `github_http_${res.status}`,
-    `${init.method} ${new URL(url).pathname} → HTTP ${res.status}${message ? `: ${message}` : ''}`,
+    `${init.method} ${shownUrl(t, url)} → HTTP ${res.status}${message ? `: ${message}` : ''}`,
     res.status,
   );
 }
