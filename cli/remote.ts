@@ -1,5 +1,6 @@
 // Talking to a running receiver from the CLI: base URL, API key from the environment, JSON requests.
 import { UsageError } from './args.js';
+import { redactUrl, scrubText } from '../core/secrets/redact.js';
 
 export interface Remote {
   url: string;
@@ -37,7 +38,7 @@ export async function call(
     });
   } catch (err) {
     throw new Error(
-      `cannot reach ${new URL(remote.url).origin}: ${(err as Error).cause ?? (err as Error).message}`,
+      `cannot reach ${redactUrl(remote.url)}: ${scrubText(String((err as Error).cause ?? (err as Error).message))}`,
     );
   }
   const text = await res.text();

@@ -27,6 +27,8 @@ export interface CheckOptions extends GatewayOptions {
   maxFileSize?: number;
   /** Data root that SYNC.json `outputFile`s must stay under (default '/data'). */
   dataRoot?: string;
+  /** Folders SYNC.json `outputFile`s must stay out of (default: the engine's and the skills' under dataRoot). */
+  protectedPaths?: readonly string[];
   /** Prefix for every path in findings (files and messages), e.g. `skills` when the root is a repo's subfolder. */
   pathPrefix?: string;
   /**
@@ -234,6 +236,7 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeReader): Promi
             file,
             skillDir,
             dataRoot,
+            ...(opts.protectedPaths ? { protectedPaths: opts.protectedPaths } : {}),
             ...(io.stat ? { stat: io.stat } : {}),
           }).findings,
         );

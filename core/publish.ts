@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { ENVELOPE_HEADER } from './envelope/header.js';
 import { redactSecrets } from './secrets/scan.js';
+import { redactUrl } from './secrets/redact.js';
 
 const DEPLOYMENTS_PATH = '/v1/deployments';
 
@@ -63,15 +64,8 @@ export function withApiPath(base: string, apiPath: string): URL {
 
 /** A URL fit for logs: no user, password or query values (they often carry tokens). */
 export function displayUrl(raw: string | URL): string {
-  try {
-    const url = new URL(String(raw).trim());
-    url.username = '';
-    url.password = '';
-    for (const key of [...url.searchParams.keys()]) url.searchParams.set(key, '***');
-    return url.toString();
-  } catch {
-    return '<invalid url>';
-  }
+  // A receiver URL's path is its API base, which we know holds no secret: it stays, to tell receivers apart.
+  return redactUrl(raw, { keepPath: true });
 }
 
 /** Same bundle bytes and envelope to every receiver, in parallel; one result per receiver, in input order. */

@@ -36,8 +36,10 @@ export interface ReceiverConfig {
   maxEnvelopeBytes: number;
   profile: 'openclaw' | 'agentskills' | 'strict';
   maxFileSize: number;
-  github?: { owner: string; repo: string; token?: string; apiUrl: string };
+  github?: { owner: string; repo: string; token?: string; apiUrl: string; timeoutMs: number };
   pollingIntervalMs: number;
+  /** Total deadline of each poll download (docs/receiver.md). */
+  pollDownloadDeadlineMs: number;
   neo4j?: { uri: string; user: string; password: string; database?: string };
   logLevel: string;
   insecureDev: boolean;
@@ -147,6 +149,7 @@ export function loadConfig(env: Env, opts: { insecureDev?: boolean } = {}): Rece
     // The Action's default too (core/bundle/limits.ts): what it accepted, a default receiver accepts.
     maxFileSize: int(env, 'MAX_FILE_SIZE', DEFAULT_MAX_FILE_BYTES, 1),
     pollingIntervalMs: Math.round(num(env, 'POLLING_INTERVAL_MIN', 5, 0.001) * 60_000),
+    pollDownloadDeadlineMs: int(env, 'POLL_DOWNLOAD_DEADLINE_MS', 300_000, 100),
     logLevel: oneOf(
       env,
       'LOG_LEVEL',
@@ -169,6 +172,7 @@ export function loadConfig(env: Env, opts: { insecureDev?: boolean } = {}): Rece
       repo,
       token: str(env, 'GITHUB_TOKEN'),
       apiUrl: url(env, 'GITHUB_API_URL') ?? 'https://api.github.com',
+      timeoutMs: int(env, 'GITHUB_TIMEOUT_MS', 30_000, 100),
     };
   }
 

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { AuditInput, AuditRecord, AuditTrail, AuditTrigger } from '../core/audit/index.js';
 import { BundleError, unpackBundle } from '../core/bundle/index.js';
 import { checkRepo, SKILL_FILE_MAX_BYTES } from '../core/check.js';
+import { protectedPaths } from '../core/sync/confine.js';
 import {
   EnvelopeError,
   decodeEnvelopeHeader,
@@ -134,8 +135,11 @@ export class Deployer {
     }
   }
 
-  /** The poller's path: same checks and apply, called while the caller already holds the queue. */
-  async deployLocked(
+  /**
+   * The poller's path: same checks and apply. Like a push, the download is streamed and checked outside the
+   * queue, which is taken only to apply (docs/security.md: a stalled download must not hold up deploys).
+   */
+  async deployFetched(
     _envelope: Envelope,
     payload: ReleasePayload,
     body: AsyncIterable<Uint8Array>,
@@ -147,7 +151,8 @@ export class Deployer {
       if (this.admit(payload) === 'already_live') return this.alreadyLive(payload);
       tmp = this.deps.engine.newTempFile();
       await receiveBundle(body, tmp, payload.bundle);
-      return await this.applyReceived(tmp, payload, trigger, started);
+      const received = tmp;
+      return await this.exclusive(() => this.applyReceived(received, payload, trigger, started));
     } catch (err) {
       return this.refused(err, payload, trigger, started);
     } finally {
@@ -256,6 +261,7 @@ export class Deployer {
       profile: cfg.profile,
       maxFileSize: cfg.maxFileSize,
       dataRoot: cfg.syncDataRoot,
+      protectedPaths: protectedPaths(cfg.syncDataRoot, [path.join(cfg.dataDir, 'skill-sync'), cfg.skillsDir]),
       ...(skills ? { tree: skills } : {}),
     });
     const errors = result.findings.filter((f) => f.severity === 'error');

@@ -67,6 +67,7 @@ export async function startReceiver(
     poller = new Poller({
       github: cfg.github,
       intervalMs: cfg.pollingIntervalMs,
+      downloadDeadlineMs: cfg.pollDownloadDeadlineMs,
       statePath: path.join(cfg.dataDir, 'skill-sync', 'poller.json'),
       maxBundleBytes: cfg.maxBundleBytes,
       target: deployer,

@@ -6,6 +6,8 @@ import {
   ENVELOPE_ASSET,
   getLatestRelease,
   GitHubError,
+  capRetryAt,
+  MAX_RATE_LIMIT_WAIT_MS,
   RateLimited,
   type GitHubTarget,
   type ReleaseInfo,
@@ -22,16 +24,17 @@ export interface DeployOutcome {
   digest?: string;
 }
 
-/** What the poller needs from the receiver: the one queue and the one verify/apply path (receiver/deployer.ts). */
+/** What the poller needs from the receiver: the one verify/apply path (receiver/deployer.ts). */
 export interface PollTarget {
-  /** The one deployment queue: a poll never overlaps a deployment or another poll. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** Throws on a bad envelope (signature, payloadType, shape). */
   verify(envelope: unknown): ReleasePayload;
   /** Highest serial applied, with its bundle digest. */
   highestSerial(): { serial: number; digest: string } | null;
-  /** Only inside exclusive(). Streams, checks size and digest, applies. */
-  deployLocked(
+  /**
+   * Streams the body and checks its size and digest outside the deployment queue, then takes the queue only
+   * to apply: a slow or stalled download never holds up a push (docs/security.md).
+   */
+  deployFetched(
     envelope: Envelope,
     payload: ReleasePayload,
     body: AsyncIterable<Uint8Array>,
@@ -76,6 +79,13 @@ export interface PollerOptions {
   target: PollTarget;
   log?: PollerLog;
   onResult?(r: PollResult): void;
+  /**
+   * Total deadline of each download (the release JSON, the envelope, the bundle), which a trickle of bytes
+   * cannot reset, unlike the idle timeout; default 5 minutes.
+   */
+  downloadDeadlineMs?: number;
+  /** Cap on the release JSON; default core/release's MAX_RELEASE_JSON_BYTES. */
+  maxReleaseJsonBytes?: number;
   /** Backoff cap as a multiple of the interval; default 8. */
   maxBackoffFactor?: number;
   now?: () => number;
@@ -97,6 +107,7 @@ export interface PollerStatus {
 }
 
 const DEFAULT_MAX_ENVELOPE = 64 * 1024;
+const DEFAULT_DOWNLOAD_DEADLINE_MS = 5 * 60_000;
 const silent: PollerLog = { info() {}, warn() {}, error() {} };
 
 /** A refusal that is final for this release: remembered, so the same release is not fetched again. */
@@ -110,7 +121,9 @@ class Refused extends Error {
 }
 
 export class Poller {
-  private readonly o: Required<Pick<PollerOptions, 'jitter' | 'maxEnvelopeBytes' | 'maxBackoffFactor'>> &
+  private readonly o: Required<
+    Pick<PollerOptions, 'jitter' | 'maxEnvelopeBytes' | 'maxBackoffFactor' | 'downloadDeadlineMs'>
+  > &
     PollerOptions;
   private readonly log: PollerLog;
   private readonly now: () => number;
@@ -121,7 +134,8 @@ export class Poller {
   private running = false;
   private readonly inflight = new Set<Promise<unknown>>();
   private polling = false;
-  private deploying = false;
+  /** Polls run one at a time (they share the state); deployments are not held up by them. */
+  private chain: Promise<unknown> = Promise.resolve();
   private abort = new AbortController();
   private lastResult: PollResultKind | undefined;
   private lastEtagResult: 'not_modified' | 'modified' | undefined;
@@ -129,7 +143,13 @@ export class Poller {
 
   constructor(opts: PollerOptions) {
     if (!(opts.intervalMs > 0)) throw new Error('poller: intervalMs must be > 0');
-    this.o = { jitter: 0.1, maxEnvelopeBytes: DEFAULT_MAX_ENVELOPE, maxBackoffFactor: 8, ...opts };
+    this.o = {
+      jitter: 0.1,
+      maxEnvelopeBytes: DEFAULT_MAX_ENVELOPE,
+      maxBackoffFactor: 8,
+      downloadDeadlineMs: DEFAULT_DOWNLOAD_DEADLINE_MS,
+      ...opts,
+    };
     this.log = opts.log ?? silent;
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
@@ -149,12 +169,16 @@ export class Poller {
     this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
-    // Requests to GitHub are cut short; a deployment in progress is left to finish (it is atomic either way).
-    if (!this.deploying) this.abort.abort();
+    // Requests and downloads from GitHub are cut short; an apply in progress, which no longer reads from the
+    // network, is left to finish (it is atomic either way).
+    this.abort.abort();
     await Promise.allSettled([...this.inflight]);
   }
 
-  /** POST /api/sync: poll now (trigger 'manual'); a rate-limit wait is still honoured, without calling GitHub. */
+  /**
+   * POST /api/sync: poll now (trigger 'manual'). It asks GitHub even during a rate-limit wait: the operator
+   * overrides it, and GitHub's answer sets the next wait.
+   */
   async pollNow(): Promise<PollResult> {
     const r = await this.track(this.poll('manual'));
     // The schedule restarts from this check, so scheduled polls stay one interval apart.
@@ -195,6 +219,11 @@ export class Poller {
     return out;
   }
 
+  /** The longest scheduled wait between polls: the backoff cap, with its jitter. */
+  private maxWait(): number {
+    return this.o.intervalMs * this.o.maxBackoffFactor * (1 + this.o.jitter);
+  }
+
   /** Epoch ms before which the schedule must not poll: the interval/backoff time and any rate-limit wait. */
   private notBefore(): number {
     return Math.max(this.state.nextAllowedAt ?? 0, this.state.rateLimitedUntil ?? 0);
@@ -208,6 +237,12 @@ export class Poller {
         delete state.etag;
         delete state.lastRelease;
       }
+      // A wait saved by an older version (or a clock jump) is capped like a new one.
+      const now = this.now();
+      if (state.rateLimitedUntil !== undefined)
+        state.rateLimitedUntil = capRetryAt(state.rateLimitedUntil, now);
+      const furthest = now + Math.max(this.maxWait(), MAX_RATE_LIMIT_WAIT_MS);
+      if (state.nextAllowedAt !== undefined && state.nextAllowedAt > furthest) state.nextAllowedAt = furthest;
       this.state = state;
       if (problem) this.log.warn({ statePath: this.o.statePath }, problem);
     });
@@ -239,44 +274,51 @@ export class Poller {
     if (this.running && !this.timer) this.schedule(Math.max(this.now(), this.notBefore()));
   }
 
-  private async poll(trigger: 'polling' | 'manual'): Promise<PollResult> {
+  private poll(trigger: 'polling' | 'manual'): Promise<PollResult> {
+    const run = this.chain.then(() => this.pollOnce(trigger));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async pollOnce(trigger: 'polling' | 'manual'): Promise<PollResult> {
     await this.load();
-    return this.o.target.exclusive(async () => {
-      const until = this.state.rateLimitedUntil;
-      if (until !== undefined && this.now() < until) {
+    const until = this.state.rateLimitedUntil;
+    if (until !== undefined && this.now() < until) {
+      if (trigger === 'polling') {
         return {
           result: 'rate_limited',
           retryAt: until,
           message: `GitHub rate limit: next request after ${new Date(until).toISOString()}`,
         };
       }
-      this.polling = true;
-      const startedAt = this.now();
-      let result: PollResult;
-      let etag: string | undefined;
-      try {
-        const r = await this.check(trigger);
-        result = r.result;
-        etag = r.etag;
-      } catch (err) {
-        result = this.failure(err);
-      } finally {
-        this.polling = false;
-        this.deploying = false;
-      }
-      this.settle(result, etag, startedAt);
-      try {
-        await saveState(this.o.statePath, this.state);
-      } catch (err) {
-        this.log.error(
-          { err: (err as Error).message, statePath: this.o.statePath },
-          'poller state could not be saved',
-        );
-      }
-      this.lastResult = result.result;
-      this.o.onResult?.(result);
-      return result;
-    });
+      // The operator overrides the wait; if GitHub still refuses, its answer sets a new one.
+      delete this.state.rateLimitedUntil;
+    }
+    this.polling = true;
+    const startedAt = this.now();
+    let result: PollResult;
+    let etag: string | undefined;
+    try {
+      const r = await this.check(trigger);
+      result = r.result;
+      etag = r.etag;
+    } catch (err) {
+      result = this.failure(err);
+    } finally {
+      this.polling = false;
+    }
+    this.settle(result, etag, startedAt);
+    try {
+      await saveState(this.o.statePath, this.state);
+    } catch (err) {
+      this.log.error(
+        { err: (err as Error).message, statePath: this.o.statePath },
+        'poller state could not be saved',
+      );
+    }
+    this.lastResult = result.result;
+    this.o.onResult?.(result);
+    return result;
   }
 
   /** Updates timing state after a poll. The ETag is kept only when this answer was handled for good. */
@@ -319,11 +361,15 @@ export class Poller {
   private async check(trigger: 'polling' | 'manual'): Promise<{ result: PollResult; etag?: string }> {
     const gh = this.o.github;
     const signal = this.abort.signal;
-    const latest = await getLatestRelease(gh, this.state.etag, { signal });
+    const latest = await getLatestRelease(gh, this.state.etag, {
+      signal,
+      deadlineMs: this.o.downloadDeadlineMs,
+      ...(this.o.maxReleaseJsonBytes ? { maxBytes: this.o.maxReleaseJsonBytes } : {}),
+    });
     if (latest.rate.remaining !== undefined) this.rateRemaining = latest.rate.remaining;
     // The last request of the window succeeded: wait for the reset instead of spending a 403.
     if (latest.rate.remaining === 0 && latest.rate.reset !== undefined)
-      this.state.rateLimitedUntil = latest.rate.reset * 1000;
+      this.state.rateLimitedUntil = capRetryAt(latest.rate.reset * 1000, this.now());
     if (latest.status === 'not_modified') {
       this.lastEtagResult = 'not_modified';
       return { result: { result: 'not_modified' } };
@@ -439,11 +485,13 @@ export class Poller {
     }
 
     const tracked = new Tracked(
-      await downloadAsset(this.o.github, bun, { maxBytes: payload.bundle.size, signal }),
+      await downloadAsset(this.o.github, bun, {
+        maxBytes: payload.bundle.size,
+        signal,
+        deadlineMs: this.o.downloadDeadlineMs,
+      }),
     );
-    this.deploying = true;
-    const outcome = await this.o.target.deployLocked(envelope as Envelope, payload, tracked, trigger);
-    this.deploying = false;
+    const outcome = await this.o.target.deployFetched(envelope as Envelope, payload, tracked, trigger);
     if (tracked.error instanceof AssetTooLarge)
       return this.refused(release, tracked.error.code, tracked.error.message, payload, outcome);
     if (tracked.error) throw tracked.error; // transient download failure: retried with backoff, ETag not kept
@@ -512,6 +560,7 @@ export class Poller {
       for await (const c of await downloadAsset(this.o.github, asset, {
         maxBytes: this.o.maxEnvelopeBytes,
         signal,
+        deadlineMs: this.o.downloadDeadlineMs,
       }))
         chunks.push(c);
     } catch (err) {

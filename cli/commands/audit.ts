@@ -6,9 +6,9 @@ import {
   neo4jConfigFromEnv,
   neo4jHistory,
   readAuditRecords,
-  scrubSecrets,
   type AuditRecord,
 } from '../../core/audit/index.js';
+import { scrubText } from '../../core/secrets/redact.js';
 
 const HELP = `usage: skill-sync audit [--data-dir DIR] [--json] [--limit N] [--skill NAME] [--at ISO-TIME]
 
@@ -97,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     const secrets = [process.env.NEO4J_PASSWORD, process.env.NEO4J_URI];
     process.stderr.write(
-      `skill-sync audit: cannot read history: ${scrubSecrets((err as Error).message, secrets)}\n`,
+      `skill-sync audit: cannot read history: ${scrubText((err as Error).message, secrets)}\n`,
     );
     return EXIT.usage;
   }

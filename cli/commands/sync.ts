@@ -7,6 +7,7 @@ import { stateDbPath } from '../../core/state/store.js';
 import { discoverSkills, skillsDirs, type SyncSkill } from '../../core/sync/discover.js';
 import { DEFAULT_TIMEOUT_MS, runGenerator, type GenerateResult } from '../../core/sync/generate.js';
 import { validateSyncManifest, type SyncManifest } from '../../core/sync/manifest.js';
+import { protectedPaths } from '../../core/sync/confine.js';
 
 const USAGE = `usage: skill-sync sync <subcommand> [options]
   list [--skills-dir DIR]... [--json]                          skills with a SYNC.json
@@ -23,7 +24,7 @@ interface Checked {
   findings: Finding[];
 }
 
-function check(skill: SyncSkill, dataRoot: string): Checked {
+function check(skill: SyncSkill, dataRoot: string, guarded: readonly string[]): Checked {
   const syncFile = skill.syncFile as string;
   const file = path.relative(skill.root, syncFile).split(path.sep).join('/');
   let text: string;
@@ -40,7 +41,12 @@ function check(skill: SyncSkill, dataRoot: string): Checked {
     };
     return { skill, file, findings: [finding] };
   }
-  const { manifest, findings } = validateSyncManifest(text, { file, skillDir: skill.dir, dataRoot });
+  const { manifest, findings } = validateSyncManifest(text, {
+    file,
+    skillDir: skill.dir,
+    dataRoot,
+    protectedPaths: guarded,
+  });
   return { skill, file, findings, ...(manifest ? { manifest } : {}) };
 }
 
@@ -104,14 +110,24 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return EXIT.ok;
   }
-  const skills = discoverSkills(skillsDirs(values['skills-dir'] ?? []));
+  const dirs = skillsDirs(values['skills-dir'] ?? []);
+  const skills = discoverSkills(dirs);
   const withSync = skills.filter((s) => s.syncFile);
   const dataRoot = path.resolve(values['data-root'] ?? (process.env.DATA_DIR?.trim() || '/data'));
+  // The engine's folder under $DATA_DIR (when --data-root names another view of the volume), the skills
+  // folders and the state database (with SQLite's side files) are out of bounds for generator output too (docs/security.md).
+  const dataDir = process.env.DATA_DIR?.trim();
+  const stateDbFile = path.resolve(values.db ?? stateDbPath());
+  const guarded = protectedPaths(dataRoot, [
+    dataDir ? path.join(path.resolve(dataDir), 'skill-sync') : undefined,
+    ...dirs,
+    ...['', '-wal', '-shm', '-journal'].map((suffix) => stateDbFile + suffix),
+  ]);
 
   switch (sub) {
     case 'list': {
       const rows = withSync.map((s) => {
-        const c = check(s, dataRoot);
+        const c = check(s, dataRoot, guarded);
         return {
           name: s.name,
           path: s.dir,
@@ -131,7 +147,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     case 'validate': {
       const targets = values.skill ? [pick(skills, values.skill)] : withSync;
-      const results = targets.map((s) => check(s, dataRoot));
+      const results = targets.map((s) => check(s, dataRoot, guarded));
       const findings = sortFindings(results.flatMap((r) => r.findings));
       if (values.json)
         printJson({
@@ -156,12 +172,12 @@ export async function run(argv: string[]): Promise<number> {
         values['timeout-ms'] === undefined ? DEFAULT_TIMEOUT_MS : Number(values['timeout-ms']);
       if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
         throw new UsageError(`--timeout-ms must be a positive integer, got '${values['timeout-ms']}'`);
-      const stateDb = path.resolve(values.db ?? stateDbPath());
+      const stateDb = stateDbFile;
       const targets = values.skill ? [pick(skills, values.skill)] : withSync;
       const skipped = values.all ? skills.filter((s) => !s.syncFile).map((s) => s.name) : [];
       const results: (GenerateResult & { name: string; findings?: Finding[] })[] = [];
       for (const skill of targets) {
-        const c = check(skill, dataRoot);
+        const c = check(skill, dataRoot, guarded);
         if (!c.manifest) {
           const first = c.findings[0];
           results.push({
@@ -182,6 +198,7 @@ export async function run(argv: string[]): Promise<number> {
           manifest: c.manifest,
           stateDb,
           timeoutMs,
+          confine: { dataRoot, protectedPaths: guarded },
           ...(self ? { selfCommand: self } : {}),
         });
         results.push({ name: skill.name, ...r });

@@ -14,5 +14,4 @@ export { AuditTrail, type AuditTrailOptions } from './trail.js';
 export { neo4jHistory } from './neo4j-sink.js';
 export { liveAt, filterHistory, type LiveVersion } from './history.js';
 export { readAuditRecords, parseLines, auditDir, AUDIT_FILE } from './jsonl.js';
-export { scrubSecrets } from './scrub.js';
 export { neo4jConfigFromEnv, AuditConfigError } from './env.js';

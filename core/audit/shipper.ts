@@ -5,7 +5,8 @@ import type { Driver } from 'neo4j-driver';
 import { writeFileAtomic } from '../fsutil.js';
 import { auditDir, readAuditRecords } from './jsonl.js';
 import { DEFAULT_DATABASE, ensureSchema, openDriver, writeRecord } from './neo4j-sink.js';
-import { errorText, redactUri, scrubSecrets } from './scrub.js';
+import { redactUrl, scrubText } from '../secrets/redact.js';
+import { errorText } from './scrub.js';
 import type { AuditLog, AuditRecord, Neo4jConfig } from './types.js';
 
 export const POSITION_FILE = 'audit-shipper.json';
@@ -58,7 +59,7 @@ export class Shipper {
 
   constructor(private readonly opts: ShipperOptions) {
     this.database = opts.neo4j.database ?? DEFAULT_DATABASE;
-    this.target = `${redactUri(opts.neo4j.uri)}/${this.database}`;
+    this.target = `${redactUrl(opts.neo4j.uri)}/${this.database}`;
     this.driver = openDriver(opts.neo4j);
   }
 
@@ -127,7 +128,7 @@ export class Shipper {
   }
 
   private scrub(err: unknown): string {
-    return scrubSecrets(errorText(err), [this.opts.neo4j.password]);
+    return scrubText(errorText(err), [this.opts.neo4j.password]);
   }
 
   private async run(): Promise<void> {

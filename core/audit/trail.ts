@@ -2,7 +2,8 @@
 import { JsonlOutbox, DEFAULT_KEEP_FILES, DEFAULT_ROTATE_BYTES, readAuditRecords } from './jsonl.js';
 import { filterHistory } from './history.js';
 import { Shipper, readPosition } from './shipper.js';
-import { scrubSecrets, errorText } from './scrub.js';
+import { scrubText } from '../secrets/redact.js';
+import { errorText } from './scrub.js';
 import { silentLog } from './types.js';
 import type {
   AuditInput,
@@ -90,7 +91,7 @@ export class AuditTrail {
       this.jsonlOk = true;
     } catch (err) {
       this.jsonlOk = false;
-      (this.opts.log ?? silentLog).error({ err: scrubSecrets(errorText(err)) }, 'audit: JSONL append failed');
+      (this.opts.log ?? silentLog).error({ err: scrubText(errorText(err)) }, 'audit: JSONL append failed');
       throw err;
     }
     this.lastSeq = record.seq;

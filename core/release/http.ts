@@ -1,5 +1,6 @@
 // One REST call to GitHub: timeout, turning failures into GitHubError / RateLimited, and retry with backoff.
-import { GitHubError, timeoutOf, type GitHubTarget } from './target.js';
+import { redactUrl, scrubText } from '../secrets/redact.js';
+import { apiBase, GitHubError, timeoutOf, type GitHubTarget } from './target.js';
 import { RateLimited, rateLimitOf } from './rate-limit.js';
 
 export interface CallOptions {
@@ -12,12 +13,94 @@ export interface CallOptions {
   redirect?: RequestInit['redirect'];
 }
 
+/** An error answer is read this far, no further: enough for GitHub's JSON message, never a flood. */
+const ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * Aborts `ctl` with a github_timeout after `ms`, however the bytes trickle in: the total deadline of one
+ * download (docs/security.md), next to the idle timer. Returns the function that disarms it.
+ */
+export function armDeadline(ctl: AbortController, ms: number, what: string): () => void {
+  const timer = setTimeout(
+    () => ctl.abort(new GitHubError('github_timeout', `${what}: not complete within ${ms} ms`)),
+    ms,
+  );
+  timer.unref();
+  return () => clearTimeout(timer);
+}
+
+/** The GitHubError a deadline or cap aborted with, else `err` itself. */
+function abortReason(signal: AbortSignal | undefined, err: unknown): unknown {
+  return signal?.aborted && signal.reason instanceof GitHubError ? signal.reason : err;
+}
+
+/**
+ * Reads a response body into memory, at most `maxBytes`: `overflow` says whether more is an error
+ * (github_body_too_large) or is cut off (an error answer we only quote).
+ */
+export async function readBody(
+  res: Response,
+  maxBytes: number,
+  what: string,
+  opts: { overflow: 'throw' | 'truncate'; signal?: AbortSignal },
+): Promise<Buffer> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (opts.overflow === 'throw' && Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new GitHubError(
+      'github_body_too_large',
+      `${what}: ${declared} bytes, over the ${maxBytes}-byte cap`,
+      res.status,
+    );
+  }
+  if (!res.body) return Buffer.alloc(0);
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      let step: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        step = await reader.read();
+      } catch (err) {
+        const reason = abortReason(opts.signal, err);
+        if (reason instanceof GitHubError) throw reason;
+        throw new GitHubError('github_unreachable', `${what}: ${describe(err)}`);
+      }
+      if (step.done) break;
+      const room = maxBytes - total;
+      if (step.value.byteLength > room) {
+        if (opts.overflow === 'throw')
+          throw new GitHubError('github_body_too_large', `${what}: more than ${maxBytes} bytes`, res.status);
+        chunks.push(step.value.subarray(0, room));
+        total = maxBytes;
+        break;
+      }
+      chunks.push(step.value);
+      total += step.value.byteLength;
+    }
+  } finally {
+    // Stops the transfer when we quit early, and releases the socket.
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks, total);
+}
+
 function describe(err: unknown): string {
   if (err instanceof Error) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return cause?.code ?? cause?.message ?? err.message;
   }
   return String(err);
+}
+
+/**
+ * How a request is named in errors: the API path after the configured base (which may hold credentials or a
+ * secret proxy path), or just the origin of another host (a signed asset URL is a credential).
+ */
+function shownUrl(t: GitHubTarget, url: string): string {
+  const base = apiBase(t);
+  return url.startsWith(base + '/') ? url.slice(base.length).split('?')[0]! : redactUrl(url);
 }
 
 /** fetch with a header timeout; network failures and timeouts become transient GitHubErrors. */
@@ -41,14 +124,20 @@ export async function call(t: GitHubTarget, url: string, opts: CallOptions = {})
   try {
     res = await fetch(url, init);
   } catch (err) {
-    if (opts.signal?.aborted) throw err;
-    const what = timeout.signal.aborted ? `timed out after ${timeoutOf(t)} ms` : `failed: ${describe(err)}`;
-    throw new GitHubError('github_unreachable', `${init.method} ${new URL(url).pathname} ${what}`);
+    if (opts.signal?.aborted) throw abortReason(opts.signal, err);
+    const what = timeout.signal.aborted
+      ? `timed out after ${timeoutOf(t)} ms`
+      : `failed: ${scrubText(describe(err), [t.token])}`;
+    throw new GitHubError('github_unreachable', `${init.method} ${shownUrl(t, url)} ${what}`);
   } finally {
     clearTimeout(timer);
   }
   if ((res.status >= 200 && res.status < 300) || opts.accept?.includes(res.status)) return res;
-  const text = await res.text().catch(() => '');
+  const text = (
+    await readBody(res, ERROR_BODY_BYTES, `${init.method} ${shownUrl(t, url)}`, {
+      overflow: 'truncate',
+    }).catch(() => Buffer.alloc(0))
+  ).toString('utf8');
   const limited = rateLimitOf(res.status, res.headers, text);
   if (limited) throw limited;
   let message = '';
@@ -57,9 +146,11 @@ export async function call(t: GitHubTarget, url: string, opts: CallOptions = {})
   } catch {
     message = text.slice(0, 200);
   }
+  // GitHub's message is quoted, but an answer can echo what we sent (the token) or hold a URL.
+  message = scrubText(message, [t.token]);
   throw new GitHubError(
     `github_http_${res.status}`,
-    `${init.method} ${new URL(url).pathname} → HTTP ${res.status}${message ? `: ${message}` : ''}`,
+    `${init.method} ${shownUrl(t, url)} → HTTP ${res.status}${message ? `: ${message}` : ''}`,
     res.status,
   );
 }

@@ -6,6 +6,8 @@ export {
   parseRateLimit,
   rateLimitOf,
   MIN_UNKNOWN_WAIT_MS,
+  MAX_RATE_LIMIT_WAIT_MS,
+  capRetryAt,
 } from './rate-limit.js';
 export { type RetryPolicy } from './http.js';
 export { type ReleaseInfo, type ReleaseAsset, type LatestRelease, getLatestRelease } from './latest.js';

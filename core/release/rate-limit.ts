@@ -12,6 +12,18 @@ export interface RateInfo {
 /** GitHub's advice when neither retry-after nor a reset time says how long: wait at least a minute. */
 export const MIN_UNKNOWN_WAIT_MS = 60_000;
 
+/**
+ * The longest wait we accept from any answer (docs/security.md): GitHub's windows are an hour, and a reset in
+ * the year 3000 or a huge Retry-After must not switch the poller off, across restarts too.
+ */
+export const MAX_RATE_LIMIT_WAIT_MS = 3_600_000;
+
+/** `retryAt` (epoch ms), never before `now` and never more than MAX_RATE_LIMIT_WAIT_MS after it. */
+export function capRetryAt(retryAt: number, now = Date.now()): number {
+  if (!Number.isFinite(retryAt)) return now + MAX_RATE_LIMIT_WAIT_MS;
+  return Math.min(Math.max(now, retryAt), now + MAX_RATE_LIMIT_WAIT_MS);
+}
+
 export class RateLimited extends Error {
   readonly code = 'github_rate_limited';
   constructor(
@@ -66,5 +78,5 @@ export function rateLimitOf(
   if (retryAfter !== undefined) retryAt = now + Math.max(0, retryAfter) * 1000;
   else if (primary && rate.reset !== undefined) retryAt = Math.max(now, rate.reset * 1000);
   else retryAt = now + MIN_UNKNOWN_WAIT_MS;
-  return new RateLimited(retryAt, rate, status);
+  return new RateLimited(capRetryAt(retryAt, now), rate, status);
 }

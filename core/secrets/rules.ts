@@ -135,6 +135,37 @@ function verifyAssignedValue(minEntropy: number, minLength: number): Verify {
   };
 }
 
+/** Quote, separator and opening quote between a variable's name and its value: `.env`, shell, YAML, JSON. */
+const ASSIGN = String.raw`["'\]]?\s{0,5}(?::=|=|:)\s{0,5}["']?`;
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+const HEX_OR_UUID = new RegExp(`^(?:[0-9a-fA-F]{32,128}|${UUID})$`);
+/** The name just before a value ends in `_SECRET`, `-token`, `_API_KEY` … (not `SECRET_SHA`, not a bare `token`). */
+const SECRET_NAME_BEFORE =
+  /[_-](?:secret|token|api[_-]?key)["'\]]?\s{0,5}(?::=|=>|\|\|=|[:=])\s{0,5}(?:["'`]|b["'])?$/i;
+
+/**
+ * A hex string or UUID assigned to a secret-named variable: random, not a filler like `0000…` or `deadbeef…`.
+ * Git SHAs and digests look the same, so only the name (`*_SECRET`, `*_TOKEN`, `*_API_KEY`) tells them apart.
+ */
+const verifyAssignedHexOrUuid: Verify = (value) => {
+  if (isPlaceholder(value)) return null;
+  const digits = value.replace(/-/g, '');
+  return shannonEntropy(digits) >= 3 && new Set(digits.toLowerCase()).size >= 10 ? value : null;
+};
+
+const verifyRandomAssigned = verifyAssignedValue(3.5, 12);
+
+/**
+ * generic-secret: a random-looking value; or a hex string or UUID, which is a secret only under a secret-named
+ * variable (`GITHUB_WEBHOOK_SECRET=<64 hex>`). Checked here, on the same match, so the scan costs nothing more.
+ */
+const verifyGenericSecret: Verify = (value, text, start) => {
+  const random = verifyRandomAssigned(value, text, start);
+  if (random !== null || !HEX_OR_UUID.test(value)) return random;
+  if (!SECRET_NAME_BEFORE.test(text.slice(Math.max(0, start - 60), start))) return null;
+  return verifyAssignedHexOrUuid(value, text, start);
+};
+
 const verifyAwsSecret: Verify = (value) => {
   if (/^[0-9a-f]+$/i.test(value) || isPlaceholder(value) || isIdentifierLike(value) || isPathOrUrl(value))
     return null;
@@ -351,9 +382,22 @@ export const rules: readonly SecretRule[] = [
     verify: verifyAwsSecret,
   },
   {
+    id: 'railway-token',
+    name: 'Railway token',
+    description:
+      'Railway project or account token (a UUID assigned to `RAILWAY_TOKEN`, `RAILWAY_API_TOKEN`, …)',
+    keywords: ['RAILWAY', 'railway', 'Railway'],
+    anchored: true,
+    pattern: new RegExp(`railway[A-Za-z0-9_-]{0,30}(?:token|key)${ASSIGN}(${UUID})${E}`, 'diy'),
+    group: 1,
+    verify: verifyAssignedHexOrUuid,
+  },
+  {
     id: 'generic-secret',
     name: 'High-entropy secret',
-    description: 'High-entropy value assigned to a `password`/`secret`/`token`/`api_key`-like name',
+    description:
+      'High-entropy value assigned to a `password`/`secret`/`token`/`api_key`-like name, or a hex string or UUID ' +
+      'assigned to a `*_SECRET`, `*_TOKEN` or `*_API_KEY` variable',
     // Rare-letter pieces of each name in lower and upper case (`to|ken`, `se|cret`, `pa|ssw|ord`, `api_|key`, …); the
     // lookbehinds check the rest of the name.
     keywords: [
@@ -378,7 +422,7 @@ export const rules: readonly SecretRule[] = [
     pattern:
       /(?:(?<=to)ken|(?<=se)cret|(?<=pa)ssw(?:or)?d|(?<=p)wd|(?<=pa)ssphrase|(?<=(?:api|access|auth)[_-]?)key|cred(?:entials?)?)[A-Za-z0-9_.-]{0,40}["'\]]?\s{0,5}(?::=|=>|\|\|=|[:=])\s{0,5}(?:["'`]|b["'])?([A-Za-z0-9+/=_.~!@#%^&*?-]{8,200})(?![A-Za-z0-9+/=_.~!@#%^&*?-])/diy,
     group: 1,
-    verify: verifyAssignedValue(3.5, 12),
+    verify: verifyGenericSecret,
   },
 ];
 

@@ -38,3 +38,70 @@ function exists(p: string): boolean {
     return false;
   }
 }
+
+/**
+ * Where a SYNC.json output must never go, even under the data root (docs/security.md): the engine's folder
+ * (`state.json`, releases, the audit trail, `state.db`) and the live skills. A generator writing `state.json`
+ * would reset the highest serial and reopen replays. `extra`: the receiver's or the CLI's actual folders.
+ */
+export function protectedPaths(dataRoot: string, extra: readonly (string | undefined)[] = []): string[] {
+  const root = path.resolve(dataRoot);
+  const all = [path.join(root, 'skill-sync'), path.join(root, 'skills'), ...extra];
+  return [...new Set(all.filter((p): p is string => !!p).map((p) => path.resolve(p)))];
+}
+
+export interface OutputProblem {
+  rule:
+    'sync/output-file-outside-data-root' | 'sync/output-file-symlink-escape' | 'sync/output-file-protected';
+  message: string;
+  fix?: string;
+}
+
+/**
+ * Why `outputFile` may not be written, or undefined when it may: under the data root, not through a symlink that
+ * leaves it, and not in a protected folder, lexically or once symlinks are resolved. The same rule at validation
+ * and just before a generator's output is renamed into place (a symlink may have appeared in between).
+ */
+export function outputProblem(
+  outputFile: string,
+  dataRoot: string,
+  guarded: readonly string[],
+): OutputProblem | undefined {
+  const root = path.resolve(dataRoot);
+  // `..` is refused outright, even when it would normalise back inside: it hides where the file goes.
+  if (outputFile.split('/').includes('..')) {
+    return {
+      rule: 'sync/output-file-outside-data-root',
+      message: `outputFile '${outputFile}' must not contain '..'`,
+      fix: `write it as a plain path under ${root}`,
+    };
+  }
+  const target = path.normalize(outputFile);
+  if (!isInside(target, root) || target === root) {
+    return {
+      rule: 'sync/output-file-outside-data-root',
+      message: `outputFile '${outputFile}' is outside the data root ${root}`,
+      fix: `put it under ${root}/`,
+    };
+  }
+  const realRoot = realPathSoFar(root);
+  const realTarget = realPathSoFar(target);
+  if (realRoot === undefined || realTarget === undefined || !isInside(realTarget, realRoot)) {
+    return {
+      rule: 'sync/output-file-symlink-escape',
+      message: `outputFile '${outputFile}' resolves through a symlink to ${realTarget ?? 'an unresolvable link'}, outside the data root ${realRoot ?? root}`,
+      fix: 'use a real folder under the data root',
+    };
+  }
+  for (const p of guarded) {
+    const realP = realPathSoFar(p) ?? p;
+    if (isInside(target, p) || isInside(realTarget, realP)) {
+      return {
+        rule: 'sync/output-file-protected',
+        message: `outputFile '${outputFile}' is inside ${p}, which holds skill-sync's own files or the live skills`,
+        fix: `put it elsewhere under ${root}/, e.g. ${path.join(root, 'workspace', path.basename(target))}`,
+      };
+    }
+  }
+  return undefined;
+}

@@ -5,6 +5,7 @@ import { lstat, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fsyncDir, fsyncPath, tempName } from '../fsutil.js';
+import { outputProblem } from './confine.js';
 import type { SyncManifest } from './manifest.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -16,6 +17,11 @@ export interface GenerateOptions {
   manifest: SyncManifest;
   stateDb: string;
   timeoutMs?: number;
+  /**
+   * Where the output may go: checked again right before the folder is made and before the rename, after
+   * resolving symlinks, since the tree may have changed since validation (a generator can plant a symlink).
+   */
+  confine: { dataRoot: string; protectedPaths: readonly string[] };
   /** Command line that runs this same skill-sync (node + script), exposed to generators as `skill-sync` on PATH. */
   selfCommand?: string[];
 }
@@ -42,6 +48,20 @@ async function shimDir(selfCommand: string[]): Promise<string> {
   return dir;
 }
 
+/**
+ * What a generator inherits: PATH, HOME, the locale and the time zone, and SYNC_* — nothing else. Generators are
+ * skill code; the CLI's environment may hold the receiver's secrets (docs/security.md).
+ */
+export function generatorEnv(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(parent)) {
+    if (v === undefined) continue;
+    if (k === 'PATH' || k === 'HOME' || k === 'LANG' || k === 'LANGUAGE' || k === 'TZ') env[k] = v;
+    else if (k.startsWith('LC_') || k.startsWith('SYNC_')) env[k] = v;
+  }
+  return env;
+}
+
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
   try {
@@ -55,6 +75,12 @@ export async function runGenerator(opts: GenerateOptions): Promise<GenerateResul
   const { manifest, skillDir } = opts;
   const outputFile = manifest.outputFile;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const confined = (): GenerateResult | undefined => {
+    const problem = outputProblem(outputFile, opts.confine.dataRoot, opts.confine.protectedPaths);
+    return problem && { ok: false, outputFile, code: problem.rule, error: problem.message };
+  };
+  const refused = confined();
+  if (refused) return refused;
   await mkdir(path.dirname(outputFile), { recursive: true });
   const tmp = tempName(outputFile);
   const shim = opts.selfCommand ? await shimDir(opts.selfCommand) : undefined;
@@ -64,7 +90,7 @@ export async function runGenerator(opts: GenerateOptions): Promise<GenerateResul
     process.env.PATH,
   ];
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...generatorEnv(process.env),
     SYNC_OUTPUT_FILE: tmp,
     SYNC_PATTERNS: manifest.patterns.join(','),
     SKILL_DIR: skillDir,
@@ -159,6 +185,8 @@ export async function runGenerator(opts: GenerateOptions): Promise<GenerateResul
         'sync/generator-empty-output',
         `generator '${manifest.generator}' exited 0 with empty output`,
       );
+    const moved = confined();
+    if (moved) return moved;
     await fsyncPath(tmp);
     await rename(tmp, outputFile);
     await fsyncDir(path.dirname(outputFile));

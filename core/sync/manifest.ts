@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { ErrorObject } from 'ajv';
 import type { Finding } from '../findings.js';
 import type { FileKind } from '../tree-io.js';
-import { isInside, realPathSoFar } from './confine.js';
+import { isInside, outputProblem, protectedPaths, realPathSoFar } from './confine.js';
 import { parseJsonWithPositions, pointerOf, type Position } from './json-positions.js';
 import { PATTERN_RE } from './pattern.js';
 import { syncSchemaValidator } from './schema.js';
@@ -30,6 +30,8 @@ export interface SyncManifestContext {
   skillDir: string;
   /** Data root the output file must stay under (default /data). */
   dataRoot: string;
+  /** Folders the output file must stay out of; default core/sync/confine.ts protectedPaths(dataRoot). */
+  protectedPaths?: readonly string[];
   /**
    * Looks the generator up in a tree held in memory instead of on disk (such a tree has no symlinks to
    * follow); undefined = no such entry.
@@ -175,37 +177,12 @@ export function validateSyncManifest(text: string, ctx: SyncManifestContext): Sy
     checkGenerator(m.generator, posOf('/generator').value);
 
   function checkOutputFile(outputFile: string, at: Position): void {
-    const root = path.resolve(ctx.dataRoot);
-    // `..` is refused outright, even when it would normalise back inside: it hides where the file goes.
-    if (outputFile.split('/').includes('..')) {
-      add(
-        'sync/output-file-outside-data-root',
-        at,
-        `outputFile '${outputFile}' must not contain '..'`,
-        `write it as a plain path under ${root}`,
-      );
-      return;
-    }
-    const target = path.normalize(outputFile);
-    if (!isInside(target, root) || target === root) {
-      add(
-        'sync/output-file-outside-data-root',
-        at,
-        `outputFile '${outputFile}' is outside the data root ${root}`,
-        `put it under ${root}/`,
-      );
-      return;
-    }
-    const realRoot = realPathSoFar(root);
-    const realTarget = realPathSoFar(target);
-    if (realRoot === undefined || realTarget === undefined || !isInside(realTarget, realRoot)) {
-      add(
-        'sync/output-file-symlink-escape',
-        at,
-        `outputFile '${outputFile}' resolves through a symlink to ${realTarget ?? 'an unresolvable link'}, outside the data root ${realRoot ?? root}`,
-        'use a real folder under the data root',
-      );
-    }
+    const problem = outputProblem(
+      outputFile,
+      ctx.dataRoot,
+      ctx.protectedPaths ?? protectedPaths(ctx.dataRoot),
+    );
+    if (problem) add(problem.rule, at, problem.message, problem.fix);
   }
 
   function checkGenerator(generator: string, at: Position): void {

@@ -1,16 +1,7 @@
 // After-switch hooks: reload the gateway (POST and/or touch a file), HTTP health check, alert webhook.
 import { open, utimes } from 'node:fs/promises';
+import { redactUrl } from '../../core/secrets/redact.js';
 import type { EngineConfig, EngineLogger } from './types.js';
-
-/** The URL without credentials or query, safe to log. */
-export function safeUrl(u: string): string {
-  try {
-    const url = new URL(u);
-    return `${url.protocol}//${url.host}${url.pathname}`;
-  } catch {
-    return '(invalid url)';
-  }
-}
 
 async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
   const ctl = new AbortController();
@@ -55,9 +46,9 @@ export async function runReload(
         { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
         reload.timeoutMs ?? 5000,
       );
-      if (!res.ok) problems.push(`reload url ${safeUrl(reload.url)} answered ${res.status}`);
+      if (!res.ok) problems.push(`reload url ${redactUrl(reload.url)} answered ${res.status}`);
     } catch (err) {
-      problems.push(`reload url ${safeUrl(reload.url)} failed: ${(err as Error).name}`);
+      problems.push(`reload url ${redactUrl(reload.url)} failed: ${(err as Error).name}`);
     }
   }
   if (problems.length) log?.warn({ problems }, 'reload hook failed; the health check decides');
@@ -74,9 +65,9 @@ export async function httpHealth(health: EngineConfig['health']): Promise<string
     try {
       const res = await fetchWithTimeout(health.url, { method: 'GET' }, health.timeoutMs);
       if (res.ok) return null;
-      last = `health check ${safeUrl(health.url)} answered ${res.status}`;
+      last = `health check ${redactUrl(health.url)} answered ${res.status}`;
     } catch (err) {
-      last = `health check ${safeUrl(health.url)} failed: ${(err as Error).name}`;
+      last = `health check ${redactUrl(health.url)} failed: ${(err as Error).name}`;
     }
   }
   return `${last} (after ${attempts} attempt${attempts > 1 ? 's' : ''})`;
@@ -99,8 +90,8 @@ export async function sendAlert(
       },
       5000,
     );
-    if (!res.ok) log?.warn({ url: safeUrl(url), status: res.status }, 'alert webhook refused the alert');
+    if (!res.ok) log?.warn({ url: redactUrl(url), status: res.status }, 'alert webhook refused the alert');
   } catch (err) {
-    log?.warn({ url: safeUrl(url), error: (err as Error).name }, 'alert webhook failed');
+    log?.warn({ url: redactUrl(url), error: (err as Error).name }, 'alert webhook failed');
   }
 }

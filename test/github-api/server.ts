@@ -75,6 +75,28 @@ interface Injection {
   host: Host;
 }
 
+/**
+ * How the next matching answer is delivered, instead of all at once: the faults a poller must survive.
+ * `stall` sends the headers and half the body, then nothing; `trickle` sends one byte every `everyMs`;
+ * `huge` pads a JSON answer to about `bytes`, streamed without Content-Length.
+ */
+export type Delivery =
+  { kind: 'stall' } | { kind: 'trickle'; everyMs: number } | { kind: 'huge'; bytes: number };
+
+/** What a shaped delivery did: bytes written, and whether the client hung up before the end. */
+export interface DeliveryStats {
+  started: boolean;
+  sent: number;
+  closedEarly: boolean;
+}
+
+interface PendingDelivery {
+  delivery: Delivery;
+  host: Host;
+  path?: RegExp;
+  stats: DeliveryStats;
+}
+
 export interface FakeGitHub {
   apiUrl: string;
   uploadUrl: string;
@@ -85,6 +107,8 @@ export interface FakeGitHub {
   failNext(status: number, n?: number, headers?: Record<string, string>, host?: Host, body?: unknown): void;
   /** The next n requests to `host` (default api) never get an answer (until close). */
   hangNext(n?: number, host?: Host): void;
+  /** The next answer on `host` (default api) whose path matches is delivered in this faulty way. */
+  deliverNext(delivery: Delivery, match?: { host?: Host; path?: RegExp }): DeliveryStats;
   setRateLimit(r: Partial<FakeState['rate']>): void;
   /** Seeds a published release directly (as if created elsewhere); returns it. */
   addRelease(r: {
@@ -121,6 +145,7 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
   };
   const requests: RecordedRequest[] = [];
   const injections: Injection[] = [];
+  const deliveries: PendingDelivery[] = [];
   const signed = new Map<string, number>(); // signed download token → asset id
   let nextId = 1000;
   let clock = Date.now();
@@ -287,6 +312,9 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
       res.end(data);
     };
 
+    const shapedAt = deliveries.findIndex((d) => d.host === host && (!d.path || d.path.test(u.pathname)));
+    if (shapedAt >= 0) shape(res, deliveries.splice(shapedAt, 1)[0]!);
+
     const injAt = injections.findIndex((i) => i.host === host);
     if (injAt >= 0) {
       const inj = injections.splice(injAt, 1)[0]!;
@@ -305,6 +333,54 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
       return assets(req, u, rec, res);
     } catch (err) {
       return send(500, { message: `fake: ${(err as Error).message}` });
+    }
+  }
+
+  /** Buffers what the handler writes, then plays it out as the delivery says. */
+  function shape(res: http.ServerResponse, p: PendingDelivery): void {
+    const { delivery: d, stats } = p;
+    const out: Buffer[] = [];
+    const rawHead = res.writeHead.bind(res) as (s: number, h?: http.OutgoingHttpHeaders) => void;
+    const rawWrite = res.write.bind(res) as (c: Buffer) => boolean;
+    const rawEnd = res.end.bind(res) as (c?: Buffer) => void;
+    res.writeHead = ((status: number, headers?: http.OutgoingHttpHeaders) => {
+      const h = { ...(headers ?? {}) };
+      if (d.kind === 'huge') delete h['content-length'];
+      rawHead(status, h);
+      return res;
+    }) as typeof res.writeHead;
+    res.write = ((c: string | Buffer) => (out.push(Buffer.from(c)), true)) as typeof res.write;
+    res.end = ((c?: string | Buffer) => {
+      if (c) out.push(Buffer.from(c));
+      void play(Buffer.concat(out)).catch(() => undefined);
+      return res;
+    }) as typeof res.end;
+    res.once('close', () => (stats.closedEarly = !res.writableFinished));
+    const pump = async (chunk: Buffer | string) => {
+      stats.sent += Buffer.byteLength(chunk);
+      if (rawWrite(Buffer.from(chunk))) return;
+      await new Promise<void>((resolve) => {
+        const done = () => (res.off('drain', done), res.off('close', done), resolve());
+        res.on('drain', done).on('close', done);
+      });
+    };
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    async function play(data: Buffer): Promise<void> {
+      stats.started = true;
+      if (d.kind === 'stall') return void (await pump(data.subarray(0, Math.floor(data.length / 2))));
+      if (d.kind === 'trickle') {
+        for (let i = 0; i < data.length && !res.destroyed; i++) {
+          await pump(data.subarray(i, i + 1));
+          await wait(d.everyMs);
+        }
+        return rawEnd();
+      }
+      // huge: the real JSON object, with one more member that is all padding.
+      await pump(data.subarray(0, data.lastIndexOf('}')));
+      await pump(',"padding":"');
+      const filler = Buffer.alloc(64 * 1024, 'x');
+      while (stats.sent < d.bytes && !res.destroyed) await pump(filler);
+      if (!res.destroyed) rawEnd(Buffer.from('"}'));
     }
   }
 
@@ -535,6 +611,13 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
     hangNext(n = 1, host = 'api') {
       for (let i = 0; i < n; i++)
         injections.push({ hang: true, status: 0, headers: {}, body: undefined, host });
+    },
+    deliverNext(delivery, match = {}) {
+      const stats: DeliveryStats = { started: false, sent: 0, closedEarly: false };
+      const pending: PendingDelivery = { delivery, host: match.host ?? 'api', stats };
+      if (match.path) pending.path = match.path;
+      deliveries.push(pending);
+      return stats;
     },
     setRateLimit(r) {
       Object.assign(state.rate, r);

@@ -113,16 +113,15 @@ export class TestTarget implements PollTarget {
     return this.top;
   }
 
-  async deployLocked(
+  /** Like receiver/deployer.ts: streamed and checked outside the queue, applied inside it. */
+  async deployFetched(
     _e: Envelope,
     p: ReleasePayload,
     body: AsyncIterable<Uint8Array>,
     trigger: 'polling' | 'manual' | 'webhook',
   ): Promise<DeployOutcome> {
-    if (this.top && p.serial === this.top.serial && p.bundle.sha256 === this.top.digest) {
-      return { status: 'already_live', serial: p.serial };
-    }
-    if (this.top && p.serial <= this.top.serial) return { status: 'rejected', code: 'replay' };
+    const admitted = this.admit(p);
+    if (admitted) return admitted;
     const hash = createHash('sha256');
     const chunks: Buffer[] = [];
     let size = 0;
@@ -138,8 +137,22 @@ export class TestTarget implements PollTarget {
     }
     if (size !== p.bundle.size) return { status: 'rejected', code: 'size-mismatch' };
     if (hash.digest('hex') !== p.bundle.sha256) return { status: 'rejected', code: 'digest-mismatch' };
+    return this.exclusive(() => this.apply(p, Buffer.concat(chunks), trigger));
+  }
+
+  private admit(p: ReleasePayload): DeployOutcome | undefined {
+    if (this.top && p.serial === this.top.serial && p.bundle.sha256 === this.top.digest) {
+      return { status: 'already_live', serial: p.serial };
+    }
+    if (this.top && p.serial <= this.top.serial) return { status: 'rejected', code: 'replay' };
+    return undefined;
+  }
+
+  private async apply(p: ReleasePayload, bundle: Buffer, trigger: string): Promise<DeployOutcome> {
+    const admitted = this.admit(p);
+    if (admitted) return admitted;
     await mkdir(this.liveDir, { recursive: true });
-    await writeFile(path.join(this.liveDir, `${p.serial}.tar.gz`), Buffer.concat(chunks));
+    await writeFile(path.join(this.liveDir, `${p.serial}.tar.gz`), bundle);
     this.top = { serial: p.serial, digest: p.bundle.sha256 };
     this.deployments.push({ serial: p.serial, digest: p.bundle.sha256, trigger });
     return { status: 'deployed', serial: p.serial, digest: p.bundle.sha256, deploymentId: `d-${p.serial}` };
@@ -147,17 +160,7 @@ export class TestTarget implements PollTarget {
 
   /** The webhook's path through the same queue. */
   push(envelope: Envelope, bundle: Buffer): Promise<DeployOutcome> {
-    return this.exclusive(async () => {
-      const p = this.verify(envelope);
-      return this.deployLocked(
-        envelope,
-        p,
-        (async function* () {
-          yield bundle;
-        })(),
-        'webhook',
-      );
-    });
+    return this.exclusive(async () => this.apply(this.verify(envelope), bundle, 'webhook'));
   }
 
   async recordSkipped(p: ReleasePayload, reason: string): Promise<void> {

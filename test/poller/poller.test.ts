@@ -1,5 +1,5 @@
 // The poller against the fake GitHub: converge, stay quiet when unchanged, back off, honour rate limits, refuse.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Poller, type PollResult } from '../../receiver/poller.js';
@@ -126,14 +126,58 @@ describe('Poller', () => {
     await until(() => results.length >= 1);
     expect(results[0]).toMatchObject({ result: 'rate_limited', retryAt: reset * 1000 });
     expect(poller.status().state).toBe('rate_limited');
-    // A manual sync during the wait answers without calling GitHub.
+    // A manual sync overrides the wait and asks GitHub, whose answer sets the wait again.
     const manual = await poller.pollNow();
     expect(manual).toMatchObject({ result: 'rate_limited', retryAt: reset * 1000 });
-    expect(gh.requests.length).toBe(mark + 1);
+    expect(gh.requests.length).toBe(mark + 2);
     await until(() => target.deployments.length === 1, 10_000);
-    const later = gh.requests.slice(mark + 1);
+    const later = gh.requests.slice(mark + 2);
     expect(later.length).toBeGreaterThan(0);
     expect(later.every((q) => q.at >= reset * 1000)).toBe(true);
+  });
+
+  it('a reset in the year 3000 or a huge Retry-After waits an hour at most', async () => {
+    const { gh, poller, statePath } = await setup();
+    await publish(gh, bundleOf(1), 1_000);
+    const hour = 3_600_000;
+    gh.setRateLimit({ remaining: 0, reset: Date.UTC(3000, 0, 1) / 1000 });
+    const before = Date.now();
+    const primary = await poller.pollNow();
+    expect(primary.result).toBe('rate_limited');
+    expect(primary.retryAt!).toBeLessThanOrEqual(Date.now() + hour);
+    expect(primary.retryAt!).toBeGreaterThanOrEqual(before + hour - 1000);
+    gh.setRateLimit({ remaining: 5000, reset: Math.floor(Date.now() / 1000) + 3600 });
+    gh.failNext(429, 1, { 'retry-after': '99999999999' });
+    const secondary = await poller.pollNow();
+    expect(secondary.result).toBe('rate_limited');
+    expect(secondary.retryAt!).toBeLessThanOrEqual(Date.now() + hour);
+    const saved = JSON.parse(await readFile(statePath, 'utf8')) as {
+      rateLimitedUntil: number;
+      nextAllowedAt: number;
+    };
+    expect(saved.rateLimitedUntil).toBeLessThanOrEqual(Date.now() + hour);
+    expect(saved.nextAllowedAt).toBeLessThanOrEqual(Date.now() + hour + 1000);
+  });
+
+  it('a wait saved far in the future (older version) is capped on restart, and a manual sync overrides it', async () => {
+    const { gh, target, make, statePath } = await setup();
+    await publish(gh, bundleOf(2), 2_000);
+    const far = Date.UTC(3000, 0, 1);
+    await mkdir(path.dirname(statePath), { recursive: true });
+    await writeFile(
+      statePath,
+      JSON.stringify({ v: 1, consecutiveErrors: 0, rateLimitedUntil: far, nextAllowedAt: far }),
+    );
+    const restarted = make();
+    restarted.start();
+    await until(() => restarted.status().rateLimitedUntil !== undefined);
+    const status = restarted.status();
+    expect(Date.parse(status.rateLimitedUntil!)).toBeLessThanOrEqual(Date.now() + 3_600_000);
+    expect(Date.parse(status.nextCheckAt!)).toBeLessThanOrEqual(Date.now() + 3_600_000);
+    const manual = await restarted.pollNow();
+    expect(manual.result).toBe('new_release');
+    expect(target.deployments).toHaveLength(1);
+    expect(restarted.status().rateLimitedUntil).toBeUndefined();
   });
 
   it('429 with Retry-After is honoured', async () => {

@@ -57,6 +57,12 @@ export interface Fake {
   secret: string;
 }
 
+/** A random version-4 UUID, the shape of a Railway token. */
+export function uuid(r: () => number): string {
+  const hex = (n: number) => pick(r, '0123456789abcdef', n);
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-${pick(r, '89ab', 1)}${hex(3)}-${hex(12)}`;
+}
+
 function fake(rule: string, snippet: string, secret = snippet): Fake {
   if (!snippet.includes(secret)) throw new Error(`bad fake for ${rule}`);
   return { rule, snippet, secret };
@@ -91,6 +97,7 @@ export function fakes(seed = 1): Fake[] {
     pick(r, B64URL, 43);
   const dbPassword = pick(r, ALNUM, 20);
   const generic = pick(r, ALNUM, 28) + '9x';
+  const railway = uuid(r);
   return [
     fake('anthropic-api-key', 'sk-ant-' + 'api03-' + pick(r, B64URL, 93) + 'AA'),
     fake('anthropic-admin-key', 'sk-ant-' + 'admin01-' + pick(r, B64URL, 93) + 'AA'),
@@ -142,5 +149,6 @@ export function fakes(seed = 1): Fake[] {
     fake('jwt', jwt),
     fake('connection-string-password', `postgres://app_user:${dbPassword}@db.internal:5432/app`, dbPassword),
     fake('generic-secret', `api_key = "${generic}"`, generic),
+    fake('railway-token', `RAILWAY_TOKEN=${railway}`, railway),
   ];
 }

@@ -50,7 +50,7 @@ const lookAlikes: Record<string, string> = {
   'git SHA-1': 'commit ' + hex(40),
   'git SHA-1 in a token-named field': 'secret_sha: ' + hex(40),
   'SHA-256 digest as a token': 'token_hash = "' + hex(64) + '"',
-  'SHA-256 assigned to aws secret': 'aws_secret = ' + hex(40),
+  'SHA-1 assigned to an aws secret digest': 'aws_secret_digest = ' + hex(40),
   'md5 as api key id': 'api_key_md5: ' + hex(32),
   UUID: 'request 123e4567-e89b-12d3-a456-426614174000',
   'UUID as token': 'token = "' + '550e8400-e29b-41d4-a716-446655440000' + '"',

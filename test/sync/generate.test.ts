@@ -353,6 +353,59 @@ describe('refusals before running the generator', () => {
     expect(await readdir(outside)).toEqual([]);
   });
 
+  it("outputFile aimed at the receiver's own files is refused: state.json, releases, live skills", async () => {
+    const w = await world();
+    const engine = path.join(w.data, 'skill-sync');
+    await mkdir(engine, { recursive: true });
+    await writeFile(path.join(engine, 'state.json'), '{"highestSerial":42}\n');
+    await symlink(engine, path.join(w.data, 'innocent'));
+    const targets = {
+      state: path.join(engine, 'state.json'),
+      release: path.join(engine, 'releases/0000000000042-abcd/skills/x/SKILL.md'),
+      live: path.join(w.data, 'skills/x/SKILL.md'),
+      theirs: path.join(w.skills, 'x/SKILL.md'),
+      linked: path.join(w.data, 'innocent/state.json'),
+    };
+    for (const [name, outputFile] of Object.entries(targets)) {
+      await shellSkill(w, name, marker(w), { outputFile });
+      const v = await cli(['sync', 'validate', '--skill', name], w.env);
+      expect(v.code, name).toBe(1);
+      expect(v.stdout, name).toMatch(/ error sync\/output-file-(protected|outside-data-root) /);
+      const g = await cli(['sync', 'generate', '--skill', name, '--json'], w.env);
+      expect(g.code, name).toBe(1);
+      expect(json<GenJson>(g.stdout).results[0]!.code, name).toMatch(
+        /^sync\/output-file-(protected|outside)/,
+      );
+    }
+    expect(existsSync(path.join(w.root, 'ran'))).toBe(false);
+    expect(await readFile(path.join(engine, 'state.json'), 'utf8')).toBe('{"highestSerial":42}\n');
+  });
+
+  it('a generator that swaps its output folder for a symlink into the engine folder is caught before the rename', async () => {
+    const w = await world();
+    const engine = path.join(w.data, 'skill-sync');
+    await mkdir(engine, { recursive: true });
+    await writeFile(path.join(engine, 'state.json'), '{"highestSerial":42}\n');
+    const out = path.join(w.data, 'out');
+    // Validation sees a real folder; by the time the output is renamed, it points at state.json's folder.
+    const script = [
+      `mv '${out}' '${out}.real'`,
+      `ln -s '${engine}' '${out}'`,
+      'echo \'{"highestSerial":0}\' > "$SYNC_OUTPUT_FILE"',
+    ].join('\n');
+    await shellSkill(w, 'swap', script, { outputFile: path.join(out, 'state.json') });
+    await mkdir(out, { recursive: true });
+    expect((await cli(['sync', 'validate', '--skill', 'swap'], w.env)).code).toBe(0);
+    const g = await cli(['sync', 'generate', '--skill', 'swap', '--json'], w.env);
+    expect(g.code).toBe(1);
+    expect(json<GenJson>(g.stdout).results[0]).toMatchObject({
+      ok: false,
+      code: 'sync/output-file-protected',
+    });
+    expect(await readFile(path.join(engine, 'state.json'), 'utf8')).toBe('{"highestSerial":42}\n');
+    expect(await leftovers(engine)).toEqual([]);
+  });
+
   it('a non-executable generator is a clear error (the exec bit matters)', async () => {
     const w = await world();
     await shellSkill(w, 'noexec', marker(w), {}, 0o644);
@@ -395,6 +448,43 @@ describe('refusals before running the generator', () => {
     expect(unknown.stderr).toContain('sync/skill-not-found');
     expect((await cli(['sync', 'generate'], w.env)).code).toBe(2);
     expect((await cli(['sync', 'generate', '--all', '--skill', 'good'], w.env)).code).toBe(2);
+  });
+
+  it('generators get a minimal environment: none of the receiver secrets the CLI was started with', async () => {
+    const w = await world();
+    const out = await shellSkill(w, 'envdump', 'env > "$SYNC_OUTPUT_FILE"');
+    const secrets = {
+      SKILL_SYNC_HMAC_SECRETS: 'hmac:k1:' + 'a1b2c3d4'.repeat(8),
+      MANUAL_SYNC_API_KEY: 'manual-sync-key-0123456789abcdef',
+      GITHUB_TOKEN: 'ghs_' + 'Z9y8X7w6'.repeat(4),
+      NEO4J_PASSWORD: 'neo4j-password-for-the-test',
+      AWS_SECRET_ACCESS_KEY: 'not-a-real-aws-secret-value-0000',
+    };
+    const r = await cli(['sync', 'generate', '--skill', 'envdump'], {
+      ...w.env,
+      ...secrets,
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      TZ: 'UTC',
+      SYNC_EXTRA: 'passed',
+    });
+    expect(r.code).toBe(0);
+    const dumped = await readFile(out, 'utf8');
+    for (const [name, value] of Object.entries(secrets)) {
+      expect(dumped, name).not.toContain(name);
+      expect(dumped, name).not.toContain(value);
+    }
+    const names = dumped
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(0, l.indexOf('=')));
+    // What the shell itself adds (PWD, SHLVL, _) is not inherited.
+    const allowed = /^(PATH|HOME|LANG|LANGUAGE|TZ|LC_\w+|SYNC_\w+|SKILL_DIR|STATE_DB|PWD|OLDPWD|SHLVL|_)$/;
+    expect(names.filter((n) => !allowed.test(n))).toEqual([]);
+    expect(names).toEqual(
+      expect.arrayContaining(['PATH', 'SKILL_DIR', 'STATE_DB', 'SYNC_OUTPUT_FILE', 'LC_ALL']),
+    );
+    expect(dumped).toContain('SYNC_EXTRA=passed');
   });
 
   it('generators find `skill-sync` on PATH and get STATE_DB', async () => {

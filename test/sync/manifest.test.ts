@@ -146,6 +146,38 @@ describe('validateSyncManifest', () => {
     expect(findings[0]?.message).toContain(path.join(tmp, 'elsewhere'));
   });
 
+  it("sync/output-file-protected: the engine's folder, its releases and the live skills, even via a symlink", async () => {
+    const rule = 'sync/output-file-protected';
+    for (const target of [
+      'skill-sync/state.json',
+      'skill-sync/state.db',
+      'skill-sync/releases/0000000000001-abcd/skills/memo/SKILL.md',
+      'skill-sync',
+      'skills/memo/SKILL.md',
+    ])
+      expect(only(manifest({ outputFile: `${dataRoot}/${target}` })), target).toEqual([
+        { rule, line: 3, column: 17 },
+      ]);
+    await mkdir(path.join(dataRoot, 'skill-sync'), { recursive: true });
+    await symlink(path.join(dataRoot, 'skill-sync'), path.join(dataRoot, 'innocent')).catch(() => undefined);
+    expect(only(manifest({ outputFile: `${dataRoot}/innocent/state.json` }))).toEqual([
+      { rule, line: 3, column: 17 },
+    ]);
+    // The receiver names its real folders when they are not the defaults.
+    const r = validateSyncManifest(manifest({ outputFile: `${dataRoot}/gateway/skills/x.md` }), {
+      file,
+      skillDir,
+      dataRoot,
+      protectedPaths: [`${dataRoot}/gateway/skills`],
+    });
+    expect(r.findings.map((f) => f.rule)).toEqual([rule]);
+  });
+
+  it("the seed's own example, <data root>/MEMORY.md, stays allowed, as do look-alike names", () => {
+    for (const target of ['MEMORY.md', 'skill-sync.md', 'skills.md', 'workspace/skill-sync/state.json'])
+      expect(check(manifest({ outputFile: `${dataRoot}/${target}` })).findings, target).toEqual([]);
+  });
+
   it('a symlinked data root itself is fine: the comparison is real path to real path', async () => {
     const alias = path.join(tmp, 'data-alias');
     await symlink(dataRoot, alias).catch(() => undefined);
