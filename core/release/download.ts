@@ -50,13 +50,21 @@ export async function downloadAsset(
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > opts.maxBytes) {
     await res.body?.cancel();
-    throw new AssetTooLarge(
-      `asset ${asset.id}: Content-Length ${declared} is over the ${opts.maxBytes}-byte cap`,
+    // Raised by the stream, like a cap hit while streaming, so the reader refuses it instead of retrying.
+    return refuse(
+      new AssetTooLarge(
+        `asset ${asset.id}: Content-Length ${declared} is over the ${opts.maxBytes}-byte cap`,
+      ),
     );
   }
   const body = res.body;
   if (!body) throw new GitHubError('github_empty_body', `asset ${asset.id}: empty response`);
   return capped(body, opts.maxBytes, timeoutOf(t), ctl, asset.id);
+}
+
+// eslint-disable-next-line require-yield -- an empty stream that only fails
+async function* refuse(err: AssetTooLarge): AsyncGenerator<Uint8Array> {
+  throw err;
 }
 
 async function* capped(
