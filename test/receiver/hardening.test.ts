@@ -1,8 +1,10 @@
 // Issue 16's attacks on the running receiver (items 1, 3, 6, 8, 9, 10, 12), each against a real process.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_ASSET, ENVELOPE_ASSET } from '../../core/release/index.js';
@@ -369,6 +371,37 @@ describe('10. manifest strings', () => {
     expect(res.status).toBe(0);
     expect(res.stdout).toContain('a@1\\u{1b}]52;c;cHduZWQ=\\u{7}\\u{1b}[2K');
     expect(res.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  });
+
+  it('`skill-sync status` escapes control characters a receiver sends', async () => {
+    const esc = '\u001b]52;c;cHduZWQ=\u0007\u001b[2K';
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const body =
+        req.url === '/health'
+          ? { status: `ok${esc}`, skills: { count: 1, lastUpdated: null } }
+          : {
+              deploymentId: 'd',
+              serial: 1,
+              digest: 'f'.repeat(64),
+              skills: [{ name: `a${esc}`, version: `1${esc}`, fingerprint: 'f'.repeat(64) }],
+            };
+      res.end(JSON.stringify(body));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      // Asynchronously: the stub answers from this process's event loop.
+      const res = await promisify(execFile)(
+        process.execPath,
+        [CLI, 'status', '--url', `http://127.0.0.1:${port}`],
+        { env: { PATH: process.env.PATH ?? '', MANUAL_SYNC_API_KEY: API_KEY }, encoding: 'utf8' },
+      );
+      expect(res.stdout).toContain('receiver: ok\\u{1b}]52;c;cHduZWQ=\\u{7}\\u{1b}[2K');
+      expect(res.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    } finally {
+      server.close();
+    }
   });
 });
 
