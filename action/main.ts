@@ -160,7 +160,9 @@ async function deployMode(
       : undefined,
     source: {
       repository: ctx.repository,
-      ref: report.ref ?? '',
+      // The ref the workflow ran on, which branch protection and environments gate (receivers allowlist it,
+      // docs/security.md); a re-deployed older ref is named by its commit.
+      ref: ctx.ref,
       commit: report.commit ?? '',
       trigger: triggerFor(ctx.eventName),
     },

@@ -9,6 +9,7 @@ import type { DeployRecord } from './report.js';
 import { packBundle } from './bundle/pack.js';
 import { encodeEnvelopeHeader, nextSerial, parseSigningKey, signEnvelope } from './envelope/index.js';
 import { publishRelease } from './release/index.js';
+import { clockSkewFromGitHub, signerClockProblem } from './release/clock.js';
 import { publishToReceivers, type ReceiverResult } from './publish.js';
 import { redactSecrets } from './secrets/scan.js';
 import { refusedBySize } from './bundle/limits.js';
@@ -105,6 +106,13 @@ export async function runDeploy(opts: DeployFlowOptions): Promise<DeployFlowResu
   const log = opts.log ?? (() => {});
   // Parse the key before any work, so a bad key fails fast and nothing half-made is left.
   const key = parseSigningKey(opts.signingKey);
+  // A serial from the future would outrank every later release on the receivers (docs/security.md).
+  if (opts.release && !opts.dryRun) {
+    const problem = signerClockProblem(
+      await clockSkewFromGitHub({ ...opts.release, timeoutMs: opts.timeoutMs }),
+    );
+    if (problem) throw new Error(problem);
+  }
   await mkdir(opts.workDir, { recursive: true });
   const bundleFile = path.join(opts.workDir, 'skills.tar.gz');
   const envelopeFile = path.join(opts.workDir, 'skills.dsse.json');

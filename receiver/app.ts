@@ -1,6 +1,7 @@
 // The receiver's HTTP surface (Hono): deployments, state, operator API, health and metrics.
 import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
@@ -11,6 +12,10 @@ import type { DeployOutcome, Deployer } from './deployer.js';
 import type { Engine } from './engine/index.js';
 import type { Metrics } from './metrics.js';
 import type { Poller } from './poller.js';
+import { authFailureLimit, deploymentLimit } from './rate-limit.js';
+
+/** Operator API bodies are a few bytes of JSON; bundles stream on /v1/deployments under their signed size. */
+const MAX_API_BODY_BYTES = 16 * 1024;
 
 export interface AppContext {
   cfg: ReceiverConfig;
@@ -72,7 +77,26 @@ export function createApp(ctx: AppContext) {
     }),
   );
 
-  const auth = apiKeyAuth(cfg.apiKey, cfg.insecureDev);
+  app.use(
+    createMiddleware<Env>(async (c, next) => {
+      await next();
+      // A body left unread (a refusal, a route that takes none) must not keep the connection open while the
+      // client streams it: Node would drain it until its request timeout.
+      const incoming = c.env?.incoming;
+      const hasBody = !!c.req.header('transfer-encoding') || Number(c.req.header('content-length') ?? 0) > 0;
+      if (incoming && hasBody && !incoming.complete) c.header('Connection', 'close');
+    }),
+  );
+  const apiBodyLimit = bodyLimit({
+    maxSize: MAX_API_BODY_BYTES,
+    onError: (c) =>
+      c.json({ error: { code: 'too-large', message: `request body over ${MAX_API_BODY_BYTES} bytes` } }, 413),
+  });
+  app.use(async (c, next) =>
+    c.req.method === 'POST' && c.req.path === '/v1/deployments' ? next() : apiBodyLimit(c, next),
+  );
+  app.post('/v1/deployments', deploymentLimit(cfg.rateLimit));
+  const auth = [authFailureLimit(cfg.rateLimit), apiKeyAuth(cfg.apiKey, cfg.insecureDev)] as const;
 
   app.post('/v1/deployments', async (c) => {
     const type = c.req.header('content-type')?.split(';')[0]?.trim();
@@ -96,7 +120,7 @@ export function createApp(ctx: AppContext) {
     return c.json(outcomeBody(outcome), outcome.httpStatus as 200);
   });
 
-  app.get('/v1/state', auth, (c) => {
+  app.get('/v1/state', ...auth, (c) => {
     const live = engine.live();
     if (!live) return c.json({ deploymentId: null, serial: null, digest: null, skills: [] });
     return c.json({
@@ -115,14 +139,19 @@ export function createApp(ctx: AppContext) {
     });
   });
 
-  app.post('/api/sync', auth, async (c) => {
+  app.post('/api/sync', ...auth, async (c) => {
     if (!poller)
       return c.json({ error: { code: 'poller-disabled', message: 'set GITHUB_OWNER and GITHUB_REPO' } }, 409);
     const result = await poller.pollNow();
     return c.json(result, result.result === 'error' ? 502 : result.result === 'rate_limited' ? 429 : 200);
   });
 
-  app.post('/api/rollback', auth, async (c) => {
+  app.post('/api/serial/reset', ...auth, async (c) => {
+    const r = await deployer.resetSerial();
+    return c.json(r.body, r.httpStatus as 200);
+  });
+
+  app.post('/api/rollback', ...auth, async (c) => {
     let target: string | undefined;
     if (c.req.header('content-type')?.includes('json')) {
       const body = (await c.req.json().catch(() => ({}))) as { deploymentId?: unknown };
@@ -151,8 +180,13 @@ export function createApp(ctx: AppContext) {
       ...(r.reason ? { reason: r.reason } : {}),
       ...(r.gateway && { gateway: full ? r.gateway : { result: r.gateway.result } }),
     });
+    // Without an allowlist any repository holding the signing key deploys here (docs/security.md).
+    const warnings = cfg.allowedRepositories
+      ? []
+      : ['no repository allowlist: set SKILL_SYNC_ALLOWED_REPOSITORIES (or GITHUB_OWNER/GITHUB_REPO)'];
     return c.json({
       status,
+      ...(warnings.length ? { warnings } : {}),
       timestamp: new Date().toISOString(),
       version: ctx.version,
       services: {

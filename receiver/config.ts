@@ -43,6 +43,14 @@ export interface ReceiverConfig {
   neo4j?: { uri: string; user: string; password: string; database?: string };
   logLevel: string;
   insecureDev: boolean;
+  /** Serials (signing times) further ahead of this receiver's clock are refused (docs/security.md). */
+  maxClockSkewMs: number;
+  /** Releases must name one of these repositories; undefined = any (then /health warns). */
+  allowedRepositories?: string[];
+  /** Releases must name one of these refs. */
+  allowedRefs: string[];
+  /** Per client and minute; 0 turns the limit off. */
+  rateLimit: { deploymentsPerMin: number; authFailuresPerMin: number; clientIpHeader?: string };
 }
 
 type Env = Record<string, string | undefined>;
@@ -90,6 +98,19 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   if (!(allowed as readonly string[]).includes(raw))
     throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got '${raw}'`);
   return raw as T;
+}
+
+function list(env: Env, name: string): string[] | undefined {
+  const items = str(env, name)
+    ?.split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  return items?.length ? items : undefined;
+}
+
+/** `--insecure-dev` serves the operator API without a key, so it may only listen where nobody else can reach. */
+function loopbackOnly(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function absolute(env: Env, name: string, fallback: string): string {
@@ -157,8 +178,21 @@ export function loadConfig(env: Env, opts: { insecureDev?: boolean } = {}): Rece
       'info',
     ),
     insecureDev,
+    maxClockSkewMs: Math.round(num(env, 'SKILL_SYNC_MAX_CLOCK_SKEW', 5, 0) * 60_000),
+    allowedRepositories: list(env, 'SKILL_SYNC_ALLOWED_REPOSITORIES'),
+    allowedRefs: list(env, 'SKILL_SYNC_ALLOWED_REFS') ?? ['refs/heads/main'],
+    rateLimit: {
+      deploymentsPerMin: int(env, 'RATE_LIMIT_DEPLOYMENTS_PER_MIN', 60, 0),
+      authFailuresPerMin: int(env, 'RATE_LIMIT_AUTH_FAILURES_PER_MIN', 10, 0),
+      clientIpHeader: str(env, 'CLIENT_IP_HEADER')?.toLowerCase(),
+    },
   };
   cfg.gateway = gatewayCheck(env);
+  if (insecureDev && !loopbackOnly(cfg.host))
+    throw new ConfigError(
+      'HOST',
+      `--insecure-dev listens on loopback only (127.0.0.1, ::1), not '${cfg.host}'`,
+    );
   if (cfg.reloadFile && !path.isAbsolute(cfg.reloadFile))
     throw new ConfigError('RELOAD_FILE', 'must be an absolute path');
 
@@ -174,6 +208,8 @@ export function loadConfig(env: Env, opts: { insecureDev?: boolean } = {}): Rece
       apiUrl: url(env, 'GITHUB_API_URL') ?? 'https://api.github.com',
       timeoutMs: int(env, 'GITHUB_TIMEOUT_MS', 30_000, 100),
     };
+    // The polled repository is the one whose releases this receiver trusts, unless told otherwise.
+    cfg.allowedRepositories ??= [`${owner}/${repo}`];
   }
 
   const neoUri = str(env, 'NEO4J_URI');

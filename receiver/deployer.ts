@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { AuditInput, AuditRecord, AuditTrail, AuditTrigger } from '../core/audit/index.js';
 import { BundleError, unpackBundle } from '../core/bundle/index.js';
 import { checkRepo, SKILL_FILE_MAX_BYTES } from '../core/check.js';
+import { AssetTooLarge } from '../core/release/index.js';
 import { protectedPaths } from '../core/sync/confine.js';
 import {
   EnvelopeError,
@@ -22,6 +23,8 @@ import { receiveBundle } from './ingest.js';
 import type { Metrics } from './metrics.js';
 import type { ReceiverConfig } from './config.js';
 import { Refusal } from './refusal.js';
+import { SampledLog } from './sampled-log.js';
+import { checkNotFuture, checkSource } from './source-policy.js';
 
 export type DeployStatus = 'deployed' | 'already_live' | 'rolled_back' | 'failed' | 'rejected';
 
@@ -58,15 +61,22 @@ export function newDeploymentId(serial?: number): string {
 export class Deployer {
   /** Recent audit records, newest first, so /health never re-reads the audit file. */
   readonly recent: AuditRecord[] = [];
+  /** Refusals before a valid signature: counted and sampled, never audited (anyone can send them). */
+  private readonly unsigned: SampledLog;
 
-  constructor(private readonly deps: Deps) {}
+  constructor(private readonly deps: Deps) {
+    this.unsigned = new SampledLog(deps.log);
+  }
 
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     return this.deps.engine.exclusive(fn);
   }
 
+  /** The poller's check: a valid signature from an allowed repository and ref, before any download. */
   verify(envelope: unknown): ReleasePayload {
-    return verifyEnvelope(envelope, this.deps.keys);
+    const payload = verifyEnvelope(envelope, this.deps.keys);
+    checkSource(payload, this.deps.cfg);
+    return payload;
   }
 
   highestSerial(): HighestSerial | null {
@@ -95,6 +105,8 @@ export class Deployer {
 
   /** What can be decided before a byte of the body is read: the serial rule and the size cap. */
   private admit(payload: ReleasePayload): 'new' | 'already_live' {
+    checkSource(payload, this.deps.cfg);
+    checkNotFuture(payload, this.deps.cfg.maxClockSkewMs);
     if (this.checkSerial(payload) === 'already_live') return 'already_live';
     if (payload.bundle.size > this.deps.cfg.maxBundleBytes)
       throw new Refusal(413, 'too-large', `bundle of ${payload.bundle.size} bytes exceeds MAX_BUNDLE_BYTES`);
@@ -189,6 +201,43 @@ export class Deployer {
     });
   }
 
+  /**
+   * POST /api/serial/reset: recovery from a release signed with a clock far ahead, which would otherwise
+   * outrank every later release. Only a highest serial that is ahead of this receiver's clock can be reset,
+   * and only down to now, so every envelope signed before the reset stays refused.
+   */
+  async resetSerial(): Promise<{ httpStatus: number; body: object }> {
+    const started = performance.now();
+    return this.exclusive(async () => {
+      const { engine, cfg, log } = this.deps;
+      const now = Date.now();
+      const top = engine.highestSerial();
+      if (!top || top.serial <= now + cfg.maxClockSkewMs)
+        return {
+          httpStatus: 409,
+          body: {
+            error: {
+              code: 'serial-not-ahead',
+              message: `the highest serial ${top?.serial ?? 'none'} is not ahead of the receiver's clock; nothing to reset`,
+            },
+          },
+        };
+      await engine.resetHighest(now);
+      const message = `highest serial ${top.serial} reset to ${now} by the operator`;
+      log.warn({ from: top.serial, to: now }, message);
+      await this.record({
+        deploymentId: newDeploymentId(),
+        trigger: 'manual',
+        status: 'rejected',
+        reason: 'serial-reset',
+        error: message,
+        serial: top.serial,
+        durationMs: Math.round(performance.now() - started),
+      });
+      return { httpStatus: 200, body: { status: 'reset', previousSerial: top.serial, serial: now } };
+    });
+  }
+
   private decode(header: string): Envelope {
     try {
       return decodeEnvelopeHeader(header, this.deps.cfg.maxEnvelopeBytes);
@@ -199,7 +248,7 @@ export class Deployer {
 
   private verifyOrRefuse(envelope: unknown): ReleasePayload {
     try {
-      return this.verify(envelope);
+      return verifyEnvelope(envelope, this.deps.keys);
     } catch (err) {
       throw asRefusal(err);
     }
@@ -272,8 +321,12 @@ export class Deployer {
         .join('; ');
       throw new Refusal(422, 'invalid-skills', `${errors.length} validation error(s): ${head}`);
     }
-    const checked = new Map(result.skills.map((s) => [s.name, s.fingerprint]));
-    const lies = manifest.skills.filter((s) => checked.get(s.name) !== s.fingerprint);
+    const checked = new Map(result.skills.map((s) => [s.name, s]));
+    // The version is what the frontmatter says (or the fingerprint): a manifest may not claim another.
+    const lies = manifest.skills.filter((s) => {
+      const c = checked.get(s.name);
+      return c?.fingerprint !== s.fingerprint || c.version !== s.version;
+    });
     if (lies.length > 0 || checked.size !== manifest.skills.length)
       throw new Refusal(
         422,
@@ -375,18 +428,22 @@ export class Deployer {
     const refusal = asRefusal(err);
     const durationMs = Math.round(performance.now() - started);
     const internal = refusal.status >= 500;
-    if (internal) this.deps.log.error({ err, trigger }, 'deployment failed');
-    else this.deps.log.warn({ code: refusal.code, trigger, serial: payload?.serial }, refusal.message);
     this.deps.metrics.rejected.inc({ reason: refusal.code });
-    await this.record({
-      deploymentId,
-      trigger,
-      status: internal ? 'failed' : 'rejected',
-      reason: refusal.code,
-      error: refusal.message,
-      durationMs,
-      ...(payload ? this.payloadFields(payload) : {}),
-    });
+    // Nothing signed yet: junk from anyone must not rotate the audit trail or push real history out of /health.
+    const unsigned = !payload && trigger === 'webhook' && !internal;
+    if (unsigned) this.unsigned.warn(refusal.code, { code: refusal.code, trigger }, refusal.message);
+    else if (internal) this.deps.log.error({ err, trigger }, 'deployment failed');
+    else this.deps.log.warn({ code: refusal.code, trigger, serial: payload?.serial }, refusal.message);
+    if (!unsigned)
+      await this.record({
+        deploymentId,
+        trigger,
+        status: internal ? 'failed' : 'rejected',
+        reason: refusal.code,
+        error: refusal.message,
+        durationMs,
+        ...(payload ? this.payloadFields(payload) : {}),
+      });
     return {
       status: internal ? 'failed' : 'rejected',
       httpStatus: refusal.status,
@@ -437,6 +494,7 @@ export function asRefusal(err: unknown): Refusal {
   if (err instanceof Refusal) return err;
   if (err instanceof EnvelopeError) return new Refusal(401, err.code, err.message);
   if (err instanceof BundleError) return new Refusal(422, err.code, err.message);
+  if (err instanceof AssetTooLarge) return new Refusal(413, err.code, err.message);
   if (err instanceof EngineError) {
     if (err.code === 'ENGINE_UNKNOWN_RELEASE') return new Refusal(404, 'unknown-release', err.message);
     if (err.code === 'ENGINE_NO_PREVIOUS') return new Refusal(409, 'no-previous-release', err.message);

@@ -84,7 +84,12 @@ export async function startReceiver(
 
   const app = createApp({ cfg, engine, deployer, audit, poller, metrics, log, version: packageVersion() });
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }, () => resolve(s));
+    // The envelope travels in a header: Node's default 16 KiB header cap would answer 431 before
+    // MAX_ENVELOPE_BYTES is ever checked, so room is made for it plus ordinary headers.
+    const serverOptions = { maxHeaderSize: cfg.maxEnvelopeBytes + 16 * 1024 };
+    const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host, serverOptions }, () =>
+      resolve(s),
+    );
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : cfg.port;

@@ -484,13 +484,19 @@ export class Poller {
       );
     }
 
-    const tracked = new Tracked(
-      await downloadAsset(this.o.github, bun, {
+    let stream: AsyncIterable<Uint8Array>;
+    try {
+      stream = await downloadAsset(this.o.github, bun, {
         maxBytes: payload.bundle.size,
         signal,
         deadlineMs: this.o.downloadDeadlineMs,
-      }),
-    );
+      });
+    } catch (err) {
+      // A declared size over the signed one will not shrink on a retry: refused, not retried.
+      if (err instanceof AssetTooLarge) return this.refused(release, err.code, err.message, payload);
+      throw err;
+    }
+    const tracked = new Tracked(stream);
     const outcome = await this.o.target.deployFetched(envelope as Envelope, payload, tracked, trigger);
     if (tracked.error instanceof AssetTooLarge)
       return this.refused(release, tracked.error.code, tracked.error.message, payload, outcome);

@@ -1,5 +1,6 @@
 // `skill-sync audit`: deployment history from the JSONL on the data volume, or from Neo4j when NEO4J_* is set.
 import { EXIT, UsageError, parse, printJson } from '../args.js';
+import { printable } from '../../core/printable.js';
 import {
   filterHistory,
   liveAt,
@@ -42,6 +43,7 @@ function line(r: AuditRecord): string {
     detail,
   ]
     .filter((x) => x !== '')
+    .map(printable)
     .join('  ');
 }
 
@@ -107,9 +109,11 @@ export async function run(argv: string[]): Promise<number> {
     if (values.json) printJson({ source, skill: values.skill, at: values.at, live: live ?? null });
     else if (live) {
       process.stdout.write(
-        `${values.skill}@${live.version} (${live.fingerprint}) live since ${live.since} via ${live.deploymentId}\n`,
+        printable(
+          `${values.skill}@${live.version} (${live.fingerprint}) live since ${live.since} via ${live.deploymentId}`,
+        ) + '\n',
       );
-    } else process.stdout.write(`${values.skill} was not live at ${values.at}\n`);
+    } else process.stdout.write(printable(`${values.skill} was not live at ${values.at}`) + '\n');
     return EXIT.ok;
   }
 

@@ -1,6 +1,7 @@
 // `skill-sync status`: a receiver's health and live deployment, for people and (with --json) scripts.
 import { EXIT, parse, printJson } from '../args.js';
 import { call, remoteFrom } from '../remote.js';
+import { printable } from '../../core/printable.js';
 
 interface LiveState {
   deploymentId: string | null;
@@ -30,19 +31,17 @@ export async function run(argv: string[]): Promise<number> {
     return health.status === 200 ? EXIT.ok : EXIT.findings;
   }
   const h = health.json as { status?: string; skills?: { count: number; lastUpdated: string | null } };
-  process.stdout.write(`receiver: ${h.status ?? `HTTP ${health.status}`}\n`);
-  process.stdout.write(
-    `skills:   ${h.skills?.count ?? 0} live, updated ${h.skills?.lastUpdated ?? 'never'}\n`,
-  );
+  // Everything below comes from the receiver, and skill names and versions from whoever signed the bundle.
+  const out = (line: string) => process.stdout.write(printable(line) + '\n');
+  out(`receiver: ${h.status ?? `HTTP ${health.status}`}`);
+  out(`skills:   ${h.skills?.count ?? 0} live, updated ${h.skills?.lastUpdated ?? 'never'}`);
   if (state?.status === 200) {
     const s = state.json as LiveState;
-    process.stdout.write(
-      `live:     ${s.deploymentId ?? 'nothing deployed'} serial ${s.serial ?? '-'} ${s.digest?.slice(0, 12) ?? ''}\n`,
+    out(
+      `live:     ${s.deploymentId ?? 'nothing deployed'} serial ${s.serial ?? '-'} ${s.digest?.slice(0, 12) ?? ''}`,
     );
     for (const k of s.skills)
-      process.stdout.write(
-        `  ${k.name.padEnd(28)} ${k.version.slice(0, 16).padEnd(16)} ${k.fingerprint.slice(0, 12)}\n`,
-      );
+      out(`  ${k.name.padEnd(28)} ${k.version.slice(0, 16).padEnd(16)} ${k.fingerprint.slice(0, 12)}`);
   } else if (!remote.apiKey) {
     process.stdout.write('(set MANUAL_SYNC_API_KEY, or --api-key-env, to list the live skills)\n');
   }

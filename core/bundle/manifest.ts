@@ -61,6 +61,16 @@ export function canonicalJson(value: unknown): string {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+/**
+ * C0, DEL, C1 and the bidi overrides: manifest strings end up in logs, `skill-sync audit` and `status`, where
+ * an escape sequence could rewrite the terminal (or the clipboard) and a bidi override could hide text.
+ */
+const CONTROL = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+/** A manifest string that is safe to store and print. */
+function plain(v: unknown): v is string {
+  return typeof v === 'string' && !CONTROL.test(v);
+}
 
 function invalid(msg: string): never {
   throw new BundleError('manifest-invalid', msg);
@@ -73,7 +83,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function checkFile(f: unknown, where: string): SkillFile {
   if (!isObject(f)) invalid(`${where}: file entry is not an object`);
   const { path, sha256, size, mode } = f;
-  if (typeof path !== 'string' || !isSafeRelativePath(path)) invalid(`${where}: bad file path`);
+  if (!plain(path) || !isSafeRelativePath(path)) invalid(`${where}: bad file path`);
   if (typeof sha256 !== 'string' || !HEX64.test(sha256)) invalid(`${where}/${path}: bad sha256`);
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
     invalid(`${where}/${path}: bad size`);
@@ -84,12 +94,14 @@ function checkFile(f: unknown, where: string): SkillFile {
 function checkSkill(s: unknown, index: number): ManifestSkill {
   if (!isObject(s)) invalid(`skills[${index}] is not an object`);
   const { name, version, path, source, fingerprint: fp, files } = s;
-  if (typeof name !== 'string' || !isSafeSegment(name) || Buffer.byteLength(name) > 255) {
+  if (!plain(name) || !isSafeSegment(name) || Buffer.byteLength(name) > 255) {
     invalid(`skills[${index}]: bad name`);
   }
   if (typeof version !== 'string') invalid(`${name}: version must be a string`);
+  if (!plain(version)) invalid(`${name}: control character in version`);
   if (path !== `skills/${name}`) invalid(`${name}: path must be skills/${name}`);
   if (typeof source !== 'string') invalid(`${name}: source must be a string`);
+  if (!plain(source)) invalid(`${name}: control character in source`);
   if (typeof fp !== 'string' || !HEX64.test(fp)) invalid(`${name}: bad fingerprint`);
   if (!Array.isArray(files)) invalid(`${name}: files must be an array`);
   return {

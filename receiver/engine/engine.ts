@@ -137,6 +137,8 @@ export class Engine {
     return this.queue.run(async () => {
       await this.lock.acquire();
       try {
+        // Another receiver on the same volume may have committed since we last looked (docs/security.md).
+        this.state = await readState(this.layout.state);
         return await this.inJob.run(true, fn);
       } finally {
         await this.lock.release();
@@ -192,6 +194,20 @@ export class Engine {
     const manifest = await readReleaseManifest(this.layout, record.deploymentId);
     const candidate = { record: { ...record, appliedAt: new Date().toISOString() }, manifest, isNew: false };
     return this.switchCheckCommit(candidate, req.deploymentId, started, req.trigger);
+  }
+
+  /**
+   * Operator recovery from a highest serial signed with a clock far ahead (docs/runbook.md): lowers it to
+   * `serial`. The live release stays; only replay protection's high-water mark moves. Call inside exclusive().
+   */
+  async resetHighest(serial: number): Promise<HighestSerial | null> {
+    this.assertInJob('resetHighest');
+    const before = this.state.highest;
+    // An empty digest matches no envelope: everything signed before the reset is refused as a replay.
+    const next: EngineState = { ...this.state, highest: { serial, digest: '', outcome: 'success' } };
+    await writeState(this.layout.state, next);
+    this.state = next;
+    return before;
   }
 
   /** Differences between the live tree and the live manifest; [] = exact. */

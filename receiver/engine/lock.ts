@@ -1,13 +1,29 @@
-// Cross-process lock file: O_EXCL create with {pid, createdAt, token}; a dead or stale owner's lock is taken over.
+// Cross-process lock file: O_EXCL create with {pid, host, bootId, createdAt, token}; a stale owner's lock is taken over.
+import { readFileSync } from 'node:fs';
 import { link, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import type { EngineLogger } from './types.js';
 
 interface LockBody {
   pid: number;
+  /** Where the pid means something: another host's (or container's) pid cannot be checked from here. */
+  host?: string;
+  bootId?: string;
   createdAt: string;
   token: string;
 }
+
+/** This machine's boot: the same host name after a reboot is a new pid space. Empty where Linux's file is absent. */
+function readBootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+const HERE = { host: os.hostname(), bootId: readBootId() };
 
 const POLL_MS = 50;
 
@@ -40,7 +56,7 @@ export class LockFile {
   async acquire(): Promise<void> {
     if (this.token) throw new Error('lock already held by this engine');
     const token = randomBytes(8).toString('hex');
-    const body: LockBody = { pid: process.pid, createdAt: new Date().toISOString(), token };
+    const body: LockBody = { pid: process.pid, ...HERE, createdAt: new Date().toISOString(), token };
     let waitingLogged = false;
     for (;;) {
       if (await this.tryCreate(body)) break;
@@ -50,7 +66,10 @@ export class LockFile {
         continue;
       }
       if (!waitingLogged && owner) {
-        this.log?.info({ pid: owner.body.pid }, 'waiting for the deploy lock held by another process');
+        this.log?.info(
+          { pid: owner.body.pid, host: owner.body.host },
+          'waiting for the deploy lock held by another process',
+        );
         waitingLogged = true;
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
@@ -87,11 +106,17 @@ export class LockFile {
   }
 
   private isStale(body: LockBody, mtimeMs: number): boolean {
+    const touched = Math.max(mtimeMs, Date.parse(body.createdAt) || 0);
+    const expired = Date.now() - touched > this.ttlMs;
+    // Another host (or container: its own hostname and pid space) sharing the volume: its pid says nothing
+    // here, so only the TTL, which its heartbeat keeps fresh, can free the lock (docs/security.md).
+    if (body.host !== undefined && body.host !== HERE.host) return expired;
+    // Same host, another boot: every pid of that boot is gone.
+    if (body.bootId && HERE.bootId && body.bootId !== HERE.bootId) return true;
     // Our own pid on a lock we do not hold is a previous incarnation (containers reuse low pids).
     if (body.pid === process.pid && body.token !== this.token) return true;
     if (!pidAlive(body.pid)) return true;
-    const touched = Math.max(mtimeMs, Date.parse(body.createdAt) || 0);
-    return Date.now() - touched > this.ttlMs;
+    return expired;
   }
 
   private async tryCreate(body: LockBody): Promise<boolean> {

@@ -232,7 +232,7 @@ describe('deploy choices', () => {
     expect(r.requests).toHaveLength(0);
   });
 
-  it('workflow_dispatch of an older ref gets a fresh, greater serial and records the ref', async () => {
+  it('workflow_dispatch of an older ref gets a fresh, greater serial, signed for the ref the workflow ran on', async () => {
     const r = await stub(accepted);
     const first = await runAction({ workspace, event: 'push', inputs: base([r.url]) });
     const again = await runAction({
@@ -248,7 +248,8 @@ describe('deploy choices', () => {
     );
     expect(p2!.serial).toBeGreaterThan(p1!.serial);
     expect(p2!.trigger).toBe('workflow_dispatch');
-    expect(p2!.ref).toBe('v0.9.0');
+    // Receivers allowlist the workflow's own ref (SKILL_SYNC_ALLOWED_REFS), not the operator's input.
+    expect(p2!.ref).toBe('refs/heads/main');
     expect(p2!.bundle.sha256).toBe(p1!.bundle.sha256);
   });
 

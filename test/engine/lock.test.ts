@@ -1,6 +1,8 @@
 // One deployment at a time: in-process FIFO, the cross-process lock file, stale-lock recovery, misuse errors.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../receiver/engine/index.js';
@@ -112,6 +114,30 @@ describe('exclusive()', () => {
     open.push(e);
     expect(await e.exclusive(async () => 'ran')).toBe('ran');
   });
+
+  // Linux only: elsewhere there is no boot id, and only the pid and TTL rules apply.
+  it.skipIf(!existsSync('/proc/sys/kernel/random/boot_id'))(
+    "records host and boot id, and takes over this host's lock from an earlier boot at once",
+    async () => {
+      const dataDir = await tempDir();
+      const lockFile = path.join(dataDir, 'skill-sync', 'lock');
+      const engine = await engineIn(dataDir);
+      const held = await engine.exclusive(async () => JSON.parse(await readFile(lockFile, 'utf8')) as object);
+      expect(held).toMatchObject({ pid: process.pid, host: hostname() });
+      // pid 1 is alive now, but the lock names another boot of this host: that pid was a different process.
+      await writeFile(
+        lockFile,
+        JSON.stringify({
+          pid: 1,
+          host: hostname(),
+          bootId: 'an-earlier-boot',
+          createdAt: new Date().toISOString(),
+          token: 'b',
+        }),
+      );
+      expect(await engine.exclusive(async () => 'ran')).toBe('ran');
+    },
+  );
 
   it('waits while another live process holds the lock, then proceeds', async () => {
     const dataDir = await tempDir();

@@ -64,6 +64,8 @@ export interface FakeOptions {
   rateWindowSec?: number;
   /** Serve asset downloads without Content-Length (chunked), to test caps while streaming. */
   chunkedAssets?: boolean;
+  /** How far GitHub's clock (its `Date` header) is from ours, to test a runner whose clock is off. */
+  clockSkewMs?: number;
 }
 
 /** Injected faults, served in the order they were queued: a status (with headers/body), or a hang. */
@@ -305,7 +307,11 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       rec.status = status;
       const data = body === undefined ? '' : Buffer.isBuffer(body) ? body : JSON.stringify(body);
-      const h: Record<string, string> = { ...headers };
+      // GitHub stamps every answer with its own clock in an RFC 7231 Date header.
+      const h: Record<string, string> = {
+        date: new Date(Date.now() + (opts.clockSkewMs ?? 0)).toUTCString(),
+        ...headers,
+      };
       if (host === 'api') Object.assign(h, rateHeaders(), headers);
       if (body !== undefined && !Buffer.isBuffer(body)) h['content-type'] = 'application/json; charset=utf-8';
       res.writeHead(status, h);
@@ -407,6 +413,9 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
     const method = req.method ?? 'GET';
     const authed = /^(Bearer|token) \S+$/.test(req.headers.authorization ?? '');
     rollover();
+    // GET /rate_limit does not count against the limit and answers even when it is used up.
+    if (method === 'GET' && u.pathname === '/rate_limit')
+      return send(200, { resources: { core: state.rate }, rate: state.rate });
     if (state.rate.remaining === 0) {
       return send(403, {
         message: 'API rate limit exceeded for 127.0.0.1.',

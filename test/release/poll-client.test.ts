@@ -114,8 +114,13 @@ describe('downloadAsset', () => {
       downloadAsset(t, { id: rel.assets[0]!.id, size: data.length }, { maxBytes: 10 }),
     ).rejects.toBeInstanceOf(AssetTooLarge);
     expect(gh.requests).toHaveLength(0);
-    const err = await downloadAsset(t, rel.assets[0]!, { maxBytes: 10 }).catch((e: unknown) => e);
+    // Raised by the stream before any body byte, so the reader treats it like a cap hit, never as a retry.
+    let seen = 0;
+    const err = await (async () => {
+      for await (const c of await downloadAsset(t, rel.assets[0]!, { maxBytes: 10 })) seen += c.byteLength;
+    })().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AssetTooLarge);
+    expect(seen).toBe(0);
     expect((err as Error).message).toMatch(/Content-Length/);
   });
 
