@@ -6,12 +6,9 @@ import type { Logger } from 'pino';
 import type { AuditInput, AuditRecord, AuditTrail, AuditTrigger } from '../core/audit/index.js';
 import { BundleError, unpackBundle } from '../core/bundle/index.js';
 import { checkRepo } from '../core/check.js';
-import {
-  EnvelopeError,
-  decodeEnvelopeHeader,
-  verifyEnvelope,
-  type VerifyKey,
-} from '../core/envelope/index.js';
+import { EnvelopeError, decodeEnvelopeHeader, type VerifyKey } from '../core/envelope/index.js';
+import type { OidcVerifier, VerifyPath } from '../core/envelope/oidc-verify.js';
+import { verifyRelease } from '../core/envelope/verify.js';
 import type { BundleManifest } from '../core/manifest.js';
 import type { MemoryTree } from '../core/memory-tree.js';
 import type { Envelope, ReleasePayload } from '../core/payload.js';
@@ -41,6 +38,8 @@ interface Deps {
   engine: Engine;
   audit: AuditTrail;
   keys: VerifyKey[];
+  /** Keyless: GitHub OIDC tokens under SKILL_SYNC_OIDC_* (core/envelope/oidc-verify.ts). */
+  oidc?: OidcVerifier;
   cfg: ReceiverConfig;
   metrics: Metrics;
   log: Logger;
@@ -61,8 +60,9 @@ export class Deployer {
     return this.deps.engine.exclusive(fn);
   }
 
-  verify(envelope: unknown): ReleasePayload {
-    return verifyEnvelope(envelope, this.deps.keys);
+  /** Async because an OIDC token may need the issuer's JWKS; still before any byte of the body is read. */
+  verify(envelope: unknown, path: VerifyPath = 'push'): Promise<ReleasePayload> {
+    return verifyRelease(envelope, { keys: this.deps.keys, oidc: this.deps.oidc }, path);
   }
 
   highestSerial(): HighestSerial | null {
@@ -109,7 +109,7 @@ export class Deployer {
     try {
       if (!header) throw new Refusal(401, 'missing-envelope', 'the Skill-Sync-Envelope header is required');
       const envelope = this.decode(header);
-      payload = this.verifyOrRefuse(envelope);
+      payload = await this.verifyOrRefuse(envelope);
       if (this.admit(payload) === 'already_live') return this.alreadyLive(payload);
       if (contentLength !== undefined && contentLength !== payload.bundle.size)
         throw new Refusal(
@@ -189,9 +189,9 @@ export class Deployer {
     }
   }
 
-  private verifyOrRefuse(envelope: unknown): ReleasePayload {
+  private async verifyOrRefuse(envelope: unknown): Promise<ReleasePayload> {
     try {
-      return this.verify(envelope);
+      return await this.verify(envelope);
     } catch (err) {
       throw asRefusal(err);
     }
@@ -404,7 +404,9 @@ export class Deployer {
 /** Maps any error to a Refusal; unknown errors become 500 `internal` without leaking their text to clients. */
 export function asRefusal(err: unknown): Refusal {
   if (err instanceof Refusal) return err;
-  if (err instanceof EnvelopeError) return new Refusal(401, err.code, err.message);
+  // The issuer being unreachable is ours to fix, not the sender's: 503, worth a retry.
+  if (err instanceof EnvelopeError)
+    return new Refusal(err.code === 'oidc-unavailable' ? 503 : 401, err.code, err.message);
   if (err instanceof BundleError) return new Refusal(422, err.code, err.message);
   if (err instanceof EngineError) {
     if (err.code === 'ENGINE_UNKNOWN_RELEASE') return new Refusal(404, 'unknown-release', err.message);

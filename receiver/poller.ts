@@ -26,8 +26,8 @@ export interface DeployOutcome {
 export interface PollTarget {
   /** The one deployment queue: a poll never overlaps a deployment or another poll. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
-  /** Throws on a bad envelope (signature, payloadType, shape). */
-  verify(envelope: unknown): ReleasePayload;
+  /** Throws on a bad envelope (signature, payloadType, shape); `poll` forgives an OIDC token's expiry only. */
+  verify(envelope: unknown, path: 'poll'): ReleasePayload | Promise<ReleasePayload>;
   /** Highest serial applied, with its bundle digest. */
   highestSerial(): { serial: number; digest: string } | null;
   /** Only inside exclusive(). Streams, checks size and digest, applies. */
@@ -394,7 +394,7 @@ export class Poller {
     const envelope = await this.fetchEnvelope(env, signal);
     let payload: ReleasePayload;
     try {
-      payload = this.o.target.verify(envelope);
+      payload = await this.o.target.verify(envelope, 'poll');
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       throw new Refused(
