@@ -136,7 +136,7 @@ async function deployMode(
   }
   if (!inputs.signingKey && inputs.signing === 'key')
     throw new Error(
-      'input/missing: deploy needs signing-key, or keyless signing: add `permissions: id-token: write` to the job',
+      'input/missing: signing-key is required to deploy, or keyless signing: add `permissions: id-token: write` to the job',
     );
   const idToken =
     inputs.signing === 'oidc'
