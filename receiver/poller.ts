@@ -397,6 +397,8 @@ export class Poller {
       payload = await this.o.target.verify(envelope, 'poll');
     } catch (err) {
       const code = (err as { code?: unknown }).code;
+      // The OIDC issuer's keys being unreachable says nothing about the release: retry it after a backoff.
+      if (code === 'oidc-unavailable') throw err;
       throw new Refused(
         typeof code === 'string' ? code : 'envelope_invalid',
         `envelope does not verify: ${(err as Error).message}`,

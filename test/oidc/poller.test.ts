@@ -1,11 +1,15 @@
 // Keyless deploy by the poller: the dist Action publishes a release signed by an ID token; the receiver polls it after the token expired.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EnvelopeError } from '../../core/envelope/errors.js';
+import type { ReleasePayload } from '../../core/payload.js';
+import { Poller } from '../../receiver/poller.js';
 import { deadUrl, ensureDist, runAction } from '../action/harness.js';
 import { actionLog, auditLines, Cleanup, eventually, health, liveState } from '../e2e/kit.js';
 import { startFakeGitHub, type FakeGitHub } from '../github-api/server.js';
 import { startReceiver, tempDir } from '../support/receiver.js';
 import { writeSkills } from '../support/release.js';
+import { captureLog, publish, TestTarget, TOKEN as POLL_TOKEN } from '../poller/kit.js';
 import { startIssuer, type TestIssuer } from './issuer.js';
 
 const cleanup = new Cleanup();
@@ -87,5 +91,35 @@ describe('keyless deploy by the poller', () => {
       () => rx.output().slice(-3000),
     );
     expect((await liveState(rx)).serial).toBe(serial);
+  });
+});
+
+describe('the poller when the OIDC issuer is unreachable', () => {
+  it('is a transient error, not a final refusal: the same release is judged again on the next poll', async () => {
+    const fake = await startFakeGitHub({ owner: 'acme', repo: 'skills' });
+    cleanup.add(() => fake.close());
+    const dir = await tempDir('skill-sync-oidc-poll-');
+    let down = true;
+    class IssuerDownOnce extends TestTarget {
+      override verify(envelope: unknown): ReleasePayload {
+        if (down) throw new EnvelopeError('oidc-unavailable', "the OIDC issuer's keys cannot be fetched");
+        return super.verify(envelope);
+      }
+    }
+    const target = new IssuerDownOnce(path.join(dir, 'live'));
+    const poller = new Poller({
+      github: { apiUrl: fake.apiUrl, owner: 'acme', repo: 'skills', token: POLL_TOKEN, timeoutMs: 1_000 },
+      intervalMs: 60_000,
+      statePath: path.join(dir, 'poller.json'),
+      maxBundleBytes: 1024 * 1024,
+      target,
+      log: captureLog().log,
+    });
+    cleanup.add(() => poller.stop());
+    await publish(fake, Buffer.alloc(2048, 7), 5_000);
+    expect(await poller.pollNow()).toMatchObject({ result: 'error' });
+    down = false;
+    expect(await poller.pollNow()).toMatchObject({ result: 'new_release', serial: 5_000 });
+    expect(target.deployments).toHaveLength(1);
   });
 });
