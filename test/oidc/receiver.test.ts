@@ -1,11 +1,14 @@
 // Keyless deploys end to end: the dist Action signs with an ID token from a local issuer; the real receiver verifies or refuses.
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeEnvelopeHeader, nextSerial } from '../../core/envelope/index.js';
+import { decodeJwt } from 'jose';
+import { encodeEnvelopeHeader, nextSerial, pae } from '../../core/envelope/index.js';
 import { signEnvelopeWithIdToken } from '../../core/envelope/oidc.js';
 import type { Envelope, ReleasePayload } from '../../core/payload.js';
-import { ensureDist, runAction } from '../action/harness.js';
+import { ensureDist, runAction, visibleLog } from '../action/harness.js';
 import { actionLog, auditLines, Cleanup, liveState } from '../e2e/kit.js';
 import { startReceiver, tempDir, type ReceiverProcess } from '../support/receiver.js';
 import { buildRelease, ed25519Key, postBundle, writeSkills, type SignedRelease } from '../support/release.js';
@@ -50,6 +53,13 @@ async function keyless(
   const payload: ReleasePayload = { ...rel.payload, serial: nextSerial(), ...o.payload };
   const envelope = await signEnvelopeWithIdToken(payload, (aud) => issuer.sign(aud, o.claims, o.sign));
   return { bundle: rel.bundle, envelope, header: encodeEnvelopeHeader(envelope), payload };
+}
+
+/** The envelope the Action wrote next to the bundle in RUNNER_TEMP. */
+async function envelopeOf(runnerTemp: string): Promise<Envelope> {
+  const dir = (await readdir(runnerTemp)).find((d) => d.startsWith('skill-sync-'));
+  if (!dir) throw new Error(`no skill-sync work dir in ${runnerTemp}`);
+  return JSON.parse(await readFile(path.join(runnerTemp, dir, 'skills.dsse.json'), 'utf8')) as Envelope;
 }
 
 function withEnvelope(rel: SignedRelease, envelope: Envelope): SignedRelease {
@@ -109,8 +119,18 @@ describe('keyless deploy by push (dist Action → receiver)', () => {
     expect(state.skills.map((s) => s.name).sort()).toEqual(['alpha', 'beta']);
     const audit = await auditLines(rx.dataDir);
     expect(audit.at(-1)).toMatchObject({ status: 'success', trigger: 'webhook', serial: state.serial });
-    // Keyless means no key material anywhere in the Action's inputs, and the token is masked in the log.
-    expect(run.stdout).not.toContain('BEGIN PRIVATE KEY');
+    // The contract: one signature, keyid github-oidc, sig = base64 of the JWT's ASCII bytes, whose audience
+    // is skill-sync: + hex sha256 of PAE(payloadType, payload).
+    const envelope = await envelopeOf(run.runnerTemp);
+    expect(envelope.signatures.map((s) => s.keyid)).toEqual(['github-oidc']);
+    const jwt = Buffer.from(envelope.signatures[0]!.sig, 'base64').toString('ascii');
+    const body = Buffer.from(envelope.payload, 'base64');
+    const expected = createHash('sha256').update(pae(envelope.payloadType, body)).digest('hex');
+    expect(decodeJwt(jwt).aud).toBe(`skill-sync:${expected}`);
+    expect(req.query.audience).toBe(`skill-sync:${expected}`);
+    // The runner masks the token: core.getIDToken registers it as a secret.
+    expect(run.stdout).toContain(`::add-mask::${jwt}`);
+    expect(visibleLog(run)).not.toContain(jwt);
   });
 
   it('without `id-token: write` and without a key, the Action says to add the permission', async () => {
@@ -134,6 +154,21 @@ describe('keyless deploy by push (dist Action → receiver)', () => {
     });
     expect(implicit.code).not.toBe(0);
     expect(implicit.commands.find((c) => c.command === 'error')?.message).toContain('id-token: write');
+    const bogus = await runAction({
+      workspace: ws,
+      env: { ...issuer.runtimeEnv },
+      inputs: {
+        path: 'skills',
+        'receiver-url': rx.url,
+        release: 'false',
+        'github-token': '',
+        signing: 'keyless',
+      },
+    });
+    expect(bogus.code).not.toBe(0);
+    expect(bogus.commands.find((c) => c.command === 'error')?.message).toContain(
+      "'signing' must be one of key, oidc",
+    );
   });
 
   it('signing: oidc with a signing key too carries both signatures (for receivers still on keys)', async () => {
@@ -159,6 +194,8 @@ describe('keyless deploy by push (dist Action → receiver)', () => {
     expect(run.code, actionLog(run)).toBe(0);
     const serial = Number(run.outputs['serial']);
     for (const r of [rx, both, keysOnly]) expect((await liveState(r)).serial).toBe(serial);
+    const keyids = (await envelopeOf(run.runnerTemp)).signatures.map((s) => s.keyid);
+    expect(keyids).toEqual(['github-oidc', packKey.signing.keyid]);
   });
 
   it('a workflow_dispatch of another ref is refused by the Action before packing (the token names the job ref)', async () => {
