@@ -7917,7 +7917,7 @@ function escapeJsonPtr(str) {
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(218);
+/* unused reexport */ __nccwpck_require__(218);
 
 
 /***/ }),
@@ -7937,10 +7937,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-exports.httpOverHttp = httpOverHttp;
-exports.httpsOverHttp = httpsOverHttp;
-exports.httpOverHttps = httpOverHttps;
-exports.httpsOverHttps = httpsOverHttps;
+__webpack_unused_export__ = httpOverHttp;
+__webpack_unused_export__ = httpsOverHttp;
+__webpack_unused_export__ = httpOverHttps;
+__webpack_unused_export__ = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -8230,7 +8230,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-module.exports.kT = ProxyAgent
+__webpack_unused_export__ = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -46867,7 +46867,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7730);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7820);
 // Action entry point: ncc bundles this file into dist/index.js, which action.yml runs.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -46877,7 +46877,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7730:
+/***/ 7820:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47065,10 +47065,8 @@ function file_command_prepareKeyValueMessage(key, value) {
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
-var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
-var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -47161,7 +47159,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(770);
+var node_modules_tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -47239,7 +47237,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -47285,7 +47283,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class HttpClient {
+class lib_HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -47588,7 +47586,7 @@ class HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -47599,7 +47597,7 @@ class HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
+        info.httpModule = usingSsl ? https : http;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -47698,7 +47696,7 @@ class HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = getProxyUrl(parsedUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -47713,7 +47711,7 @@ class HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -47738,7 +47736,7 @@ class HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -47761,7 +47759,7 @@ class HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -47892,7 +47890,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class BearerCredentialHandler {
+class auth_BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -47950,13 +47948,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class OidcClient {
+class oidc_utils_OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -47975,7 +47973,7 @@ class OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = OidcClient.createHttpClient();
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -47994,13 +47992,13 @@ class OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = OidcClient.getIDTokenUrl();
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield OidcClient.getCall(id_token_url);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -49598,7 +49596,7 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function setSecret(secret) {
+function core_setSecret(secret) {
     command_issueCommand('add-mask', {}, secret);
 }
 /**
@@ -49720,8 +49718,8 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function debug(message) {
-    command_issueCommand('debug', {}, message);
+function core_debug(message) {
+    issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -53480,19 +53478,15 @@ function signOne(message, key) {
         return (0,external_node_crypto_.sign)(null, message, key.key);
     return (0,external_node_crypto_.createHmac)('sha256', key.secret).update(message).digest();
 }
-/** Key signatures over payload bytes already serialised (the OIDC signer adds these next to its token). */
-function keySignatures(body, keys) {
-    const message = pae(payload_PAYLOAD_TYPE, body);
-    return keys.map((k) => ({ keyid: k.keyid, sig: signOne(message, k).toString('base64') }));
-}
 function signEnvelope(payload, keys) {
     if (keys.length === 0)
         throw new errors_EnvelopeError('no-keys', 'no signing key');
     const body = Buffer.from(JSON.stringify(payload), 'utf8');
+    const message = pae(payload_PAYLOAD_TYPE, body);
     return {
         payload: body.toString('base64'),
         payloadType: payload_PAYLOAD_TYPE,
-        signatures: keySignatures(body, keys),
+        signatures: keys.map((k) => ({ keyid: k.keyid, sig: signOne(message, k).toString('base64') })),
     };
 }
 function verifies(message, sig, key) {
@@ -53509,17 +53503,10 @@ function verifies(message, sig, key) {
     const expected = createHmac('sha256', key.secret).update(message).digest();
     return sig.length === expected.length && timingSafeEqual(sig, expected);
 }
-/** Every key is tried against every signature: keyid is a hint and never selects or skips a key. */
-function keySignatureVerifies(message, signatures, keys) {
-    let ok = false;
-    for (const s of signatures) {
-        const sig = Buffer.from(s.sig, 'base64');
-        for (const key of keys)
-            ok = verifies(message, sig, key) || ok; // no early exit: same work either way
-    }
-    return ok;
-}
-/** Verifies the envelope and only then parses its payload. */
+/**
+ * Verifies the envelope and only then parses its payload. Every key is tried against every
+ * signature: keyid is a hint and never selects or skips a key.
+ */
 function verifyEnvelope(envelope, keys) {
     const env = checkEnvelopeShape(envelope);
     if (env.payloadType !== PAYLOAD_TYPE)
@@ -53527,12 +53514,15 @@ function verifyEnvelope(envelope, keys) {
     if (keys.length === 0)
         throw new EnvelopeError('no-keys', 'no verification key configured');
     const body = Buffer.from(env.payload, 'base64');
-    if (!keySignatureVerifies(pae(env.payloadType, body), env.signatures, keys))
+    const message = pae(env.payloadType, body);
+    let ok = false;
+    for (const s of env.signatures) {
+        const sig = Buffer.from(s.sig, 'base64');
+        for (const key of keys)
+            ok = verifies(message, sig, key) || ok; // no early exit: same work either way
+    }
+    if (!ok)
         throw new EnvelopeError('bad-signature', 'no signature verifies with a configured key');
-    return parsePayload(body);
-}
-/** Only for bytes a signature has covered. */
-function parsePayload(body) {
     let doc;
     try {
         doc = JSON.parse(body.toString('utf8'));
@@ -53694,45 +53684,6 @@ function decodeEnvelopeHeader(value, maxBytes = MAX_ENVELOPE_HEADER_BYTES) {
 
 
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./lib/core/envelope/oidc.js
-// Keyless signing: a GitHub Actions OIDC ID token whose audience binds it to one exact DSSE payload (docs/security.md).
-
-
-
-/** keyid of an OIDC signature: a hint only, the receiver recognises a token by its shape. */
-const OIDC_KEYID = 'github-oidc';
-const AUDIENCE_PREFIX = 'skill-sync:';
-/** GitHub Actions' token issuer; GHE.com tenants and tests configure their own. */
-const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
-/** `skill-sync:` + lowercase hex sha256 of PAE(payloadType, payload): the token is good for this payload only. */
-function oidcAudience(payloadType, payload) {
-    return AUDIENCE_PREFIX + (0,external_node_crypto_.createHash)('sha256').update(pae(payloadType, payload)).digest('hex');
-}
-/**
- * The envelope of `payload` signed by an ID token, plus any key signatures made over the same bytes
- * (both at once lets receivers move from keys to OIDC one at a time).
- */
-async function signEnvelopeWithIdToken(payload, getIdToken, alsoSignedBy = () => []) {
-    const body = Buffer.from(JSON.stringify(payload), 'utf8');
-    const jwt = await getIdToken(oidcAudience(payload_PAYLOAD_TYPE, body));
-    return {
-        payload: body.toString('base64'),
-        payloadType: payload_PAYLOAD_TYPE,
-        signatures: [
-            { keyid: OIDC_KEYID, sig: Buffer.from(jwt, 'ascii').toString('base64') },
-            ...alsoSignedBy(body),
-        ],
-    };
-}
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
-/** The JWT in a signature entry, or undefined when the bytes are not a compact JWS (an Ed25519 or HMAC sig). */
-function jwtFromSignature(sig) {
-    if (sig.length < 16 || sig.length > 8192)
-        return undefined;
-    const text = sig.toString('latin1');
-    return COMPACT_JWS.test(text) ? text : undefined;
-}
-//# sourceMappingURL=oidc.js.map
 ;// CONCATENATED MODULE: ./lib/core/release/target.js
 // Where GitHub is and who we are: the REST target, its request headers, and the client's error types.
 const DEFAULT_API_URL = 'https://api.github.com';
@@ -54437,7 +54388,6 @@ function publish_sleep(ms) {
 
 
 
-
 /** `fail`: any error blocks the deploy; `skip`: ship only the valid skills and report the rest. */
 function selectSkills(skills, findings, onInvalid) {
     const errors = findings.filter((f) => f.severity === 'error').length;
@@ -54473,7 +54423,7 @@ function releaseBody(payload, skills) {
 async function runDeploy(opts) {
     const log = opts.log ?? (() => { });
     // Parse the key before any work, so a bad key fails fast and nothing half-made is left.
-    const key = opts.idToken && !opts.signingKey ? undefined : parseSigningKey(opts.signingKey);
+    const key = parseSigningKey(opts.signingKey);
     await (0,promises_namespaceObject.mkdir)(opts.workDir, { recursive: true });
     const bundleFile = external_node_path_namespaceObject.join(opts.workDir, 'skills.tar.gz');
     const envelopeFile = external_node_path_namespaceObject.join(opts.workDir, 'skills.dsse.json');
@@ -54489,9 +54439,7 @@ async function runDeploy(opts) {
         bundle: { sha256: packed.sha256, size: packed.size },
         skills: opts.skills.length,
     };
-    const envelope = opts.idToken
-        ? await signEnvelopeWithIdToken(payload, opts.idToken, (body) => (key ? keySignatures(body, [key]) : []))
-        : signEnvelope(payload, key ? [key] : []);
+    const envelope = signEnvelope(payload, [key]);
     const envelopeJson = JSON.stringify(envelope, null, 2) + '\n';
     await (0,promises_namespaceObject.writeFile)(envelopeFile, envelopeJson);
     log(`packed ${opts.skills.length} skill(s): sha256:${packed.sha256} (${packed.size} bytes), serial ${payload.serial}`);
@@ -54606,38 +54554,6 @@ function annotate(findings) {
     return counts;
 }
 //# sourceMappingURL=annotations.js.map
-;// CONCATENATED MODULE: ./lib/action/oidc.js
-// Keyless signing in the Action: the `signing` input, and the job's OIDC ID token for one exact payload.
-
-/** Default: `oidc` when no signing-key is given and the job may request an ID token, else `key`. */
-function resolveSigning(input, signingKey, env = process.env) {
-    const v = input.trim();
-    if (v === '')
-        return !signingKey.trim() && env.ACTIONS_ID_TOKEN_REQUEST_URL ? 'oidc' : 'key';
-    if (v !== 'key' && v !== 'oidc')
-        throw new Error(`input/bad-value: 'signing' must be one of key, oidc, got '${v}'`);
-    return v;
-}
-/**
- * The ID-token source for `signing: oidc`, after the checks a user can act on: the job may request a
- * token, and the payload names the job's own ref and commit (the token carries those, and the
- * receiver refuses a payload that differs).
- */
-function keylessSigner(source, job, env = process.env) {
-    if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN)
-        throw new Error('input/missing: signing: oidc needs an ID token and this job cannot request one: add `permissions: id-token: write` (next to `contents: write`) to the workflow or job');
-    if (source.ref !== job.ref || source.commit !== job.sha)
-        throw new Error(`input/bad-value: signing: oidc deploys the commit the workflow runs on (${job.ref} ${job.sha.slice(0, 12)}), not ${source.ref} ${source.commit.slice(0, 12)}: run the workflow on that ref, or use signing: key`);
-    return async (audience) => {
-        try {
-            return await getIDToken(audience);
-        }
-        catch (err) {
-            throw new Error(`signing: oidc: the ID token request failed: ${err.message}`);
-        }
-    };
-}
-//# sourceMappingURL=oidc.js.map
 ;// CONCATENATED MODULE: ./lib/action/plan.js
 
 
@@ -54712,7 +54628,6 @@ function computePlan(live, skills) {
 //# sourceMappingURL=plan.js.map
 ;// CONCATENATED MODULE: ./lib/action/inputs.js
 // Action inputs and GitHub context: read from INPUT_* and GITHUB_* variables, checked, secrets masked.
-
 
 
 
@@ -54798,24 +54713,24 @@ function triggerFor(eventName) {
 function maskSecret(value) {
     if (!value)
         return;
-    setSecret(value);
+    core_setSecret(value);
     // Multi-line values (PEM keys) are matched line by line in the log, so mask each line too.
     for (const line of value.split(/\r?\n/)) {
         const t = line.trim();
         if (t.length >= 8 && !/^-----(BEGIN|END) /.test(t))
-            setSecret(t);
+            core_setSecret(t);
     }
 }
 function maskUrlCredentials(raw) {
     try {
         const url = new URL(raw);
         if (url.username)
-            setSecret(decodeURIComponent(url.username));
+            core_setSecret(decodeURIComponent(url.username));
         if (url.password)
-            setSecret(decodeURIComponent(url.password));
+            core_setSecret(decodeURIComponent(url.password));
         for (const v of url.searchParams.values())
             if (v.length >= 6)
-                setSecret(v);
+                core_setSecret(v);
     }
     catch {
         // Bad URLs are reported later, by the code that uses them, without their content.
@@ -54847,7 +54762,6 @@ function readInputs(ctx) {
         mode: resolveMode(oneOf('mode', ['auto', 'validate', 'deploy'], 'auto'), ctx.eventName),
         receivers,
         signingKey,
-        signing: resolveSigning(getInput('signing'), signingKey),
         profile: readProfile(),
         requiredFields: requiredFields.length ? requiredFields : undefined,
         maxFileSize: inputs_int('max-file-size', undefined, 1),
@@ -54890,7 +54804,6 @@ async function writeSummary(report, reportPath) {
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./lib/action/main.js
 // The Action's run: validate → annotate → (plan | pack → sign → release → publish) → summary, report, outputs.
-
 
 
 
@@ -55011,11 +54924,8 @@ async function deployMode(inputs, ctx, report, { skills, contents }) {
         report.skills = skillRows(skills, 'skipped');
         report.warnings.push(`on-invalid: skip: ${selection.skipped.length} invalid skill(s) not deployed: ${selection.skipped.map((s) => s.name).join(', ')}`);
     }
-    if (!inputs.signingKey && inputs.signing === 'key')
-        throw new Error('input/missing: signing-key is required to deploy, or keyless signing: add `permissions: id-token: write` to the job');
-    const idToken = inputs.signing === 'oidc'
-        ? keylessSigner({ ref: report.ref ?? '', commit: report.commit ?? '' }, ctx)
-        : undefined;
+    if (!inputs.signingKey)
+        throw new Error('input/missing: signing-key is required to deploy');
     if (!inputs.dryRun && inputs.receivers.length === 0 && !inputs.release) {
         throw new Error('input/missing: deploy needs receiver-url, or release: true, or dry-run: true');
     }
@@ -55028,7 +54938,6 @@ async function deployMode(inputs, ctx, report, { skills, contents }) {
         skills: selection.ship,
         contents,
         signingKey: inputs.signingKey,
-        idToken,
         receivers: inputs.receivers,
         release: inputs.release
             ? {
