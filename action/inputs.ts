@@ -6,6 +6,7 @@ import * as core from '@actions/core';
 import type { Trigger } from '../core/payload.js';
 import type { OnInvalid } from '../core/deploy-flow.js';
 import { PROFILES, isProfile, type Profile } from '../core/skill/profiles.js';
+import { resolveSigning, type Signing } from './oidc.js';
 
 export type Mode = 'validate' | 'deploy';
 
@@ -17,6 +18,8 @@ export interface ActionInputs {
   mode: Mode;
   receivers: string[];
   signingKey: string;
+  /** `oidc`: keyless, the job's ID token signs (action/oidc.ts). */
+  signing: Signing;
   profile?: Profile;
   requiredFields?: string[];
   maxFileSize?: number;
@@ -174,6 +177,7 @@ export function readInputs(ctx: GitHubContext): ActionInputs {
     mode: resolveMode(oneOf('mode', ['auto', 'validate', 'deploy'] as const, 'auto'), ctx.eventName),
     receivers,
     signingKey,
+    signing: resolveSigning(core.getInput('signing'), signingKey),
     profile: readProfile(),
     requiredFields: requiredFields.length ? requiredFields : undefined,
     maxFileSize: int('max-file-size', undefined, 1),

@@ -8,6 +8,7 @@ import { countFindings, skillRows, type RunReport } from '../core/report.js';
 import { runDeploy, selectSkills } from '../core/deploy-flow.js';
 import { redactSecrets } from '../core/secrets/scan.js';
 import { annotate } from './annotations.js';
+import { keylessSigner } from './oidc.js';
 import { computePlan, fetchLiveState } from './plan.js';
 import { readContext, readInputs, triggerFor, type ActionInputs, type GitHubContext } from './inputs.js';
 import { writeReport, writeSummary } from './summary.js';
@@ -135,7 +136,14 @@ async function deployMode(
       `on-invalid: skip: ${selection.skipped.length} invalid skill(s) not deployed: ${selection.skipped.map((s) => s.name).join(', ')}`,
     );
   }
-  if (!inputs.signingKey) throw new Error('input/missing: signing-key is required to deploy');
+  if (!inputs.signingKey && inputs.signing === 'key')
+    throw new Error(
+      'input/missing: signing-key is required to deploy, or keyless signing: add `permissions: id-token: write` to the job',
+    );
+  const idToken =
+    inputs.signing === 'oidc'
+      ? keylessSigner({ ref: report.ref ?? '', commit: report.commit ?? '' }, ctx)
+      : undefined;
   if (!inputs.dryRun && inputs.receivers.length === 0 && !inputs.release) {
     throw new Error('input/missing: deploy needs receiver-url, or release: true, or dry-run: true');
   }
@@ -148,6 +156,7 @@ async function deployMode(
     skills: selection.ship,
     contents,
     signingKey: inputs.signingKey,
+    idToken,
     receivers: inputs.receivers,
     release: inputs.release
       ? {

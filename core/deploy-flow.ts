@@ -7,7 +7,14 @@ import type { Skill } from './skill.js';
 import type { ReleasePayload, Trigger } from './payload.js';
 import type { DeployRecord } from './report.js';
 import { packBundle } from './bundle/pack.js';
-import { encodeEnvelopeHeader, nextSerial, parseSigningKey, signEnvelope } from './envelope/index.js';
+import {
+  encodeEnvelopeHeader,
+  keySignatures,
+  nextSerial,
+  parseSigningKey,
+  signEnvelope,
+} from './envelope/index.js';
+import { signEnvelopeWithIdToken, type IdTokenSource } from './envelope/oidc.js';
 import { publishRelease } from './release/index.js';
 import { clockSkewFromGitHub, signerClockProblem } from './release/clock.js';
 import { publishToReceivers, type ReceiverResult } from './publish.js';
@@ -37,7 +44,10 @@ export interface DeployFlowOptions {
   skills: Skill[];
   /** The check's kept file contents (`CheckResult.contents`), so the pack does not read the tree again. */
   contents?: FileContents;
+  /** May be '' when `idToken` signs; with both, the envelope carries both signatures. */
   signingKey: string;
+  /** Keyless: an OIDC ID token for the payload's audience (core/envelope/oidc.ts). */
+  idToken?: IdTokenSource;
   receivers: string[];
   release?: ReleaseTarget;
   source: DeploySource;
@@ -105,7 +115,7 @@ function releaseBody(payload: ReleasePayload, skills: Skill[]): string {
 export async function runDeploy(opts: DeployFlowOptions): Promise<DeployFlowResult> {
   const log = opts.log ?? (() => {});
   // Parse the key before any work, so a bad key fails fast and nothing half-made is left.
-  const key = parseSigningKey(opts.signingKey);
+  const key = opts.idToken && !opts.signingKey ? undefined : parseSigningKey(opts.signingKey);
   // A serial from the future would outrank every later release on the receivers (docs/security.md).
   if (opts.release && !opts.dryRun) {
     const problem = signerClockProblem(
@@ -131,7 +141,9 @@ export async function runDeploy(opts: DeployFlowOptions): Promise<DeployFlowResu
     bundle: { sha256: packed.sha256, size: packed.size },
     skills: opts.skills.length,
   };
-  const envelope = signEnvelope(payload, [key]);
+  const envelope = opts.idToken
+    ? await signEnvelopeWithIdToken(payload, opts.idToken, (body) => (key ? keySignatures(body, [key]) : []))
+    : signEnvelope(payload, key ? [key] : []);
   const envelopeJson = JSON.stringify(envelope, null, 2) + '\n';
   await writeFile(envelopeFile, envelopeJson);
   log(

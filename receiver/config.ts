@@ -1,6 +1,8 @@
 // Receiver configuration: every environment variable, parsed and checked once at start.
 import path from 'node:path';
 import { DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_FILE_BYTES } from '../core/bundle/limits.js';
+import type { OidcPolicy } from '../core/envelope/oidc-verify.js';
+import { loadOidcPolicy } from './oidc-config.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -20,6 +22,8 @@ export interface ReceiverConfig {
   syncDataRoot: string;
   publicKeys?: string;
   hmacSecrets?: string;
+  /** Keyless verification of GitHub Actions ID tokens (receiver/oidc-config.ts). */
+  oidc?: OidcPolicy;
   apiKey?: string;
   strategy: 'symlink' | 'in-place';
   keepReleases: number;
@@ -223,10 +227,11 @@ export function loadConfig(env: Env, opts: { insecureDev?: boolean } = {}): Rece
     cfg.neo4j = { uri: neoUri, user, password, database: str(env, 'NEO4J_DATABASE') };
   }
 
-  if (!cfg.publicKeys && !cfg.hmacSecrets && !insecureDev)
+  cfg.oidc = loadOidcPolicy(env);
+  if (!cfg.publicKeys && !cfg.hmacSecrets && !cfg.oidc && !insecureDev)
     throw new ConfigError(
       'SKILL_SYNC_PUBLIC_KEYS',
-      'no signing key configured (set SKILL_SYNC_PUBLIC_KEYS or SKILL_SYNC_HMAC_SECRETS; `skill-sync keygen` makes one)',
+      'no signing key configured (set SKILL_SYNC_OIDC_REPOSITORY for keyless deploys, or SKILL_SYNC_PUBLIC_KEYS or SKILL_SYNC_HMAC_SECRETS; `skill-sync keygen` makes one)',
     );
   if (cfg.apiKey !== undefined && cfg.apiKey.length < 16)
     throw new ConfigError('MANUAL_SYNC_API_KEY', 'must be at least 16 characters');

@@ -8,12 +8,9 @@ import { BundleError, unpackBundle } from '../core/bundle/index.js';
 import { checkRepo, SKILL_FILE_MAX_BYTES } from '../core/check.js';
 import { AssetTooLarge } from '../core/release/index.js';
 import { protectedPaths } from '../core/sync/confine.js';
-import {
-  EnvelopeError,
-  decodeEnvelopeHeader,
-  verifyEnvelope,
-  type VerifyKey,
-} from '../core/envelope/index.js';
+import { EnvelopeError, decodeEnvelopeHeader, type VerifyKey } from '../core/envelope/index.js';
+import type { OidcVerifier, VerifyPath } from '../core/envelope/oidc-verify.js';
+import { verifyRelease } from '../core/envelope/verify.js';
 import type { GatewayReport } from '../core/gateway/report.js';
 import type { BundleManifest } from '../core/manifest.js';
 import type { MemoryTree } from '../core/memory-tree.js';
@@ -48,6 +45,8 @@ interface Deps {
   engine: Engine;
   audit: AuditTrail;
   keys: VerifyKey[];
+  /** Keyless: GitHub OIDC tokens under SKILL_SYNC_OIDC_* (core/envelope/oidc-verify.ts). */
+  oidc?: OidcVerifier;
   cfg: ReceiverConfig;
   metrics: Metrics;
   log: Logger;
@@ -72,9 +71,12 @@ export class Deployer {
     return this.deps.engine.exclusive(fn);
   }
 
-  /** The poller's check: a valid signature from an allowed repository and ref, before any download. */
-  verify(envelope: unknown): ReleasePayload {
-    const payload = verifyEnvelope(envelope, this.deps.keys);
+  /**
+   * The poller's check: a valid signature from an allowed repository and ref, before any download.
+   * Async because an OIDC token may need the issuer's JWKS.
+   */
+  async verify(envelope: unknown, path: VerifyPath = 'push'): Promise<ReleasePayload> {
+    const payload = await verifyRelease(envelope, { keys: this.deps.keys, oidc: this.deps.oidc }, path);
     checkSource(payload, this.deps.cfg);
     return payload;
   }
@@ -125,7 +127,7 @@ export class Deployer {
     try {
       if (!header) throw new Refusal(401, 'missing-envelope', 'the Skill-Sync-Envelope header is required');
       const envelope = this.decode(header);
-      payload = this.verifyOrRefuse(envelope);
+      payload = await this.verifyOrRefuse(envelope);
       if (this.admit(payload) === 'already_live') return this.alreadyLive(payload);
       if (contentLength !== undefined && contentLength !== payload.bundle.size)
         throw new Refusal(
@@ -246,9 +248,9 @@ export class Deployer {
     }
   }
 
-  private verifyOrRefuse(envelope: unknown): ReleasePayload {
+  private async verifyOrRefuse(envelope: unknown): Promise<ReleasePayload> {
     try {
-      return verifyEnvelope(envelope, this.deps.keys);
+      return await verifyRelease(envelope, { keys: this.deps.keys, oidc: this.deps.oidc }, 'push');
     } catch (err) {
       throw asRefusal(err);
     }
@@ -492,7 +494,9 @@ export class Deployer {
 /** Maps any error to a Refusal; unknown errors become 500 `internal` without leaking their text to clients. */
 export function asRefusal(err: unknown): Refusal {
   if (err instanceof Refusal) return err;
-  if (err instanceof EnvelopeError) return new Refusal(401, err.code, err.message);
+  // The issuer being unreachable is ours to fix, not the sender's: 503, worth a retry.
+  if (err instanceof EnvelopeError)
+    return new Refusal(err.code === 'oidc-unavailable' ? 503 : 401, err.code, err.message);
   if (err instanceof BundleError) return new Refusal(422, err.code, err.message);
   if (err instanceof AssetTooLarge) return new Refusal(413, err.code, err.message);
   if (err instanceof EngineError) {

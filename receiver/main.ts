@@ -5,6 +5,7 @@ import pino from 'pino';
 import { AuditTrail } from '../core/audit/index.js';
 import { allowCollections } from '../core/memory.js';
 import { parseVerifyKeys } from '../core/envelope/index.js';
+import { OidcVerifier } from '../core/envelope/oidc-verify.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type ReceiverConfig } from './config.js';
 import { Deployer } from './deployer.js';
@@ -59,7 +60,9 @@ export async function startReceiver(
     log,
   });
   const audit = await AuditTrail.open({ dataDir: cfg.dataDir, neo4j: cfg.neo4j, log });
-  const deployer = new Deployer({ engine, audit, keys, cfg, metrics, log });
+  const oidc = cfg.oidc ? new OidcVerifier(cfg.oidc) : undefined;
+  if (cfg.oidc) log.info({ oidc: cfg.oidc }, 'keyless deploys: GitHub OIDC tokens are verified');
+  const deployer = new Deployer({ engine, audit, keys, oidc, cfg, metrics, log });
   deployer.recent.push(...(await audit.history({ limit: 10 })));
 
   let poller: Poller | undefined;

@@ -26,8 +26,8 @@ export interface DeployOutcome {
 
 /** What the poller needs from the receiver: the one verify/apply path (receiver/deployer.ts). */
 export interface PollTarget {
-  /** Throws on a bad envelope (signature, payloadType, shape). */
-  verify(envelope: unknown): ReleasePayload;
+  /** Throws on a bad envelope (signature, payloadType, shape); `poll` forgives an OIDC token's expiry only. */
+  verify(envelope: unknown, path: 'poll'): ReleasePayload | Promise<ReleasePayload>;
   /** Highest serial applied, with its bundle digest. */
   highestSerial(): { serial: number; digest: string } | null;
   /**
@@ -440,9 +440,11 @@ export class Poller {
     const envelope = await this.fetchEnvelope(env, signal);
     let payload: ReleasePayload;
     try {
-      payload = this.o.target.verify(envelope);
+      payload = await this.o.target.verify(envelope, 'poll');
     } catch (err) {
       const code = (err as { code?: unknown }).code;
+      // The OIDC issuer's keys being unreachable says nothing about the release: retry it after a backoff.
+      if (code === 'oidc-unavailable') throw err;
       throw new Refused(
         typeof code === 'string' ? code : 'envelope_invalid',
         `envelope does not verify: ${(err as Error).message}`,

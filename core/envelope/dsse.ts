@@ -21,14 +21,19 @@ function signOne(message: Buffer, key: SigningKey): Buffer {
   return createHmac('sha256', key.secret).update(message).digest();
 }
 
+/** Key signatures over payload bytes already serialised (the OIDC signer adds these next to its token). */
+export function keySignatures(body: Buffer, keys: SigningKey[]): Envelope['signatures'] {
+  const message = pae(PAYLOAD_TYPE, body);
+  return keys.map((k) => ({ keyid: k.keyid, sig: signOne(message, k).toString('base64') }));
+}
+
 export function signEnvelope(payload: ReleasePayload, keys: SigningKey[]): Envelope {
   if (keys.length === 0) throw new EnvelopeError('no-keys', 'no signing key');
   const body = Buffer.from(JSON.stringify(payload), 'utf8');
-  const message = pae(PAYLOAD_TYPE, body);
   return {
     payload: body.toString('base64'),
     payloadType: PAYLOAD_TYPE,
-    signatures: keys.map((k) => ({ keyid: k.keyid, sig: signOne(message, k).toString('base64') })),
+    signatures: keySignatures(body, keys),
   };
 }
 
@@ -45,22 +50,33 @@ function verifies(message: Buffer, sig: Buffer, key: VerifyKey): boolean {
   return sig.length === expected.length && timingSafeEqual(sig, expected);
 }
 
-/**
- * Verifies the envelope and only then parses its payload. Every key is tried against every
- * signature: keyid is a hint and never selects or skips a key.
- */
+/** Every key is tried against every signature: keyid is a hint and never selects or skips a key. */
+export function keySignatureVerifies(
+  message: Buffer,
+  signatures: Envelope['signatures'],
+  keys: VerifyKey[],
+): boolean {
+  let ok = false;
+  for (const s of signatures) {
+    const sig = Buffer.from(s.sig, 'base64');
+    for (const key of keys) ok = verifies(message, sig, key) || ok; // no early exit: same work either way
+  }
+  return ok;
+}
+
+/** Verifies the envelope and only then parses its payload. */
 export function verifyEnvelope(envelope: unknown, keys: VerifyKey[]): ReleasePayload {
   const env = checkEnvelopeShape(envelope);
   if (env.payloadType !== PAYLOAD_TYPE) throw new EnvelopeError('bad-payload-type', 'unexpected payloadType');
   if (keys.length === 0) throw new EnvelopeError('no-keys', 'no verification key configured');
   const body = Buffer.from(env.payload, 'base64');
-  const message = pae(env.payloadType, body);
-  let ok = false;
-  for (const s of env.signatures) {
-    const sig = Buffer.from(s.sig, 'base64');
-    for (const key of keys) ok = verifies(message, sig, key) || ok; // no early exit: same work either way
-  }
-  if (!ok) throw new EnvelopeError('bad-signature', 'no signature verifies with a configured key');
+  if (!keySignatureVerifies(pae(env.payloadType, body), env.signatures, keys))
+    throw new EnvelopeError('bad-signature', 'no signature verifies with a configured key');
+  return parsePayload(body);
+}
+
+/** Only for bytes a signature has covered. */
+export function parsePayload(body: Buffer): ReleasePayload {
   let doc: unknown;
   try {
     doc = JSON.parse(body.toString('utf8'));

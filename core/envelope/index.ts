@@ -1,6 +1,6 @@
 // Envelope: DSSE signing and verification of release payloads, keys, serials and the HTTP header form.
 export { EnvelopeError, KeyError, type EnvelopeErrorCode } from './errors.js';
-export { pae, signEnvelope, verifyEnvelope } from './dsse.js';
+export { keySignatures, pae, signEnvelope, verifyEnvelope } from './dsse.js';
 export {
   HMAC_KEYID,
   MIN_HMAC_BYTES,
