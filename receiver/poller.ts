@@ -4,7 +4,7 @@ import {
   BUNDLE_ASSET,
   downloadAsset,
   ENVELOPE_ASSET,
-  getLatestRelease,
+  getLatestOurs,
   GitHubError,
   RateLimited,
   type GitHubTarget,
@@ -319,7 +319,7 @@ export class Poller {
   private async check(trigger: 'polling' | 'manual'): Promise<{ result: PollResult; etag?: string }> {
     const gh = this.o.github;
     const signal = this.abort.signal;
-    const latest = await getLatestRelease(gh, this.state.etag, { signal });
+    const latest = await getLatestOurs(gh, this.state.etag, { signal });
     if (latest.rate.remaining !== undefined) this.rateRemaining = latest.rate.remaining;
     // The last request of the window succeeded: wait for the reset instead of spending a 403.
     if (latest.rate.remaining === 0 && latest.rate.reset !== undefined)

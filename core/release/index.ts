@@ -18,3 +18,11 @@ export {
   ENVELOPE_ASSET,
   DEFAULT_TAG_PREFIX,
 } from './publish.js';
+export {
+  type ReleaseList,
+  serialOfTag,
+  oursBySerial,
+  newestPublished,
+  listReleases,
+  getLatestOurs,
+} from './ours.js';
