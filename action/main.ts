@@ -9,6 +9,7 @@ import { runDeploy, selectSkills } from '../core/deploy-flow.js';
 import { redactSecrets } from '../core/secrets/scan.js';
 import { annotate } from './annotations.js';
 import { computePlan, fetchLiveState } from './plan.js';
+import { checkStillTip } from './tip.js';
 import { readContext, readInputs, triggerFor, type ActionInputs, type GitHubContext } from './inputs.js';
 import { writeReport, writeSummary } from './summary.js';
 
@@ -139,6 +140,14 @@ async function deployMode(
   }
   if (!inputs.dryRun && inputs.release && (!ctx.owner || !ctx.repo || !inputs.githubToken)) {
     throw new Error('input/missing: release: true needs GITHUB_REPOSITORY and github-token');
+  }
+  if (!inputs.dryRun) {
+    const tip = await checkStillTip(ctx, inputs, report.commit ?? ctx.sha);
+    if (tip.kind !== 'deploy') core.notice(tip.notice);
+    if (tip.kind === 'skip') {
+      report.skipped = tip.notice;
+      return;
+    }
   }
   const workDir = await mkdtemp(path.join(ctx.runnerTemp, 'skill-sync-'));
   const result = await runDeploy({

@@ -54,6 +54,8 @@ export interface RunReport {
   findings: Finding[];
   plan?: DeployPlan | { error: string };
   deploy?: DeployRecord;
+  /** Why a deploy run deployed nothing without failing (a re-run of a push that is no longer the branch tip). */
+  skipped?: string;
   outcome: 'ok' | 'failed';
   failures: string[];
   warnings: string[];

@@ -26,3 +26,5 @@ export {
   listReleases,
   getLatestOurs,
 } from './ours.js';
+export { getBranchTip } from './branch.js';
+export { withRetry } from './http.js';

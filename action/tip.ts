@@ -1,0 +1,56 @@
+// Re-run guard: a push-triggered deploy goes ahead only while its commit is still the tip of its branch.
+import { getBranchTip, withRetry } from '../core/release/index.js';
+import type { ActionInputs, GitHubContext } from './inputs.js';
+
+export type TipVerdict =
+  | { kind: 'deploy' }
+  /** Not deployed, and not a failure: a newer run owns production (notice). */
+  | { kind: 'skip'; notice: string }
+  /** Could not be checked without a token: deploy, and say so (notice). */
+  | { kind: 'unchecked'; notice: string };
+
+/**
+ * Each run signs a fresh serial, so re-running the run of an older push would make that older commit live
+ * again. Only push runs are checked: `workflow_dispatch` with a ref is the deliberate way to deploy older
+ * content (docs/action.md). A check that fails (GitHub down, no permission) fails the run rather than risk
+ * rolling production back.
+ */
+export async function checkStillTip(
+  ctx: GitHubContext,
+  inputs: ActionInputs,
+  commit: string,
+): Promise<TipVerdict> {
+  if (ctx.eventName !== 'push' || !ctx.ref.startsWith('refs/heads/')) return { kind: 'deploy' };
+  const branch = ctx.ref.slice('refs/heads/'.length);
+  if (!inputs.githubToken || !ctx.owner || !ctx.repo) {
+    return {
+      kind: 'unchecked',
+      notice: `not checked that ${short(commit)} is still the tip of ${branch} (no github-token): a re-run of an older push would deploy older content`,
+    };
+  }
+  const target = {
+    apiUrl: ctx.apiUrl,
+    owner: ctx.owner,
+    repo: ctx.repo,
+    token: inputs.githubToken,
+    timeoutMs: inputs.timeoutMs,
+  };
+  let tip: string | null;
+  try {
+    tip = await withRetry({ attempts: 3 }, () => getBranchTip(target, branch));
+  } catch (err) {
+    throw new Error(
+      `could not check that ${short(commit)} is still the tip of ${branch}, so nothing was deployed: ${(err as Error).message}`,
+    );
+  }
+  if (tip === commit) return { kind: 'deploy' };
+  const why = tip ? `${branch} has moved on to ${tip}` : `${branch} no longer exists`;
+  return {
+    kind: 'skip',
+    notice: `deploy skipped: this run is for ${commit}, but ${why}; a re-run of an older push must not roll production back. To deploy older content on purpose, run the workflow with workflow_dispatch and ref: ${commit}.`,
+  };
+}
+
+function short(sha: string): string {
+  return sha.slice(0, 12);
+}
