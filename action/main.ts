@@ -131,7 +131,7 @@ async function deployMode(
   if (selection.skipped.length) {
     report.skills = skillRows(skills, 'skipped');
     report.warnings.push(
-      `on-invalid: skip: ${selection.skipped.length} invalid skill(s) not deployed: ${selection.skipped.map((s) => s.name).join(', ')}`,
+      `on-invalid: skip: ${selection.skipped.length} invalid skill(s) not updated; receivers keep their live versions: ${selection.skipped.map((s) => s.name).join(', ')}`,
     );
   }
   if (!inputs.signingKey) throw new Error('input/missing: signing-key is required to deploy');
@@ -153,6 +153,7 @@ async function deployMode(
   const result = await runDeploy({
     root: inputs.root,
     skills: selection.ship,
+    retain: selection.retain,
     contents,
     signingKey: inputs.signingKey,
     receivers: inputs.receivers,

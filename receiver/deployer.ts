@@ -409,6 +409,7 @@ export function asRefusal(err: unknown): Refusal {
   if (err instanceof EngineError) {
     if (err.code === 'ENGINE_UNKNOWN_RELEASE') return new Refusal(404, 'unknown-release', err.message);
     if (err.code === 'ENGINE_NO_PREVIOUS') return new Refusal(409, 'no-previous-release', err.message);
+    if (err.code === 'ENGINE_CARRY_MISMATCH') return new Refusal(409, 'carry-over-mismatch', err.message);
   }
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC') return new Refusal(507, 'disk-full', 'no space left on the data volume');
