@@ -95,11 +95,13 @@ async function validateMode(
   skills: Parameters<typeof computePlan>[1],
 ): Promise<void> {
   if (inputs.planUrl) {
-    // What merging would deploy: with on-invalid skip only the valid skills go out.
-    const shipped = inputs.onInvalid === 'skip' ? report.skills.filter((s) => s.status === 'valid') : skills;
+    // What merging would deploy: with on-invalid skip the valid skills, and the live versions of the rest.
+    const valid = report.skills.filter((s) => s.status === 'valid');
+    const skipped = new Set(report.skills.filter((s) => s.status !== 'valid').map((s) => s.name));
     try {
       const live = await fetchLiveState(inputs.planUrl, inputs.planApiKey || undefined, inputs.timeoutMs);
-      report.plan = computePlan(live, shipped);
+      const kept = live.skills.filter((s) => skipped.has(s.name));
+      report.plan = computePlan(live, inputs.onInvalid === 'skip' ? [...valid, ...kept] : skills);
       const p = report.plan;
       core.info(
         `deploy plan: ${p.added.length} added, ${p.changed.length} changed, ${p.removed.length} removed, ${p.unchanged} unchanged`,
