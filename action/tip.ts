@@ -1,4 +1,4 @@
-// Re-run guard: a push-triggered deploy goes ahead only while its commit is still the tip of its branch.
+// Re-run guard: a push (or scheduled) deploy goes ahead only while its commit is still the tip of its branch.
 import { getBranchTip, withRetry } from '../core/release/index.js';
 import type { ActionInputs, GitHubContext } from './inputs.js';
 
@@ -11,8 +11,8 @@ export type TipVerdict =
 
 /**
  * Each run signs a fresh serial, so re-running the run of an older push would make that older commit live
- * again. Only push runs are checked: `workflow_dispatch` with a ref is the deliberate way to deploy older
- * content (docs/action.md). A check that fails (GitHub down, no permission) fails the run rather than risk
+ * again. Push and schedule runs are checked (a re-run keeps its old GITHUB_SHA); `workflow_dispatch` with a
+ * ref is the deliberate way to deploy older content (docs/action.md). A check that fails (GitHub down, no permission) fails the run rather than risk
  * rolling production back.
  */
 export async function checkStillTip(
@@ -20,7 +20,8 @@ export async function checkStillTip(
   inputs: ActionInputs,
   commit: string,
 ): Promise<TipVerdict> {
-  if (ctx.eventName !== 'push' || !ctx.ref.startsWith('refs/heads/')) return { kind: 'deploy' };
+  const checked = ctx.eventName === 'push' || ctx.eventName === 'schedule';
+  if (!checked || !ctx.ref.startsWith('refs/heads/')) return { kind: 'deploy' };
   const branch = ctx.ref.slice('refs/heads/'.length);
   if (!inputs.githubToken || !ctx.owner || !ctx.repo) {
     return {

@@ -8,7 +8,7 @@ import type { ReleasePayload, Trigger } from './payload.js';
 import type { DeployRecord } from './report.js';
 import { packBundle } from './bundle/pack.js';
 import { encodeEnvelopeHeader, nextSerial, parseSigningKey, signEnvelope } from './envelope/index.js';
-import { publishRelease } from './release/index.js';
+import { DEFAULT_TAG_PREFIX, publishRelease } from './release/index.js';
 import { publishToReceivers, type ReceiverResult } from './publish.js';
 import { redactSecrets } from './secrets/scan.js';
 
@@ -174,7 +174,7 @@ export async function runDeploy(opts: DeployFlowOptions): Promise<DeployFlowResu
           timeoutMs: opts.timeoutMs,
         },
         {
-          tag: `skill-sync-${payload.serial}`,
+          tag: `${DEFAULT_TAG_PREFIX}${payload.serial}`,
           name: `skill-sync ${payload.serial}`,
           body: releaseBody(payload, opts.skills),
           commit: payload.commit,

@@ -94,6 +94,14 @@ describe('re-running the run of an older push', () => {
     expect(ask).toMatchObject({ method: 'GET', authorization: true, status: 200 });
   });
 
+  it('a re-run of an older scheduled run is skipped the same way', async () => {
+    const before = await liveState(rx);
+    const run = await pushRun(commitA, { event: 'schedule' });
+    expect(run.code, actionLog(run)).toBe(0);
+    expect(run.commands.some((c) => c.command === 'notice' && c.message.includes(commitB))).toBe(true);
+    expect((await liveState(rx)).deploymentId).toBe(before.deploymentId);
+  });
+
   it('workflow_dispatch with ref A still deploys the older content on purpose', async () => {
     git(ws, 'checkout', '-q', commitA);
     const run = await pushDeploy(ws, [rx], key, {
