@@ -228,7 +228,9 @@ export class Deployer {
         commit: payload.commit,
         trigger,
       });
-      return await this.finish(result, trigger, started, payload, manifest, previous);
+      // On success the live manifest also lists the skills kept by on-invalid: skip (engine carry-over).
+      const applied = result.status === 'success' && result.live ? result.live.manifest : manifest;
+      return await this.finish(result, trigger, started, payload, applied, previous);
     } finally {
       // apply() moves staging into releases/ on success; anything left here is a refused bundle.
       await rm(staging, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveTree } from '../engine/helpers.js';
 import { tempDir, type ReceiverProcess } from '../support/receiver.js';
 import { ed25519Key, writeSkills } from '../support/release.js';
-import { actionLog, Cleanup, liveState, pushDeploy, receiverFor, skillsDir } from '../e2e/kit.js';
+import { actionLog, auditLines, Cleanup, liveState, pushDeploy, receiverFor, skillsDir } from '../e2e/kit.js';
 import { ensureDist, plantedGithubToken } from './harness.js';
 
 const key = ed25519Key();
@@ -61,6 +61,9 @@ describe('on-invalid: skip with a real receiver', () => {
       ['beta', '1.0.0'],
     ]);
     expect(state.skills.find((s) => s.name === 'beta')!.fingerprint).toBe(betaState.fingerprint);
+    // The audit's "which version was live" sees the kept skill too.
+    const last = (await auditLines(rx.dataDir)).at(-1)!;
+    expect(last.skills?.map((s) => `${s.name}@${s.version}`)).toEqual(['alpha@2.0.0', 'beta@1.0.0']);
     expect((await fetch(`${rx.url}/health`)).status).toBe(200);
   });
 
