@@ -25,19 +25,20 @@ async function breakSkill(name: string): Promise<void> {
   await writeFile(path.join(src(), name, 'SKILL.md'), `---\nname: ${name}\n---\n\n# ${name} broken\n`);
 }
 
-beforeAll(async () => {
-  await ensureDist();
-  rx = await receiverFor(key, cleanup);
-  ws = await tempDir('skill-sync-skip-ws-');
-  await writeSkills(src(), {
-    alpha: { version: '1.0.0' },
-    beta: { version: '1.0.0', files: { 'scripts/run.sh': '#!/bin/sh\necho beta\n' } },
-  });
-});
+beforeAll(ensureDist);
 afterAll(() => cleanup.run());
 
-describe('on-invalid: skip with a real receiver', () => {
+describe.each(['in-place', 'symlink'])('on-invalid: skip with a real receiver (%s)', (strategy) => {
   let betaV1: Record<string, string>;
+
+  beforeAll(async () => {
+    rx = await receiverFor(key, cleanup, { env: { DEPLOY_STRATEGY: strategy } });
+    ws = await tempDir('skill-sync-skip-ws-');
+    await writeSkills(src(), {
+      alpha: { version: '1.0.0' },
+      beta: { version: '1.0.0', files: { 'scripts/run.sh': '#!/bin/sh\necho beta\n' } },
+    });
+  });
 
   it('a skipped skill that was live keeps its live version; the others update', async () => {
     const first = await pushDeploy(ws, [rx], key, skip);
