@@ -80,7 +80,7 @@ async function publishSteps(t: GitHubTarget, r: PublishRequest): Promise<Publish
     if (release.draft) release = await withRetry(retry, () => publish(t, release.id));
   } catch (err) {
     // A draft of ours that cannot be finished is removed, so a failed run leaves nothing behind.
-    if (release.draft) await deleteRelease(t, release.id).catch(() => undefined);
+    if (release.draft) await deleteDraft(t, release.id).catch(() => undefined);
     throw err;
   }
   const { pruned, errors } = await prune(t, release, prefix, Math.max(1, r.keep), retry);
@@ -127,6 +127,12 @@ function publish(t: GitHubTarget, id: number): Promise<RawRelease> {
     headers: apiHeaders(t, { 'content-type': 'application/json' }),
     body: JSON.stringify({ draft: false, make_latest: 'false' }),
   });
+}
+
+/** Deletes the release only while it is still a draft: a publish whose answer was lost may have gone through. */
+async function deleteDraft(t: GitHubTarget, id: number): Promise<void> {
+  const now = await callJson<RawRelease>(t, repoUrl(t, `/releases/${id}`), { headers: apiHeaders(t) });
+  if (now.draft) await deleteRelease(t, id);
 }
 
 async function deleteRelease(t: GitHubTarget, id: number): Promise<void> {
