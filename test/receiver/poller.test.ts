@@ -59,6 +59,8 @@ describe('poller in the receiver', () => {
   it('converges on a release published while the receiver was down, once it restarts', async () => {
     first = await buildRelease({ polled: { version: '1.0.0' } }, key.signing);
     publish(first, `skill-sync-${first.payload.serial}`);
+    // The repository's own human release holds "Latest": the poller must look past it, by tag prefix.
+    gh.addRelease({ tag: 'v9.9.9', makeLatest: true });
     rx = await startReceiver({ dataDir, env: env() });
     const t0 = Date.now();
     for (;;) {
