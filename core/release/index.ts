@@ -26,5 +26,5 @@ export {
   listReleases,
   getLatestOurs,
 } from './ours.js';
-export { getBranchTip } from './branch.js';
+export { type Comparison, compareCommits, getBranchTip } from './branch.js';
 export { withRetry } from './http.js';

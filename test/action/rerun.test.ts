@@ -1,6 +1,6 @@
 // Re-running an old push run must not roll production back: the built Action, a real receiver, a GitHub-like API.
 import path from 'node:path';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from '../github-api/server.js';
 import { liveTree } from '../engine/helpers.js';
@@ -62,7 +62,15 @@ beforeAll(async () => {
   git(ws, 'commit', '-qm', 'B');
   commitB = git(ws, 'rev-parse', 'HEAD');
   treeB = await liveTree(path.join(ws, 'skills'));
+  record(commitA);
+  record(commitB, commitA);
 });
+
+/** Tells the GitHub-like API about a commit of the workspace repo: its parent and the paths it changed. */
+function record(sha: string, parent?: string): void {
+  const files = parent ? git(ws, 'diff', '--name-only', parent, sha).split('\n') : [];
+  gh.addCommit(sha, new Date(), { parent, files });
+}
 afterAll(() => cleanup.run());
 
 describe('re-running the run of an older push', () => {
@@ -113,6 +121,26 @@ describe('re-running the run of an older push', () => {
     expect(run.code, actionLog(run)).toBe(0);
     expect((await liveState(rx)).commit).toBe(commitA);
     expect(await liveTree(skillsDir(rx))).toEqual(treeA);
+  });
+
+  it('a newer commit that changes nothing under the skills path does not hold back the deploy', async () => {
+    // C touches only the README: with the example workflow's `paths:` filter it has no deploy run of its
+    // own, so B's run, started after C was pushed, is the one that must deploy.
+    git(ws, 'checkout', '-q', commitB);
+    await writeFile(path.join(ws, 'README.md'), 'docs only\n');
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-qm', 'C');
+    const commitC = git(ws, 'rev-parse', 'HEAD');
+    record(commitC, commitB);
+    gh.setBranch('main', commitC);
+    const run = await pushRun(commitB);
+    expect(run.code, actionLog(run)).toBe(0);
+    const notice = run.commands.find((c) => c.command === 'notice' && c.message.includes(commitC));
+    expect(notice?.message, actionLog(run)).toMatch(/nothing under skills changed/);
+    expect(await liveState(rx)).toMatchObject({ commit: commitB });
+    expect(await liveTree(skillsDir(rx))).toEqual(treeB);
+    const cmp = gh.requests.filter((q) => q.path.startsWith('/repos/acme/skills/compare/')).at(-1);
+    expect(cmp).toMatchObject({ status: 200, path: `/repos/acme/skills/compare/${commitB}...${commitC}` });
   });
 
   it('when the branch tip cannot be checked, a push run fails and deploys nothing', async () => {

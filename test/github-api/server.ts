@@ -63,6 +63,8 @@ export interface FakeState {
   immutableReleases: boolean;
   /** Commit sha → committer date (epoch ms). GitHub documents a release's created_at as its commit's date. */
   commits: Map<string, number>;
+  /** Commit sha → its parent and the paths it changed, for GET /compare/{base}...{head}. */
+  history: Map<string, { parent?: string; files: string[] }>;
   /** Branch name → tip sha, served by GET /git/ref/heads/{branch}. */
   branches: Map<string, string>;
   /** The job token's `contents` permission: `read` makes every write a 403 "Resource not accessible by integration". */
@@ -101,8 +103,8 @@ export interface FakeGitHub {
   hangNext(n?: number, host?: Host): void;
   /** The next n uploads answer 502 after leaving a `starter` asset of that name behind, as GitHub can. */
   failUploadLeavingStarter(n?: number): void;
-  /** A commit with its committer date; a release that targets it gets that date as created_at. */
-  addCommit(sha: string, date: Date): void;
+  /** A commit with its committer date (a release that targets it gets that date as created_at), parent and changed paths. */
+  addCommit(sha: string, date: Date, opts?: { parent?: string; files?: string[] }): void;
   /** Moves a branch to a commit (a push). */
   setBranch(name: string, sha: string): void;
   setRateLimit(r: Partial<FakeState['rate']>): void;
@@ -147,6 +149,7 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
     },
     immutableReleases: !!opts.immutableReleases,
     commits: new Map(),
+    history: new Map(),
     branches: new Map(),
     contents: 'write',
   };
@@ -367,6 +370,33 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
 
   type Send = (status: number, body?: unknown, headers?: Record<string, string>) => void;
 
+  /** The commits from `from` back to (not including) `to`, or null when `to` is not an ancestor. */
+  function walk(from: string, to: string): string[] | null {
+    const out: string[] = [];
+    for (let at: string | undefined = from; at; at = state.history.get(at)?.parent) {
+      if (at === to) return out;
+      out.push(at);
+    }
+    return null;
+  }
+
+  /** GitHub's comparison: status, counts, and the changed files (at most 300, as GitHub documents). */
+  function compare(base: string, head: string) {
+    if (!state.history.has(base) || !state.history.has(head)) return null;
+    const ahead = walk(head, base);
+    const behind = ahead ? [] : walk(base, head);
+    const status = base === head ? 'identical' : ahead ? 'ahead' : behind ? 'behind' : 'diverged';
+    const files = [...new Set((ahead ?? []).flatMap((sha) => state.history.get(sha)!.files))];
+    return {
+      status,
+      ahead_by: ahead?.length ?? 0,
+      behind_by: behind?.length ?? 0,
+      total_commits: ahead?.length ?? 0,
+      commits: (ahead ?? []).reverse().map((sha) => ({ sha })),
+      files: files.slice(0, 300).map((filename) => ({ filename, status: 'modified' })),
+    };
+  }
+
   /** GitHub's 422 for a change to a published immutable release, with the reason in errors[].message. */
   function immutableAssets(message: string) {
     return {
@@ -512,6 +542,10 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
         object: { type: 'commit', sha, url: `${urls.api}${base}/git/commits/${sha}` },
       });
     }
+    if (method === 'GET' && (m = /^\/compare\/([^/.]+)\.\.\.([^/.]+)$/.exec(rest))) {
+      const c = compare(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!));
+      return c ? json(200, c) : notFound();
+    }
     if ((m = /^\/releases\/(\d+)$/.exec(rest))) {
       const id = Number(m[1]);
       const r = state.releases.find((x) => x.id === id);
@@ -648,8 +682,9 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
     failUploadLeavingStarter(n = 1) {
       starterUploads += n;
     },
-    addCommit(sha, date) {
+    addCommit(sha, date, o = {}) {
       state.commits.set(sha, date.getTime());
+      state.history.set(sha, { parent: o.parent, files: o.files ?? [] });
     },
     setBranch(name, sha) {
       state.branches.set(name, sha);
