@@ -165,6 +165,7 @@ export function renderSummary(
   for (const f of report.failures) head.push(`- ❌ ${cell(f)}`);
   for (const w of report.warnings) head.push(`- ⚠️ ${cell(w)}`);
   if (report.failures.length + report.warnings.length) head.push('');
+  if (report.skipped) head.push(`- ℹ️ ${cell(report.skipped)}`, '');
   if (report.deploy) head.push(...renderDeploy(report.deploy));
   if (report.plan) head.push(...renderPlan(report.plan));
 

@@ -93,6 +93,7 @@ describe('re-running the run of an older push', () => {
     expect(notice?.message).toContain('workflow_dispatch');
     expect(rerun.outputs['serial']).toBeUndefined();
     expect((rerun.report as { skipped?: string }).skipped).toContain(commitB);
+    expect(rerun.summary).toMatch(new RegExp(`deploy skipped: .*${commitB}`));
     // The receiver never heard of it: same deployment live, same files, no new audit record.
     expect(await liveState(rx)).toMatchObject({ deploymentId: liveB.deploymentId, commit: commitB });
     expect(await liveTree(skillsDir(rx))).toEqual(treeB);
