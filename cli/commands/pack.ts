@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   const skills = selection.ship;
   const skipped = selection.retain;
   if (selection.blocked) {
-    // An empty bundle would remove every live skill on the receiver: never produce one by accident.
+    // A secret, or no valid skill: an empty bundle would remove every live skill on the receiver.
     process.stderr.write(`skill-sync pack: refused, ${selection.blocked} (under ${dir})\n`);
     return EXIT.findings;
   }
