@@ -10,6 +10,7 @@ import { redactSecrets } from '../core/secrets/scan.js';
 import { annotate } from './annotations.js';
 import { keylessSigner } from './oidc.js';
 import { computePlan, fetchLiveState } from './plan.js';
+import { checkStillTip } from './tip.js';
 import { readContext, readInputs, triggerFor, type ActionInputs, type GitHubContext } from './inputs.js';
 import { writeReport, writeSummary } from './summary.js';
 import { GATEWAY_ID } from '../core/gateway/pin.js';
@@ -97,11 +98,13 @@ async function validateMode(
   skills: Parameters<typeof computePlan>[1],
 ): Promise<void> {
   if (inputs.planUrl) {
-    // What merging would deploy: with on-invalid skip only the valid skills go out.
-    const shipped = inputs.onInvalid === 'skip' ? report.skills.filter((s) => s.status === 'valid') : skills;
+    // What merging would deploy: with on-invalid skip the valid skills, and the live versions of the rest.
+    const valid = report.skills.filter((s) => s.status === 'valid');
+    const skipped = new Set(report.skills.filter((s) => s.status !== 'valid').map((s) => s.name));
     try {
       const live = await fetchLiveState(inputs.planUrl, inputs.planApiKey || undefined, inputs.timeoutMs);
-      report.plan = computePlan(live, shipped);
+      const kept = live.skills.filter((s) => skipped.has(s.name));
+      report.plan = computePlan(live, inputs.onInvalid === 'skip' ? [...valid, ...kept] : skills);
       const p = report.plan;
       core.info(
         `deploy plan: ${p.added.length} added, ${p.changed.length} changed, ${p.removed.length} removed, ${p.unchanged} unchanged`,
@@ -133,7 +136,7 @@ async function deployMode(
   if (selection.skipped.length) {
     report.skills = skillRows(skills, 'skipped');
     report.warnings.push(
-      `on-invalid: skip: ${selection.skipped.length} invalid skill(s) not deployed: ${selection.skipped.map((s) => s.name).join(', ')}`,
+      `on-invalid: skip: ${selection.skipped.length} invalid skill(s) not updated; receivers keep their live versions: ${selection.skipped.map((s) => s.name).join(', ')}`,
     );
   }
   if (!inputs.signingKey && inputs.signing === 'key')
@@ -150,10 +153,19 @@ async function deployMode(
   if (!inputs.dryRun && inputs.release && (!ctx.owner || !ctx.repo || !inputs.githubToken)) {
     throw new Error('input/missing: release: true needs GITHUB_REPOSITORY and github-token');
   }
+  if (!inputs.dryRun) {
+    const tip = await checkStillTip(ctx, inputs, report.commit ?? ctx.sha);
+    if (tip.kind !== 'deploy') core.notice(tip.notice);
+    if (tip.kind === 'skip') {
+      report.skipped = tip.notice;
+      return;
+    }
+  }
   const workDir = await mkdtemp(path.join(ctx.runnerTemp, 'skill-sync-'));
   const result = await runDeploy({
     root: inputs.root,
     skills: selection.ship,
+    retain: selection.retain,
     contents,
     signingKey: inputs.signingKey,
     idToken,

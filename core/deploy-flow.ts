@@ -15,7 +15,7 @@ import {
   signEnvelope,
 } from './envelope/index.js';
 import { signEnvelopeWithIdToken, type IdTokenSource } from './envelope/oidc.js';
-import { publishRelease } from './release/index.js';
+import { DEFAULT_TAG_PREFIX, publishRelease } from './release/index.js';
 import { clockSkewFromGitHub, signerClockProblem } from './release/clock.js';
 import { publishToReceivers, type ReceiverResult } from './publish.js';
 import { redactSecrets } from './secrets/scan.js';
@@ -42,6 +42,8 @@ export interface DeployFlowOptions {
   root: string;
   /** Skills to ship, already chosen by `selectSkills`. */
   skills: Skill[];
+  /** Skipped skills whose live version the receiver keeps (`Selection.retain`). */
+  retain?: string[];
   /** The check's kept file contents (`CheckResult.contents`), so the pack does not read the tree again. */
   contents?: FileContents;
   /** May be '' when `idToken` signs; with both, the envelope carries both signatures. */
@@ -75,11 +77,16 @@ export interface DeployFlowResult {
 export interface Selection {
   ship: Skill[];
   skipped: Skill[];
+  /** Names of the skipped skills: the bundle asks receivers to keep their live versions (docs/action.md). */
+  retain: string[];
   /** Set when the run must stop before packing. */
   blocked?: string;
 }
 
-/** `fail`: any error blocks the deploy; `skip`: ship only the valid skills and report the rest. */
+/**
+ * `fail`: any error blocks the deploy; `skip`: ship only the valid skills, keep the live versions of the
+ * skipped ones, and report them. A committed secret is never skipped: it blocks the deploy either way.
+ */
 export function selectSkills(skills: Skill[], findings: Finding[], onInvalid: OnInvalid): Selection {
   const errors = findings.filter((f) => f.severity === 'error').length;
   const ship = skills.filter((s) => s.valid);
@@ -88,11 +95,23 @@ export function selectSkills(skills: Skill[], findings: Finding[], onInvalid: On
     return {
       ship: [],
       skipped: skills,
+      retain: [],
       blocked: `validation found ${errors} error(s) in ${skipped.length} skill(s); nothing deployed (on-invalid: fail)`,
     };
   }
-  if (ship.length === 0) return { ship, skipped, blocked: 'no valid skills to deploy' };
-  return { ship, skipped };
+  const secrets = findings.filter((f) => f.severity === 'error' && f.rule.startsWith('secret/'));
+  if (secrets.length > 0) {
+    const where = secrets.slice(0, 5).map((f) => `${f.file}:${f.line}`);
+    return {
+      ship: [],
+      skipped: skills,
+      retain: [],
+      blocked: `${secrets.length} committed secret(s) (${where.join(', ')}${secrets.length > 5 ? ', …' : ''}) block the deploy even with on-invalid: skip; remove and rotate them`,
+    };
+  }
+  const retain = skipped.map((s) => s.name);
+  if (ship.length === 0) return { ship, skipped, retain, blocked: 'no valid skills to deploy' };
+  return { ship, skipped, retain };
 }
 
 /** The `skill-sync-<serial>` tag sorts and prunes by serial; the body is for humans browsing releases. */
@@ -126,7 +145,10 @@ export async function runDeploy(opts: DeployFlowOptions): Promise<DeployFlowResu
   await mkdir(opts.workDir, { recursive: true });
   const bundleFile = path.join(opts.workDir, 'skills.tar.gz');
   const envelopeFile = path.join(opts.workDir, 'skills.dsse.json');
-  const packed = await packBundle(opts.root, opts.skills, bundleFile, { contents: opts.contents });
+  const packed = await packBundle(opts.root, opts.skills, bundleFile, {
+    contents: opts.contents,
+    retain: opts.retain,
+  });
   const unpacked = opts.skills.reduce((n, s) => n + s.files.reduce((m, f) => m + f.size, 0), 0);
   const oversize = refusedBySize(packed.size, unpacked);
   if (oversize) throw new Error(`${oversize}; remove large assets from the skills`);
@@ -176,7 +198,7 @@ export async function runDeploy(opts: DeployFlowOptions): Promise<DeployFlowResu
           timeoutMs: opts.timeoutMs,
         },
         {
-          tag: `skill-sync-${payload.serial}`,
+          tag: `${DEFAULT_TAG_PREFIX}${payload.serial}`,
           name: `skill-sync ${payload.serial}`,
           body: releaseBody(payload, opts.skills),
           commit: payload.commit,

@@ -18,4 +18,9 @@ export interface ManifestSkill {
 export interface BundleManifest {
   v: 1;
   skills: ManifestSkill[];
+  /**
+   * Skills left out by `on-invalid: skip`: the receiver keeps their live version, carried over from the live
+   * release and checked against its manifest (docs/action.md). Absent when nothing was skipped.
+   */
+  retain?: string[];
 }

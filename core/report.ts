@@ -56,6 +56,8 @@ export interface RunReport {
   findings: Finding[];
   plan?: DeployPlan | { error: string };
   deploy?: DeployRecord;
+  /** Why a deploy run deployed nothing without failing (a re-run of a push that is no longer the branch tip). */
+  skipped?: string;
   outcome: 'ok' | 'failed';
   failures: string[];
   warnings: string[];
@@ -165,6 +167,7 @@ export function renderSummary(
   for (const f of report.failures) head.push(`- ❌ ${cell(f)}`);
   for (const w of report.warnings) head.push(`- ⚠️ ${cell(w)}`);
   if (report.failures.length + report.warnings.length) head.push('');
+  if (report.skipped) head.push(`- ℹ️ ${cell(report.skipped)}`, '');
   if (report.deploy) head.push(...renderDeploy(report.deploy));
   if (report.plan) head.push(...renderPlan(report.plan));
 

@@ -294,7 +294,9 @@ export class Deployer {
         commit: payload.commit,
         trigger,
       });
-      return await this.finish(result, trigger, started, payload, manifest, previous);
+      // On success the live manifest also lists the skills kept by on-invalid: skip (engine carry-over).
+      const applied = result.status === 'success' && result.live ? result.live.manifest : manifest;
+      return await this.finish(result, trigger, started, payload, applied, previous);
     } finally {
       // apply() moves staging into releases/ on success; anything left here is a refused bundle.
       await rm(staging, { recursive: true, force: true });
@@ -502,6 +504,7 @@ export function asRefusal(err: unknown): Refusal {
   if (err instanceof EngineError) {
     if (err.code === 'ENGINE_UNKNOWN_RELEASE') return new Refusal(404, 'unknown-release', err.message);
     if (err.code === 'ENGINE_NO_PREVIOUS') return new Refusal(409, 'no-previous-release', err.message);
+    if (err.code === 'ENGINE_CARRY_MISMATCH') return new Refusal(409, 'carry-over-mismatch', err.message);
   }
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC') return new Refusal(507, 'disk-full', 'no space left on the data volume');

@@ -4,7 +4,7 @@ import {
   BUNDLE_ASSET,
   downloadAsset,
   ENVELOPE_ASSET,
-  getLatestRelease,
+  getLatestOurs,
   GitHubError,
   capRetryAt,
   MAX_RATE_LIMIT_WAIT_MS,
@@ -361,7 +361,7 @@ export class Poller {
   private async check(trigger: 'polling' | 'manual'): Promise<{ result: PollResult; etag?: string }> {
     const gh = this.o.github;
     const signal = this.abort.signal;
-    const latest = await getLatestRelease(gh, this.state.etag, {
+    const latest = await getLatestOurs(gh, this.state.etag, {
       signal,
       deadlineMs: this.o.downloadDeadlineMs,
       ...(this.o.maxReleaseJsonBytes ? { maxBytes: this.o.maxReleaseJsonBytes } : {}),

@@ -2,6 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { packBundle } from '../../core/bundle/index.js';
 import { checkRepo, PACK_RETAIN_BYTES } from '../../core/check.js';
+import { selectSkills } from '../../core/deploy-flow.js';
 import { PROFILES } from '../../core/skill/profiles.js';
 import { CHECK_ARGS, checkOptionsFrom, EXIT, parse, printJson, UsageError } from '../args.js';
 
@@ -54,14 +55,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`skill-sync pack: refused, ${errors.length} error(s):\n${lines.join('\n')}\n`);
     return EXIT.findings;
   }
-  const skills = result.skills.filter((s) => s.valid);
-  const skipped = result.skills.filter((s) => !s.valid).map((s) => s.name);
-  if (skills.length === 0) {
-    // An empty bundle would remove every live skill on the receiver: never produce one by accident.
-    process.stderr.write(`skill-sync pack: refused, no valid skills under ${dir}\n`);
+  // Same rule as a deploy: a secret is never skipped, and skipped skills are retained (docs/action.md).
+  const selection = selectSkills(result.skills, result.findings, 'skip');
+  const skills = selection.ship;
+  const skipped = selection.retain;
+  if (selection.blocked) {
+    // A secret, or no valid skill: an empty bundle would remove every live skill on the receiver.
+    process.stderr.write(`skill-sync pack: refused, ${selection.blocked} (under ${dir})\n`);
     return EXIT.findings;
   }
-  const packed = await packBundle(result.root, skills, out, { contents: result.contents });
+  const packed = await packBundle(result.root, skills, out, { contents: result.contents, retain: skipped });
   if (values.json) {
     printJson({ out, sha256: packed.sha256, size: packed.size, skills: skills.length, skipped });
   } else {

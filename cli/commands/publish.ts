@@ -99,6 +99,7 @@ export async function run(argv: string[]): Promise<number> {
   const result = await runDeploy({
     root,
     skills: selection.ship,
+    retain: selection.retain,
     contents: check.contents,
     signingKey,
     receivers,

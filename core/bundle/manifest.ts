@@ -27,9 +27,16 @@ function normalMode(mode: number): number {
   return mode & 0o100 ? 0o755 : 0o644;
 }
 
-export function buildManifest(skills: Skill[]): BundleManifest {
+export function buildManifest(skills: Skill[], retain: string[] = []): BundleManifest {
   const sorted = [...skills].sort((a, b) => compareBytes(a.name, b.name));
+  const shipped = new Set(skills.map((s) => s.name));
+  // A name that could not be a bundle folder was never live, so there is nothing to keep.
+  const kept = [...new Set(retain)]
+    .filter((n) => !shipped.has(n) && isSafeSegment(n) && Buffer.byteLength(n) <= 255)
+    .sort(compareBytes);
+  // Only when something was skipped, so bundles without skips keep their bytes (and digests).
   return {
+    ...(kept.length ? { retain: kept } : {}),
     v: 1,
     skills: sorted.map((s): ManifestSkill => ({
       name: s.name,
@@ -125,6 +132,7 @@ export function parseManifest(bytes: Buffer): BundleManifest {
   if (!isObject(doc) || doc.v !== 1) invalid(`${MANIFEST_FILE} must be an object with v: 1`);
   if (!Array.isArray(doc.skills)) invalid(`${MANIFEST_FILE}: skills must be an array`);
   const skills = doc.skills.map(checkSkill);
+  const retain = checkRetain(doc.retain);
   const names = new Set<string>();
   for (const s of skills) {
     const key = s.name.normalize('NFC').toLowerCase();
@@ -136,7 +144,25 @@ export function parseManifest(bytes: Buffer): BundleManifest {
       paths.add(f.path);
     }
   }
-  return { v: 1, skills };
+  for (const name of retain) {
+    if (names.has(name.normalize('NFC').toLowerCase()))
+      invalid(`skill '${name}' is both shipped and retained`);
+  }
+  return retain.length ? { v: 1, skills, retain } : { v: 1, skills };
+}
+
+/** `retain`: optional, unique skill names (each a safe folder name, like a skill's own). */
+function checkRetain(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) invalid(`${MANIFEST_FILE}: retain must be an array`);
+  const seen = new Set<string>();
+  return value.map((n, i) => {
+    if (typeof n !== 'string' || !isSafeSegment(n) || Buffer.byteLength(n) > 255)
+      invalid(`retain[${i}]: bad name`);
+    if (seen.has(n)) invalid(`retain names '${n}' twice`);
+    seen.add(n);
+    return n;
+  });
 }
 
 /** The fingerprint a manifest skill must carry for its files (DESIGN.md fingerprint rule). */

@@ -209,6 +209,8 @@ async function* readAhead(io: TreeIO, files: FileEntry[]): AsyncGenerator<[FileE
 export interface PackOptions {
   /** The check's kept contents (CheckResult.contents); files not in it are read from `root` and verified. */
   contents?: FileContents;
+  /** Names of skipped skills whose live version the receiver keeps (manifest `retain`). */
+  retain?: string[];
 }
 
 /**
@@ -221,7 +223,7 @@ export async function packBundle(
   out: string,
   opts: PackOptions = {},
 ): Promise<PackResult> {
-  const manifest = buildManifest(skills);
+  const manifest = buildManifest(skills, opts.retain);
   const entries = planEntries(root, skills, opts.contents ?? new Map());
   const tmp = tempName(path.resolve(out));
   const io = openTreeIO();

@@ -140,19 +140,34 @@ export async function call(t: GitHubTarget, url: string, opts: CallOptions = {})
   ).toString('utf8');
   const limited = rateLimitOf(res.status, res.headers, text);
   if (limited) throw limited;
-  let message = '';
-  try {
-    message = String((JSON.parse(text) as { message?: unknown }).message ?? '');
-  } catch {
-    message = text.slice(0, 200);
-  }
   // GitHub's message is quoted, but an answer can echo what we sent (the token) or hold a URL.
-  message = scrubText(message, [t.token]);
+  const message = scrubText(githubMessage(text), [t.token]);
   throw new GitHubError(
     `github_http_${res.status}`,
     `${init.method} ${shownUrl(t, url)} → HTTP ${res.status}${message ? `: ${message}` : ''}`,
     res.status,
   );
+}
+
+/**
+ * GitHub's error text: `message`, then each `errors[]` entry's own message (or its resource/field/code), since
+ * the reason is often only there ("Validation Failed: Cannot upload assets to an immutable release.").
+ */
+export function githubMessage(text: string): string {
+  let doc: { message?: unknown; errors?: unknown };
+  try {
+    doc = JSON.parse(text) as typeof doc;
+  } catch {
+    return text.slice(0, 200);
+  }
+  const details = (Array.isArray(doc.errors) ? doc.errors : []).map((e: unknown) => {
+    if (typeof e === 'string') return e;
+    const x = (e ?? {}) as Record<string, unknown>;
+    if (typeof x.message === 'string' && x.message) return x.message;
+    return [x.resource, x.field, x.code].filter((v) => typeof v === 'string' && v).join(' ');
+  });
+  const parts = [String(doc.message ?? ''), details.filter(Boolean).join('; ')].filter(Boolean);
+  return parts.join(': ').replace(/\s+/g, ' ').slice(0, 500);
 }
 
 export async function callJson<T>(t: GitHubTarget, url: string, opts: CallOptions = {}): Promise<T> {

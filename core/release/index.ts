@@ -20,3 +20,13 @@ export {
   ENVELOPE_ASSET,
   DEFAULT_TAG_PREFIX,
 } from './publish.js';
+export {
+  type ReleaseList,
+  serialOfTag,
+  oursBySerial,
+  newestPublished,
+  listReleases,
+  getLatestOurs,
+} from './ours.js';
+export { type Comparison, compareCommits, getBranchTip } from './branch.js';
+export { withRetry } from './http.js';

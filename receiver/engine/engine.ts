@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fsyncDir } from '../../core/fsutil.js';
 import type { GatewayReport } from '../../core/gateway/report.js';
 import type { BundleManifest } from '../../core/manifest.js';
+import { carryOver } from './carry-over.js';
 import { crashPoint } from './crash.js';
 import { httpHealth, runReload, sendAlert } from './hooks.js';
 import { LockFile } from './lock.js';
@@ -159,13 +160,21 @@ export class Engine {
     crashPoint('after-staging');
     // A bundle without skills still needs the folder the live path will show.
     await mkdir(path.join(stagingDir, 'skills'), { recursive: true });
+    const live = this.state.live;
+    const { manifest: complete, carried } = await carryOver(
+      stagingDir,
+      manifest,
+      live ? { skillsDir: releaseSkills(this.layout, live.deploymentId), manifest: live.manifest } : null,
+    );
+    if (carried.length)
+      this.log.info({ deploymentId: id, carried }, 'kept the live version of skipped skills');
     await fsyncDir(stagingDir);
     await rename(stagingDir, releaseDir(this.layout, id));
     await fsyncDir(this.layout.releases);
     crashPoint('after-release');
     const { deploymentId: _d, ...rest } = meta;
     const record: ReleaseRecord = { deploymentId: id, ...rest, appliedAt: new Date().toISOString() };
-    return this.switchCheckCommit({ record, manifest, isNew: true }, id, started);
+    return this.switchCheckCommit({ record, manifest: complete, isNew: true }, id, started);
   }
 
   /** Rolls back to the kept release before the live one, or to `target`. Same switch/reload/health path. */

@@ -105,6 +105,7 @@ describe('deploy on push', () => {
 
   it('creates the GitHub release with both assets before posting', async () => {
     gh = await startFakeGitHub({ owner: 'acme', repo: 'skills' });
+    gh.setBranch('main', 'a'.repeat(40)); // the pushed commit is the branch tip
     const r = await stub(accepted);
     const run = await runAction({
       workspace,
@@ -179,6 +180,7 @@ describe('receiver failures', () => {
 
   it('an unreachable receiver is a warning when the release was created', async () => {
     gh ??= await startFakeGitHub({ owner: 'acme', repo: 'skills' });
+    gh.setBranch('main', 'a'.repeat(40));
     const dead = await deadUrl();
     const run = await runAction({
       workspace,

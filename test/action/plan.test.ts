@@ -134,6 +134,33 @@ describe('deploy plan', () => {
   });
 });
 
+describe('deploy plan with on-invalid: skip', () => {
+  it('shows a skipped skill that is live as kept, not removed', async () => {
+    const ws = await tempDir();
+    await writeSkills(ws, [
+      { dir: 'ok', skillMd: skillMd('ok', { version: '1.0.0' }) },
+      { dir: 'broken', skillMd: '---\nname: broken\n---\n\n# no description\n' },
+    ]);
+    const state = await stateServer({
+      deploymentId: 'dep-live',
+      serial: 1,
+      commit: 'b'.repeat(40),
+      appliedAt: '2025-01-01T00:00:00Z',
+      skills: [{ name: 'broken', version: '1.0.0', fingerprint: 'f'.repeat(64) }],
+    });
+    const r = await runAction({
+      workspace: ws,
+      event: 'pull_request',
+      inputs: { 'plan-url': state.url, 'plan-api-key': API_KEY, 'on-invalid': 'skip' },
+    });
+    const plan = (r.report as { plan: { added: { name: string }[]; removed: unknown[]; unchanged: number } })
+      .plan;
+    expect(plan.added.map((s) => s.name)).toEqual(['ok']);
+    expect(plan.removed).toEqual([]);
+    expect(plan.unchanged).toBe(1);
+  });
+});
+
 describe('secrets never leave the runner', () => {
   it('hides the signing key, the API key and a planted secret from logs, summary, outputs and report', async () => {
     const ws = await tempDir();
@@ -151,14 +178,12 @@ describe('secrets never leave the runner', () => {
     );
     stubs.push(receiver);
     const state = await stateServer({ deploymentId: null, skills: [] });
-    const runs = [
-      await runAction({
-        workspace: ws,
-        event: 'pull_request',
-        inputs: { 'plan-url': state.url, 'plan-api-key': API_KEY, 'signing-key': hmac },
-      }),
-      await runAction({
-        workspace: ws,
+    // Only the clean skill, for a deploy that reaches the echoing receiver.
+    const cleanWs = await tempDir();
+    await writeSkills(cleanWs, [{ dir: 'clean', skillMd: skillMd('clean') }]);
+    const push = (workspace: string) =>
+      runAction({
+        workspace,
         event: 'push',
         inputs: {
           'receiver-url': receiver.url,
@@ -167,10 +192,20 @@ describe('secrets never leave the runner', () => {
           release: 'false',
           'plan-api-key': API_KEY,
         },
+      });
+    const runs = [
+      await runAction({
+        workspace: ws,
+        event: 'pull_request',
+        inputs: { 'plan-url': state.url, 'plan-api-key': API_KEY, 'signing-key': hmac },
       }),
+      // A committed secret blocks the deploy even with on-invalid: skip.
+      await push(ws),
+      await push(cleanWs),
     ];
     expect(runs[0]!.code).toBe(1);
-    expect(runs[1]!.code).toBe(0);
+    expect(runs[1]!.code).toBe(1);
+    expect(runs[2]!.code).toBe(0);
     expect(receiver.requests).toHaveLength(2);
     for (const run of runs) {
       const texts = [visibleLog(run), run.summary, run.reportText, JSON.stringify(run.outputs)];
@@ -178,8 +213,8 @@ describe('secrets never leave the runner', () => {
         for (const secret of [hmac, API_KEY, planted, planted.slice(4, 24)])
           expect(text).not.toContain(secret);
       }
-      // The scanner did see it: redacted preview only.
-      expect(run.reportText).toContain('ghp_…');
     }
+    // The scanner did see it: redacted preview only.
+    for (const run of runs.slice(0, 2)) expect(run.reportText).toContain('ghp_…');
   });
 });

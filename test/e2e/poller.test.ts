@@ -25,6 +25,7 @@ let gh: FakeGitHub;
 beforeAll(async () => {
   await ensureDist();
   gh = await startFakeGitHub({ owner: 'acme', repo: 'skills' });
+  gh.setBranch('main', 'a'.repeat(40)); // the pushed commit is the branch tip
   cleanup.add(() => gh.close());
 });
 afterAll(() => cleanup.run());
@@ -79,7 +80,8 @@ describe('receiver down during the push', () => {
     );
     // Let several more polls happen: none of them may deploy again.
     const polls = () =>
-      gh.requests.filter((r) => r.host === 'api' && r.path.endsWith('/releases/latest')).length;
+      gh.requests.filter((r) => r.host === 'api' && r.method === 'GET' && r.path.endsWith('/releases'))
+        .length;
     const seen = polls();
     await eventually('three more polls', async () => (polls() >= seen + 3 ? true : undefined), 30_000);
 

@@ -1,4 +1,5 @@
-// A local GitHub-like REST server for tests: releases, asset upload and 302 download, ETag/304, rate limits.
+// A local GitHub-like REST server for tests: releases, asset upload and 302 download, ETag/304, rate limits,
+// drafts and immutable releases, leftover `starter` assets, branch refs, and a read-only job token.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
@@ -28,6 +29,8 @@ export interface FakeAsset {
   data: Buffer;
   /** Size GitHub reports in JSON; tests may make it lie. */
   size: number;
+  /** `starter`: an upload that failed half-way (GitHub's 502); it blocks the name until deleted. */
+  state: 'uploaded' | 'starter';
   downloadCount: number;
   createdAt: string;
 }
@@ -43,6 +46,8 @@ export interface FakeRelease {
   /** Monotonic creation order, so created_at never ties in tests that create releases within one second. */
   createdMs: number;
   publishedMs: number | null;
+  /** Published while the repository had immutable releases on: assets are frozen. */
+  immutable: boolean;
   assets: FakeAsset[];
 }
 
@@ -54,6 +59,16 @@ export interface FakeState {
   /** Release explicitly made latest (make_latest: true); otherwise latest is by created_at. */
   latestId: number | null;
   rate: { limit: number; remaining: number; reset: number; used: number };
+  /** Repository setting: a published release's assets cannot be added, changed or deleted. */
+  immutableReleases: boolean;
+  /** Commit sha → committer date (epoch ms). GitHub documents a release's created_at as its commit's date. */
+  commits: Map<string, number>;
+  /** Commit sha → its parent and the paths it changed, for GET /compare/{base}...{head}. */
+  history: Map<string, { parent?: string; files: string[] }>;
+  /** Branch name → tip sha, served by GET /git/ref/heads/{branch}. */
+  branches: Map<string, string>;
+  /** The job token's `contents` permission: `read` makes every write a 403 "Resource not accessible by integration". */
+  contents: 'read' | 'write';
 }
 
 export interface FakeOptions {
@@ -66,6 +81,7 @@ export interface FakeOptions {
   chunkedAssets?: boolean;
   /** How far GitHub's clock (its `Date` header) is from ours, to test a runner whose clock is off. */
   clockSkewMs?: number;
+  immutableReleases?: boolean;
 }
 
 /** Injected faults, served in the order they were queued: a status (with headers/body), or a hang. */
@@ -111,6 +127,12 @@ export interface FakeGitHub {
   hangNext(n?: number, host?: Host): void;
   /** The next answer on `host` (default api) whose path matches is delivered in this faulty way. */
   deliverNext(delivery: Delivery, match?: { host?: Host; path?: RegExp }): DeliveryStats;
+  /** The next n uploads answer 502 after leaving a `starter` asset of that name behind, as GitHub can. */
+  failUploadLeavingStarter(n?: number): void;
+  /** A commit with its committer date (a release that targets it gets that date as created_at), parent and changed paths. */
+  addCommit(sha: string, date: Date, opts?: { parent?: string; files?: string[] }): void;
+  /** Moves a branch to a commit (a push). */
+  setBranch(name: string, sha: string): void;
   setRateLimit(r: Partial<FakeState['rate']>): void;
   /** Seeds a published release directly (as if created elsewhere); returns it. */
   addRelease(r: {
@@ -118,6 +140,7 @@ export interface FakeGitHub {
     draft?: boolean;
     prerelease?: boolean;
     makeLatest?: boolean;
+    commit?: string;
     assets?: { name: string; data: Buffer | string; contentType?: string; size?: number }[];
   }): FakeRelease;
   /** The rollback attack: an older release gets marked latest (PATCH make_latest true). */
@@ -128,6 +151,12 @@ export interface FakeGitHub {
 }
 
 const DOCS = 'https://docs.github.com/rest';
+/** What GitHub answers a GITHUB_TOKEN without the permission a write needs. */
+const FORBIDDEN = {
+  message: 'Resource not accessible by integration',
+  documentation_url: `${DOCS}/releases/releases#create-a-release`,
+  status: '403',
+};
 
 export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHub> {
   const window = opts.rateWindowSec ?? 3600;
@@ -144,11 +173,19 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
       reset: nowSec() + window,
       used: 0,
     },
+    immutableReleases: !!opts.immutableReleases,
+    commits: new Map(),
+    history: new Map(),
+    branches: new Map(),
+    contents: 'write',
   };
   const requests: RecordedRequest[] = [];
   const injections: Injection[] = [];
   const deliveries: PendingDelivery[] = [];
   const signed = new Map<string, number>(); // signed download token → asset id
+  let starterUploads = 0;
+  /** Tags of deleted immutable releases: GitHub never lets them be reused. */
+  const burned = new Set<string>();
   let nextId = 1000;
   let clock = Date.now();
   const tick = () => (clock = Math.max(clock + 1000, Date.now()));
@@ -175,7 +212,7 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
       name: a.name,
       label: a.label,
       content_type: a.contentType,
-      state: 'uploaded',
+      state: a.state,
       size: a.size,
       download_count: a.downloadCount,
       created_at: a.createdAt,
@@ -205,6 +242,7 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
       prerelease: r.prerelease,
       created_at: iso(r.createdMs),
       published_at: r.publishedMs === null ? null : iso(r.publishedMs),
+      immutable: r.immutable,
       author: { login: 'github-actions[bot]', id: 41898282, type: 'Bot' },
       assets: r.assets.map(assetJson),
     };
@@ -231,6 +269,7 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
     makeLatest?: string | boolean;
   }): FakeRelease {
     const t = tick();
+    const commitMs = state.commits.get(input.commit ?? '');
     const r: FakeRelease = {
       id: nextId++,
       tagName: input.tag,
@@ -239,11 +278,13 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
       body: input.body ?? null,
       draft: !!input.draft,
       prerelease: !!input.prerelease,
-      createdMs: t,
+      createdMs: commitMs ?? t,
       publishedMs: input.draft ? null : t,
+      immutable: !input.draft && state.immutableReleases,
       assets: [],
     };
     state.releases.push(r);
+    // A draft has no tag yet: GitHub creates it when the release is published.
     if (!r.draft) state.tags.add(r.tagName);
     // GitHub: make_latest defaults to true; drafts and prereleases cannot be latest.
     const ml = String(input.makeLatest ?? 'true');
@@ -258,6 +299,7 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
     contentType: string,
     label: string | null,
     size?: number,
+    assetState: FakeAsset['state'] = 'uploaded',
   ) {
     const a: FakeAsset = {
       id: nextId++,
@@ -266,6 +308,7 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
       contentType,
       data,
       size: size ?? data.length,
+      state: assetState,
       downloadCount: 0,
       createdAt: iso(Date.now()),
     };
@@ -409,6 +452,42 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
 
   type Send = (status: number, body?: unknown, headers?: Record<string, string>) => void;
 
+  /** The commits from `from` back to (not including) `to`, or null when `to` is not an ancestor. */
+  function walk(from: string, to: string): string[] | null {
+    const out: string[] = [];
+    for (let at: string | undefined = from; at; at = state.history.get(at)?.parent) {
+      if (at === to) return out;
+      out.push(at);
+    }
+    return null;
+  }
+
+  /** GitHub's comparison: status, counts, and the changed files (at most 300, as GitHub documents). */
+  function compare(base: string, head: string) {
+    if (!state.history.has(base) || !state.history.has(head)) return null;
+    const ahead = walk(head, base);
+    const behind = ahead ? [] : walk(base, head);
+    const status = base === head ? 'identical' : ahead ? 'ahead' : behind ? 'behind' : 'diverged';
+    const files = [...new Set((ahead ?? []).flatMap((sha) => state.history.get(sha)!.files))];
+    return {
+      status,
+      ahead_by: ahead?.length ?? 0,
+      behind_by: behind?.length ?? 0,
+      total_commits: ahead?.length ?? 0,
+      commits: (ahead ?? []).reverse().map((sha) => ({ sha })),
+      files: files.slice(0, 300).map((filename) => ({ filename, status: 'modified' })),
+    };
+  }
+
+  /** GitHub's 422 for a change to a published immutable release, with the reason in errors[].message. */
+  function immutableAssets(message: string) {
+    return {
+      message: 'Validation Failed',
+      errors: [{ resource: 'ReleaseAsset', code: 'custom', field: '', message }],
+      documentation_url: `${DOCS}/releases/assets#upload-a-release-asset`,
+    };
+  }
+
   async function api(req: http.IncomingMessage, u: URL, rec: RecordedRequest, send: Send): Promise<void> {
     const method = req.method ?? 'GET';
     const authed = /^(Bearer|token) \S+$/.test(req.headers.authorization ?? '');
@@ -430,6 +509,10 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
     if (method !== 'GET' && !authed) {
       countRequest();
       return send(401, { message: 'Requires authentication', documentation_url: DOCS });
+    }
+    if (method !== 'GET' && state.contents === 'read') {
+      countRequest();
+      return send(403, FORBIDDEN);
     }
 
     // Conditional GETs: a strong ETag over the JSON; a matching If-None-Match costs nothing.
@@ -471,6 +554,20 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
           message: 'Validation Failed',
           errors: [{ field: 'tag_name', code: 'missing_field' }],
         });
+      if (burned.has(tag)) {
+        return json(422, {
+          message: 'Validation Failed',
+          errors: [
+            {
+              resource: 'Release',
+              code: 'custom',
+              field: 'tag_name',
+              message: 'tag_name was used by an immutable release',
+            },
+          ],
+          documentation_url: DOCS,
+        });
+      }
       if (state.releases.some((r) => r.tagName === tag)) {
         return json(422, {
           message: 'Validation Failed',
@@ -500,6 +597,8 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
       const a = owner?.assets.find((x) => x.id === id);
       if (!owner || !a) return notFound();
       if (method === 'DELETE') {
+        if (owner.immutable)
+          return json(422, immutableAssets('Cannot delete assets of an immutable release.'));
         owner.assets = owner.assets.filter((x) => x.id !== id);
         return json(204, undefined);
       }
@@ -513,27 +612,64 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
       }
       if (method === 'GET') return json(200, assetJson(a));
     }
+    if (method === 'GET' && (m = /^\/releases\/(\d+)\/assets$/.exec(rest))) {
+      const r = state.releases.find((x) => x.id === Number(m![1]));
+      return r ? json(200, r.assets.map(assetJson)) : notFound();
+    }
+    if (method === 'GET' && (m = /^\/git\/ref\/heads\/(.+)$/.exec(rest))) {
+      const branch = decodeURIComponent(m[1]!);
+      const sha = state.branches.get(branch);
+      if (!sha) return notFound();
+      return json(200, {
+        ref: `refs/heads/${branch}`,
+        node_id: `REF_${branch}`,
+        url: `${urls.api}${base}/git/refs/heads/${branch}`,
+        object: { type: 'commit', sha, url: `${urls.api}${base}/git/commits/${sha}` },
+      });
+    }
+    if (method === 'GET' && (m = /^\/compare\/([^/.]+)\.\.\.([^/.]+)$/.exec(rest))) {
+      const c = compare(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!));
+      return c ? json(200, c) : notFound();
+    }
     if ((m = /^\/releases\/(\d+)$/.exec(rest))) {
       const id = Number(m[1]);
       const r = state.releases.find((x) => x.id === id);
       if (!r) return notFound();
       if (method === 'GET') return json(200, releaseJson(r));
       if (method === 'DELETE') {
+        if (r.immutable) burned.add(r.tagName);
         state.releases = state.releases.filter((x) => x.id !== id);
         if (state.latestId === id) state.latestId = null;
         return json(204, undefined);
       }
       if (method === 'PATCH') {
         const i = input();
+        const publishing = r.draft && i.draft === false;
+        if (r.immutable && (i.draft === true || typeof i.tag_name === 'string')) {
+          return json(422, immutableAssets('An immutable release cannot be changed back to a draft.'));
+        }
         if (typeof i.draft === 'boolean') r.draft = i.draft;
         if (typeof i.prerelease === 'boolean') r.prerelease = i.prerelease;
         if (typeof i.name === 'string') r.name = i.name;
-        if (String(i.make_latest) === 'true' && !r.draft && !r.prerelease) state.latestId = r.id;
+        if (publishing) {
+          // Publishing creates the tag and, with the setting on, freezes the assets from now on.
+          r.publishedMs = tick();
+          r.immutable = state.immutableReleases;
+          state.tags.add(r.tagName);
+        }
+        // GitHub: make_latest defaults to true for newly published releases.
+        const ml = String(i.make_latest ?? (publishing ? 'true' : ''));
+        if (ml === 'true' && !r.draft && !r.prerelease) state.latestId = r.id;
         return json(200, releaseJson(r));
       }
     }
     if (method === 'DELETE' && (m = /^\/git\/refs\/tags\/(.+)$/.exec(rest))) {
       const tag = decodeURIComponent(m[1]!);
+      if (state.releases.some((r) => r.immutable && r.tagName === tag))
+        return json(422, {
+          message: 'Cannot delete the tag of an immutable release',
+          documentation_url: DOCS,
+        });
       if (!state.tags.delete(tag))
         return json(422, { message: 'Reference does not exist', documentation_url: DOCS });
       return json(204, undefined);
@@ -547,6 +683,7 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
     if (!/^(Bearer|token) \S+$/.test(req.headers.authorization ?? '')) {
       return send(401, { message: 'Requires authentication' });
     }
+    if (state.contents === 'read') return send(403, FORBIDDEN);
     if (req.method !== 'POST' || !m || m[1] !== state.owner || m[2] !== state.repo)
       return send(404, { message: 'Not Found' });
     const r = state.releases.find((x) => x.id === Number(m[3]));
@@ -556,11 +693,17 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
       return send(422, { message: 'Validation Failed', errors: [{ field: 'name', code: 'missing' }] });
     const declared = Number(req.headers['content-length']);
     if (!Number.isFinite(declared)) return send(411, { message: 'Length Required' });
+    if (r.immutable) return send(422, immutableAssets('Cannot upload assets to an immutable release.'));
     if (r.assets.some((a) => a.name === name)) {
       return send(422, {
         message: 'Validation Failed',
         errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }],
       });
+    }
+    if (starterUploads > 0) {
+      starterUploads--;
+      addAsset(r, name, Buffer.alloc(0), 'application/octet-stream', null, 0, 'starter');
+      return send(502, { message: 'Server Error' });
     }
     const a = addAsset(
       r,
@@ -628,12 +771,23 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
       deliveries.push(pending);
       return stats;
     },
+    failUploadLeavingStarter(n = 1) {
+      starterUploads += n;
+    },
+    addCommit(sha, date, o = {}) {
+      state.commits.set(sha, date.getTime());
+      state.history.set(sha, { parent: o.parent, files: o.files ?? [] });
+    },
+    setBranch(name, sha) {
+      state.branches.set(name, sha);
+    },
     setRateLimit(r) {
       Object.assign(state.rate, r);
     },
     addRelease(r) {
       const rel = createRelease({
         tag: r.tag,
+        commit: r.commit,
         draft: r.draft,
         prerelease: r.prerelease,
         makeLatest: r.makeLatest ?? true,

@@ -46,7 +46,7 @@ async function setup(
 }
 
 const apiPolls = (gh: FakeGitHub) =>
-  gh.requests.filter((q) => q.host === 'api' && q.path.endsWith('/releases/latest'));
+  gh.requests.filter((q) => q.host === 'api' && q.path.endsWith('/releases'));
 const downloads = (gh: FakeGitHub) => gh.requests.filter((q) => q.host === 'assets');
 
 describe('Poller', () => {
@@ -77,9 +77,7 @@ describe('Poller', () => {
     for (let i = 0; i < N; i++) expect((await poller.pollNow()).result).toBe('not_modified');
     const after = gh.requests.slice(mark);
     expect(after).toHaveLength(N);
-    expect(after.every((q) => q.conditional && q.status === 304 && q.path.endsWith('/releases/latest'))).toBe(
-      true,
-    );
+    expect(after.every((q) => q.conditional && q.status === 304 && q.path.endsWith('/releases'))).toBe(true);
     expect(downloads(gh).length).toBe(2); // envelope + bundle, once
     expect(target.deployments).toHaveLength(1);
     expect(poller.status().lastEtagResult).toBe('not_modified');
@@ -88,6 +86,7 @@ describe('Poller', () => {
   it('500s and timeouts: backoff grows, then it recovers with exactly one deployment', async () => {
     const { gh, target, poller, results, snapshots } = await setup();
     await publish(gh, bundleOf(1), 1_000);
+    const published = gh.requests.length; // the publisher's own GET /releases (pruning) is not a poll
     gh.failNext(500, 2);
     gh.hangNext(1);
     poller.start();
@@ -111,7 +110,7 @@ describe('Poller', () => {
     expect(target.deployments).toHaveLength(1);
     expect(poller.status().consecutiveErrors).toBe(0);
     // Each poll waited at least its scheduled delay after the previous one.
-    const polls = apiPolls(gh);
+    const polls = apiPolls(gh).filter((q) => gh.requests.indexOf(q) >= published);
     for (let i = 1; i < polls.length; i++)
       expect(polls[i]!.at - polls[i - 1]!.at).toBeGreaterThanOrEqual(50 - 5);
   });
@@ -192,12 +191,18 @@ describe('Poller', () => {
     expect(next.at).toBeGreaterThanOrEqual(limited.at + 1000);
   });
 
-  it('an older release marked latest (rollback attack) is not applied, and is logged and recorded', async () => {
+  it('an older release re-tagged with a higher serial (rollback attack) is not applied, and is logged and recorded', async () => {
     const { gh, target, poller, lines } = await setup();
     const old = await publish(gh, bundleOf(1), 1_000);
     await publish(gh, bundleOf(2), 2_000);
     expect((await poller.pollNow()).result).toBe('new_release');
-    gh.markLatest(old.id);
+    // Someone with write access re-publishes the old signed assets under a tag claiming a newer serial.
+    const oldAssets = gh.state.releases.find((r) => r.id === old.id)!.assets;
+    gh.addRelease({
+      tag: 'skill-sync-3000',
+      makeLatest: false,
+      assets: oldAssets.map((a) => ({ name: a.name, data: a.data, contentType: a.contentType })),
+    });
     const before = downloads(gh).length;
     const r = await poller.pollNow();
     expect(r).toMatchObject({ result: 'older_ignored', serial: 1_000 });
@@ -225,7 +230,7 @@ describe('Poller', () => {
     await poller.stop();
     const restarted = make();
     expect(await restarted.pollNow()).toMatchObject({ result: 'refused', code: 'digest-mismatch' });
-    expect(gh.requests.filter((q) => q.path.endsWith('/releases/latest')).at(-1)!.conditional).toBe(false);
+    expect(gh.requests.filter((q) => q.path.endsWith('/releases')).at(-1)!.conditional).toBe(false);
     expect(target.deployments).toHaveLength(0);
   });
 

@@ -17,7 +17,7 @@ let rx: ReceiverProcess | undefined;
 function publish(rel: SignedRelease, tag: string) {
   return gh.addRelease({
     tag,
-    makeLatest: true,
+    makeLatest: false,
     assets: [
       { name: BUNDLE_ASSET, data: rel.bundle, contentType: 'application/gzip' },
       { name: ENVELOPE_ASSET, data: JSON.stringify(rel.envelope), contentType: 'application/json' },
@@ -58,7 +58,9 @@ describe('poller in the receiver', () => {
 
   it('converges on a release published while the receiver was down, once it restarts', async () => {
     first = await buildRelease({ polled: { version: '1.0.0' } }, key.signing);
-    publish(first, 'skill-sync-1');
+    publish(first, `skill-sync-${first.payload.serial}`);
+    // The repository's own human release holds "Latest": the poller must look past it, by tag prefix.
+    gh.addRelease({ tag: 'v9.9.9', makeLatest: true });
     rx = await startReceiver({ dataDir, env: env() });
     const t0 = Date.now();
     for (;;) {
@@ -80,9 +82,7 @@ describe('poller in the receiver', () => {
     const downloads = gh.assetDownloads().length;
     const mark = gh.requests.length;
     await new Promise((r) => setTimeout(r, 1500));
-    const polls = gh.requests
-      .slice(mark)
-      .filter((r) => r.host === 'api' && r.path.endsWith('/releases/latest'));
+    const polls = gh.requests.slice(mark).filter((r) => r.host === 'api' && r.path.endsWith('/releases'));
     expect(polls.length).toBeGreaterThanOrEqual(2);
     expect(polls.slice(1).every((r) => r.conditional && r.status === 304)).toBe(true);
     expect(gh.assetDownloads().length).toBe(downloads);
@@ -90,7 +90,7 @@ describe('poller in the receiver', () => {
 
   it('never deploys twice when the webhook and the poller race on the same serial', async () => {
     const next = await buildRelease({ polled: { version: '2.0.0' } }, key.signing);
-    publish(next, 'skill-sync-2');
+    publish(next, `skill-sync-${next.payload.serial}`);
     const pushed = await postBundle(rx!.url, next);
     expect([200, 201]).toContain(pushed.status);
     await new Promise((r) => setTimeout(r, 1200));
@@ -99,9 +99,13 @@ describe('poller in the receiver', () => {
     expect(await liveSerial()).toBe(next.payload.serial);
   });
 
-  it('ignores an older release marked latest (rollback attack) and logs it', async () => {
+  it('ignores an older release re-tagged with a higher serial (rollback attack) and logs it', async () => {
     const live = await liveSerial();
-    gh.markLatest(gh.state.releases.find((r) => r.tagName === 'skill-sync-1')!.id);
+    const old = gh.state.releases.find((r) => r.tagName === `skill-sync-${first.payload.serial}`)!;
+    gh.addRelease({
+      tag: `skill-sync-${live! + 1}`,
+      assets: old.assets.map((a) => ({ name: a.name, data: a.data, contentType: a.contentType })),
+    });
     const res = await fetch(`${rx!.url}/api/sync`, { method: 'POST', headers: { 'x-api-key': API_KEY } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { result: string };
@@ -115,7 +119,7 @@ describe('poller in the receiver', () => {
       { polled: { version: '3.0.0' }, extra: { version: '1.0.0' } },
       key.signing,
     );
-    publish(third, 'skill-sync-3');
+    publish(third, `skill-sync-${third.payload.serial}`);
     const res = await fetch(`${rx!.url}/api/sync`, { method: 'POST', headers: { 'x-api-key': API_KEY } });
     const body = (await res.json()) as { result: string; outcome?: { status: string } };
     // The background poll may have won the race; either way the release is live exactly once.
