@@ -40,7 +40,8 @@ function hmacKey(secret: Buffer, what: string): { kind: 'hmac'; keyid: string; s
  * value signs happily and every receiver answers `bad-signature`, so it is refused with the fix instead.
  */
 function publicKeyShape(trimmed: string): string | undefined {
-  if (/^ed25519:[A-Za-z0-9+/_=-]+$/.test(trimmed)) return 'the `ed25519:…` public key that keygen prints';
+  if (/^(?:SKILL_SYNC_PUBLIC_KEYS=)?ed25519:[A-Za-z0-9+/_=-]+$/.test(trimmed))
+    return 'the `ed25519:…` public key that keygen prints';
   if (/^ssh-ed25519 AAAA/.test(trimmed)) return 'an OpenSSH public key (ssh-ed25519)';
   if (/-----BEGIN (?:[A-Z]+ )?PUBLIC KEY-----/.test(trimmed)) return 'a PEM public key';
   return undefined;

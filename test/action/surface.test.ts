@@ -175,6 +175,7 @@ describe('input mistakes, caught before anything is read, with the fix', () => {
     const sshKey = `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq3hQhMfYh0G6gA1I8+Y9r7sJ8yK2xY4b1c0d9e8f7g user@host`;
     for (const [shape, value] of [
       ['ed25519:', pair.publicKeySetting],
+      ['keygen line', `SKILL_SYNC_PUBLIC_KEYS=${pair.publicKeySetting}\n`],
       ['ssh', sshKey],
       ['PEM', pair.publicKeyPem],
     ] as const) {
