@@ -205,6 +205,11 @@ export function readInputs(ctx: GitHubContext): ActionInputs {
   let signingKeyId: string | undefined;
   if (mode === 'deploy') {
     checkReceivers(receivers, release, dryRun, notices);
+    if (!dryRun && release && (!ctx.owner || !ctx.repo || !githubToken)) {
+      throw new InputError(
+        "input/missing: release: true needs GITHUB_REPOSITORY and 'github-token' (default ${{ github.token }})",
+      );
+    }
     if (signingKey) {
       try {
         signingKeyId = parseSigningKey(signingKey).keyid;

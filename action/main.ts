@@ -229,9 +229,6 @@ async function deployMode(
     );
   }
   if (!inputs.signingKey) throw new Error('input/missing: signing-key is required to deploy');
-  if (!inputs.dryRun && inputs.release && (!ctx.owner || !ctx.repo || !inputs.githubToken)) {
-    throw new Error('input/missing: release: true needs GITHUB_REPOSITORY and github-token');
-  }
   const workDir = await mkdtemp(path.join(ctx.runnerTemp, 'skill-sync-'));
   const result = await runDeploy({
     root: inputs.root,

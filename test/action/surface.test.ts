@@ -249,6 +249,25 @@ describe('input mistakes, caught before anything is read, with the fix', () => {
     expect(run.summary).toContain('ℹ️ receiver-url is empty');
   });
 
+  it('release: true without a token is an error before the skills are read', async () => {
+    const receiver = await startStubReceiver(accepted);
+    stubs.push(receiver);
+    const run = await runAction({
+      workspace,
+      event: 'push',
+      inputs: {
+        path: 'skills',
+        'receiver-url': receiver.url,
+        'signing-key': key.privatePem,
+        'github-token': '',
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(errors(run).at(-1)?.message).toMatch(/release: true needs GITHUB_REPOSITORY and 'github-token'/);
+    expect(run.outputs['skills-count']).toBeUndefined();
+    expect(receiver.requests).toHaveLength(0);
+  });
+
   it('a receiver-url that is not a URL is refused when inputs are read, without its content', async () => {
     const run = await runAction({
       workspace,
