@@ -248,6 +248,11 @@ export function renderSummary(
   };
 
   take(head);
+  if (report.outcome === 'failed' && report.skills.length === 0 && report.findings.length === 0) {
+    // A wrong input, a missing folder or no skill at all: empty tables would read as "all clear".
+    take(['No skill was checked: see the error above.', '']);
+    return parts.join('\n') + '\n';
+  }
   take([`### Findings (${report.findings.length})`, '']);
   if (report.findings.length === 0) take(['No findings.', '']);
   let findingsShown = 0;

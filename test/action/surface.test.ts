@@ -312,6 +312,8 @@ describe('input mistakes, caught before anything is read, with the fix', () => {
     expect(run.code).toBe(1);
     expect(run.summary).toMatch(/❌ skill-sync validate/);
     expect(run.summary).toContain("'on-invalid' must be one of fail, skip");
+    expect(run.summary).toContain('No skill was checked: see the error above.');
+    expect(run.summary).not.toContain('No findings');
     expect(run.outputs['report-path']).toBeTruthy();
   });
 
