@@ -29,7 +29,7 @@ export interface SarifLog {
           id: string;
           shortDescription: { text: string };
           defaultConfiguration: { level: 'error' | 'warning' };
-          properties?: { tags: string[] };
+          properties?: { tags: string[]; 'security-severity'?: string };
         }[];
       };
     };
@@ -79,7 +79,8 @@ export function toSarif(findings: Finding[], opts: SarifOptions = {}): SarifLog 
       id,
       shortDescription: { text: describeRule(id) },
       defaultConfiguration: { level: sev },
-      ...(id.startsWith('secret/') ? { properties: { tags: ['security'] } } : {}),
+      // Code scanning ranks security alerts by `security-severity` (0-10); a committed credential is critical.
+      ...(id.startsWith('secret/') ? { properties: { tags: ['security'], 'security-severity': '9.0' } } : {}),
     };
   });
   return {

@@ -95,9 +95,10 @@ describe('toSarif', () => {
     ]);
     const rule = r?.tool.driver.rules.find((x) => x.id === 'frontmatter/required');
     expect(rule?.shortDescription.text).toMatch(/requires is missing/);
-    expect(r?.tool.driver.rules.find((x) => x.id === 'secret/github-pat')?.properties?.tags).toEqual([
-      'security',
-    ]);
+    expect(r?.tool.driver.rules.find((x) => x.id === 'secret/github-pat')?.properties).toEqual({
+      tags: ['security'],
+      'security-severity': '9.0',
+    });
     // A whole-file finding points at line 1; a space is percent-encoded; the fix is in the message.
     const whole = r?.results[1]?.locations[0]?.physicalLocation;
     expect(whole?.region).toEqual({ startLine: 1 });
