@@ -5,6 +5,8 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import type { Trigger } from '../core/payload.js';
 import type { OnInvalid } from '../core/deploy-flow.js';
+import { parseSigningKey } from '../core/envelope/index.js';
+import { displayUrl, withApiPath } from '../core/publish.js';
 import { PROFILES, isProfile, type Profile } from '../core/skill/profiles.js';
 import { resolveSigning, type Signing } from './oidc.js';
 
@@ -33,6 +35,10 @@ export interface ActionInputs {
   dryRun: boolean;
   planUrl: string;
   planApiKey: string;
+  /** Key id of the signing key (deploy mode with a key), for the log. */
+  signingKeyId?: string;
+  /** Worth telling, not failing (e.g. no receiver-url with release: true). */
+  notices: string[];
 }
 
 export interface GitHubContext {
@@ -45,8 +51,23 @@ export interface GitHubContext {
   apiUrl: string;
   workspace: string;
   runnerTemp: string;
+  /** Web host for `blob/<sha>/<file>` links (GITHUB_SERVER_URL). */
+  serverUrl: string;
   /** `inputs` of a workflow_dispatch event, when the event file has them. */
   dispatchInputs: Record<string, unknown>;
+  /** The pull request's number (pull_request events), for its changed files. */
+  pullNumber?: number;
+  /** A pull request from a fork: GitHub gives its run no secrets. */
+  fromFork: boolean;
+}
+
+interface EventPayload {
+  inputs?: Record<string, unknown>;
+  pull_request?: {
+    number?: number;
+    head?: { repo?: { full_name?: string; fork?: boolean } | null };
+    base?: { repo?: { full_name?: string } };
+  };
 }
 
 function absolutePath(name: string, fallback: string): string {
@@ -59,17 +80,23 @@ function absolutePath(name: string, fallback: string): string {
 export function readContext(env: NodeJS.ProcessEnv = process.env): GitHubContext {
   const repository = env.GITHUB_REPOSITORY ?? '';
   const [owner = '', repo = ''] = repository.split('/');
-  let dispatchInputs: Record<string, unknown> = {};
+  let event: EventPayload = {};
   if (env.GITHUB_EVENT_PATH) {
     try {
-      const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as {
-        inputs?: Record<string, unknown>;
-      };
-      if (event.inputs && typeof event.inputs === 'object') dispatchInputs = event.inputs;
+      event = (JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as EventPayload | null) ?? {};
     } catch {
       // No or unreadable event file (local runs): the env variables are enough.
     }
   }
+  const dispatchInputs = event.inputs && typeof event.inputs === 'object' ? event.inputs : {};
+  const pr = event.pull_request;
+  // A deleted fork has `head.repo: null`; it was still a fork, so no secrets either.
+  const headRepo = pr?.head?.repo;
+  const fromFork =
+    !!pr &&
+    (headRepo === null ||
+      headRepo?.fork === true ||
+      (!!headRepo?.full_name && !!pr.base?.repo?.full_name && headRepo.full_name !== pr.base.repo.full_name));
   return {
     eventName: env.GITHUB_EVENT_NAME ?? '',
     repository,
@@ -80,7 +107,10 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): GitHubContext
     apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
     runnerTemp: env.RUNNER_TEMP ?? os.tmpdir(),
+    serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
     dispatchInputs,
+    pullNumber: typeof pr?.number === 'number' ? pr.number : undefined,
+    fromFork,
   };
 }
 
@@ -171,24 +201,73 @@ export function readInputs(ctx: GitHubContext): ActionInputs {
     .getInput('required-fields')
     .split(/[\s,]+/)
     .filter(Boolean);
+  const mode = resolveMode(oneOf('mode', ['auto', 'validate', 'deploy'] as const, 'auto'), ctx.eventName);
+  const release = bool('release', true);
+  const dryRun = bool('dry-run', false);
+  const notices: string[] = [];
+  let signingKeyId: string | undefined;
+  if (mode === 'deploy') {
+    checkReceivers(receivers, release, dryRun, notices);
+    if (!dryRun && release && (!ctx.owner || !ctx.repo || !githubToken)) {
+      throw new InputError(
+        "input/missing: release: true needs GITHUB_REPOSITORY and 'github-token' (default ${{ github.token }})",
+      );
+    }
+    if (signingKey) {
+      try {
+        signingKeyId = parseSigningKey(signingKey).keyid;
+      } catch (err) {
+        throw new InputError(`input/bad-value: 'signing-key': ${(err as Error).message}`);
+      }
+    }
+  }
   return {
     root,
     rootPrefix: rel.startsWith('..') || path.isAbsolute(rel) ? '' : rel.split(path.sep).join('/'),
-    mode: resolveMode(oneOf('mode', ['auto', 'validate', 'deploy'] as const, 'auto'), ctx.eventName),
+    mode,
     receivers,
     signingKey,
     signing: resolveSigning(core.getInput('signing'), signingKey),
+    signingKeyId,
+    notices,
     profile: readProfile(),
     requiredFields: requiredFields.length ? requiredFields : undefined,
     maxFileSize: int('max-file-size', undefined, 1),
     syncDataRoot: absolutePath('sync-data-root', '/data'),
     onInvalid: oneOf('on-invalid', ['fail', 'skip'] as const, 'fail'),
-    release: bool('release', true),
+    release,
     releaseKeep: int('release-keep', 10, 1) ?? 10,
     githubToken,
     timeoutMs: (int('timeout', 30, 1) ?? 30) * 1000,
-    dryRun: bool('dry-run', false),
+    dryRun,
     planUrl,
     planApiKey,
   };
+}
+
+/**
+ * Checked before anything is read or packed. An empty value is what an unset `vars.X` gives: with a release the
+ * receivers' pollers still deliver, so that is only a notice; without one nothing would deliver the bundle.
+ */
+function checkReceivers(receivers: string[], release: boolean, dryRun: boolean, notices: string[]): void {
+  receivers.forEach((u, i) => {
+    try {
+      withApiPath(u, '/v1/deployments');
+    } catch (err) {
+      throw new InputError(
+        `input/bad-value: 'receiver-url' line ${i + 1} (${displayUrl(u)}): ${(err as Error).message}`,
+      );
+    }
+  });
+  if (receivers.length > 0 || dryRun) return;
+  if (!release) {
+    throw new InputError(
+      "input/missing: 'receiver-url' is empty and release is false, so nothing would deliver the bundle. " +
+        'Set receiver-url (is the variable it reads defined for this repository or environment?), ' +
+        'or set release: true so the receivers poll the GitHub release.',
+    );
+  }
+  notices.push(
+    "receiver-url is empty: nothing is pushed; the receivers' pollers will deliver the GitHub release.",
+  );
 }

@@ -3,6 +3,7 @@ import type { Skill } from '../core/skill.js';
 import type { DeployPlan, PlanSkill } from '../core/report.js';
 import { displayUrl, withApiPath } from '../core/publish.js';
 import { redactSecrets } from '../core/secrets/scan.js';
+import { describeNetworkError } from '../core/net-error.js';
 
 export interface LiveState {
   deploymentId: string | null;
@@ -30,8 +31,7 @@ export async function fetchLiveState(
       redirect: 'error',
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    throw new Error(`plan/unreachable: ${shown}: ${redactSecrets(cause ?? (err as Error).message)}`);
+    throw new Error(`plan/unreachable: ${shown}: ${describeNetworkError(err)}`);
   }
   if (res.status === 404) return EMPTY;
   const text = await res.text();

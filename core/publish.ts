@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { ENVELOPE_HEADER } from './envelope/header.js';
 import { redactSecrets } from './secrets/scan.js';
+import { describeNetworkError } from './net-error.js';
 import { redactUrl } from './secrets/redact.js';
 
 const DEPLOYMENTS_PATH = '/v1/deployments';
@@ -124,6 +125,18 @@ async function publishOne(
         };
       }
       const { code, message } = parseError(status, body);
+      if (status === 404) {
+        // Nothing at that path: the likely mistake is the URL itself, so show the whole one that was posted.
+        const posted = `POST ${displayUrl(url)} answered 404${message ? ` (${message})` : ''}: is receiver-url the receiver's base URL?`;
+        return {
+          receiver: shown,
+          outcome: 'refused',
+          httpStatus: status,
+          attempts: attempt,
+          code,
+          message: posted,
+        };
+      }
       if (status !== 429 && status < 500) {
         return { receiver: shown, outcome: 'refused', httpStatus: status, attempts: attempt, code, message };
       }
@@ -234,7 +247,7 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 }
 
 function describeError(err: Error & { code?: string }): string {
-  return redactSecrets(err.code ? `${err.code}: ${err.message}` : err.message);
+  return describeNetworkError(err);
 }
 
 function parseReply(body: string): ReceiverReply {

@@ -61,6 +61,8 @@ export interface RunReport {
   outcome: 'ok' | 'failed';
   failures: string[];
   warnings: string[];
+  /** Worth knowing, neither failing nor warning (e.g. a plan skipped on a fork's pull request). */
+  notices?: string[];
 }
 
 export function skillRows(skills: Skill[], invalidStatus: SkillStatus = 'invalid'): SkillRow[] {
@@ -97,6 +99,25 @@ function location(f: Finding): string {
   return f.column ? `${f.file}:${f.line}:${f.column}` : `${f.file}:${f.line}`;
 }
 
+/** `<server>/<owner>/<repo>/blob/<sha>/<file>#L<n>`: the exact bytes that were checked, not the branch tip. */
+export function blobUrl(
+  serverUrl: string,
+  repository: string,
+  commit: string,
+  file: string,
+  line: number,
+): string {
+  const encoded = file.split('/').map(encodeURIComponent).join('/');
+  return `${serverUrl.replace(/\/+$/, '')}/${repository}/blob/${commit}/${encoded}${line > 0 ? `#L${line}` : ''}`;
+}
+
+/** Groups this long (findings of one rule, skills, plan rows) start folded in a `<details>` block. */
+const FOLD_ROWS = 10;
+
+function details(summary: string, rows: number): string[] {
+  return [`<details${rows > FOLD_ROWS ? '' : ' open'}><summary>${summary}</summary>`, ''];
+}
+
 export function renderPlan(plan: DeployPlan | { error: string }): string[] {
   const out = ['### Deploy plan', ''];
   if ('error' in plan) return [...out, `⚠️ Could not read the live state: ${cell(plan.error)}`, ''];
@@ -110,6 +131,8 @@ export function renderPlan(plan: DeployPlan | { error: string }): string[] {
     '',
   );
   if (plan.added.length + plan.changed.length + plan.removed.length === 0) return out;
+  const rows = plan.added.length + plan.changed.length + plan.removed.length;
+  out.push(...details(`${rows} change(s)`, rows));
   out.push('| Change | Skill | Live | This change |', '| --- | --- | --- | --- |');
   for (const s of plan.added)
     out.push(`| added | ${cell(s.name)} | – | ${cell(s.version)} (\`${short(s.fingerprint)}\`) |`);
@@ -120,7 +143,7 @@ export function renderPlan(plan: DeployPlan | { error: string }): string[] {
   }
   for (const s of plan.removed)
     out.push(`| removed | ${cell(s.name)} | ${cell(s.version)} (\`${short(s.fingerprint)}\`) | – |`);
-  out.push('');
+  out.push('', '</details>', '');
   return out;
 }
 
@@ -147,12 +170,13 @@ function renderDeploy(d: DeployRecord): string[] {
 }
 
 /**
- * Markdown for `$GITHUB_STEP_SUMMARY`: every finding and every skill, unless that would pass `limitBytes`;
- * then the tables stop at a row boundary with a note that points at the JSON report.
+ * Markdown for `$GITHUB_STEP_SUMMARY`: findings grouped by rule (each linked to its line at the checked commit),
+ * then every skill; long groups fold into `<details>`. Past `limitBytes` the rows stop at a row boundary with a
+ * note that points at the JSON report.
  */
 export function renderSummary(
   report: RunReport,
-  opts: { limitBytes?: number; reportPath?: string } = {},
+  opts: { limitBytes?: number; reportPath?: string; serverUrl?: string } = {},
 ): string {
   const limit = opts.limitBytes ?? SUMMARY_LIMIT_BYTES;
   const c = report.counts;
@@ -161,29 +185,37 @@ export function renderSummary(
     `## ${icon} skill-sync ${report.mode}`,
     '',
     `${c.skills} skill(s): ${c.valid} valid, ${c.invalid} invalid · ${c.errors} error(s), ${c.warnings} warning(s)` +
-      (report.commit ? ` · commit \`${report.commit.slice(0, 12)}\`` : ''),
+      (report.commit ? ` · commit \`${report.commit.slice(0, 12)}\`` : '') +
+      (report.gateway ? ` · rules of \`${cell(report.gateway)}\`` : ''),
     '',
   ];
+  const notices = report.notices ?? [];
   for (const f of report.failures) head.push(`- ❌ ${cell(f)}`);
   for (const w of report.warnings) head.push(`- ⚠️ ${cell(w)}`);
-  if (report.failures.length + report.warnings.length) head.push('');
-  if (report.skipped) head.push(`- ℹ️ ${cell(report.skipped)}`, '');
+  for (const n of notices) head.push(`- ℹ️ ${cell(n)}`);
+  if (report.skipped) head.push(`- ℹ️ ${cell(report.skipped)}`);
+  if (report.failures.length + report.warnings.length + notices.length || report.skipped) head.push('');
   if (report.deploy) head.push(...renderDeploy(report.deploy));
   if (report.plan) head.push(...renderPlan(report.plan));
 
-  const findingRows = report.findings.map(
-    (f) =>
-      `| ${f.severity} | \`${cell(f.rule)}\` | \`${cell(location(f))}\` | ${cell(f.message)}${f.fix ? ` — fix: ${cell(f.fix)}` : ''} |`,
-  );
-  const skillRowsMd = report.skills.map(
-    (s) =>
-      `| ${cell(s.name)} | ${cell(s.version)} | \`${short(s.fingerprint)}\` | ${s.status} | \`${cell(s.path || '.')}\` |`,
-  );
+  const link = (f: Finding): string => {
+    const where = `\`${cell(location(f))}\``;
+    if (!opts.serverUrl || !report.repository || !report.commit) return where;
+    return `[${where}](${blobUrl(opts.serverUrl, report.repository, report.commit, f.file, f.line)})`;
+  };
+  const groups = new Map<string, Finding[]>();
+  for (const f of report.findings) {
+    const key = `${f.severity === 'error' ? 0 : 1}\u0000${f.rule}`;
+    const list = groups.get(key);
+    if (list) list.push(f);
+    else groups.set(key, [f]);
+  }
+  const ordered = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);
 
   const pointer = opts.reportPath
     ? `the JSON report (\`${opts.reportPath}\`, output \`report-path\`)`
     : 'the JSON report';
-  // Reserve room for the notes so that adding them never pushes the text over the limit.
+  // Reserve room for the notes and closing tags so that adding them never pushes the text over the limit.
   let budget = limit - 2048;
   const parts: string[] = [];
   const take = (lines: string[]): void => {
@@ -192,36 +224,67 @@ export function renderSummary(
       parts.push(l);
     }
   };
-  const table = (title: string, header: string[], rows: string[], what: string): void => {
-    take([title, '', ...(rows.length ? header : [`No ${what}.`])]);
+  /** Adds rows while they fit; returns how many did. */
+  const rows = (list: string[]): number => {
     let shown = 0;
-    for (const row of rows) {
+    for (const row of list) {
       const cost = Buffer.byteLength(row) + 1;
       if (cost > budget) break;
       budget -= cost;
       parts.push(row);
       shown++;
     }
-    if (shown < rows.length) {
-      parts.push(
-        '',
-        `> **Truncated:** ${rows.length - shown} more ${what} not shown (summary size limit). See ${pointer}.`,
-      );
-    }
-    parts.push('');
+    return shown;
   };
+  const truncated = (n: number, what: string): void => {
+    parts.push('', `> **Truncated:** ${n} more ${what} not shown (summary size limit). See ${pointer}.`, '');
+  };
+
   take(head);
-  table(
-    `### Findings (${report.findings.length})`,
-    ['| Severity | Rule | Location | Message |', '| --- | --- | --- | --- |'],
-    findingRows,
-    'findings',
+  if (report.outcome === 'failed' && report.skills.length === 0 && report.findings.length === 0) {
+    // A wrong input, a missing folder or no skill at all: empty tables would read as "all clear".
+    take(['No skill was checked: see the error above.', '']);
+    return parts.join('\n') + '\n';
+  }
+  take([`### Findings (${report.findings.length})`, '']);
+  if (report.findings.length === 0) take(['No findings.', '']);
+  let findingsShown = 0;
+  for (const list of ordered) {
+    const first = list[0] as Finding;
+    const header = [
+      ...details(`${first.severity} · <code>${cell(first.rule)}</code> · ${list.length}`, list.length),
+      '| Severity | Location | Message |',
+      '| --- | --- | --- |',
+    ];
+    const headerCost = header.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+    if (headerCost > budget) break;
+    take(header);
+    const shown = rows(
+      list.map(
+        (f) => `| ${f.severity} | ${link(f)} | ${cell(f.message)}${f.fix ? ` — fix: ${cell(f.fix)}` : ''} |`,
+      ),
+    );
+    findingsShown += shown;
+    parts.push('', '</details>', '');
+    if (shown < list.length) break;
+  }
+  if (findingsShown < report.findings.length) truncated(report.findings.length - findingsShown, 'findings');
+
+  const skillRowsMd = report.skills.map(
+    (s) =>
+      `| ${cell(s.name)} | ${cell(s.version)} | \`${short(s.fingerprint)}\` | ${s.status} | \`${cell(s.path || '.')}\` |`,
   );
-  table(
-    `### Skills (${report.skills.length})`,
-    ['| Name | Version | Fingerprint | Status | Path |', '| --- | --- | --- | --- | --- |'],
-    skillRowsMd,
-    'skills',
-  );
+  take([`### Skills (${report.skills.length})`, '']);
+  if (skillRowsMd.length === 0) take(['No skills.', '']);
+  else {
+    take([
+      ...details(`${report.skills.length} skill(s)`, report.skills.length),
+      '| Name | Version | Fingerprint | Status | Path |',
+      '| --- | --- | --- | --- | --- |',
+    ]);
+    const shown = rows(skillRowsMd);
+    parts.push('', '</details>', '');
+    if (shown < skillRowsMd.length) truncated(skillRowsMd.length - shown, 'skills');
+  }
   return parts.join('\n') + '\n';
 }

@@ -1,10 +1,12 @@
 // `skill-sync validate [dir]`: validate and secret-scan every skill under a folder; exit 1 on any error.
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { checkRepo, type CheckResult } from '../../core/check.js';
 import type { Finding } from '../../core/findings.js';
 import { PROFILES } from '../../core/skill/profiles.js';
 import { GATEWAY_ID } from '../../core/gateway/pin.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../../core/bundle/limits.js';
+import { toSarif } from '../../core/sarif.js';
 import { CHECK_ARGS, checkOptionsFrom, EXIT, parse, printJson, UsageError } from '../args.js';
 
 const HELP = `usage: skill-sync validate [dir] [options]
@@ -22,6 +24,7 @@ options:
                            its managed skills folder, which beats bundled skills) | extra (skills.load.extraDirs)
   --data-root DIR          the gateway's data root, for SYNC.json outputFile (default /data)
   --json                   print {gateway, skills, findings} as JSON
+  --format sarif           print a SARIF 2.1.0 log (for code scanning; paths from the current folder)
   -h, --help               show this help
 
 exit: 0 valid (warnings allowed), 1 errors found, 2 usage or config error`;
@@ -30,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     ...CHECK_ARGS,
     json: { type: 'boolean' },
+    format: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -37,6 +41,8 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (positionals.length > 1) throw new UsageError('validate takes one folder');
+  if (values.format !== undefined && values.format !== 'sarif')
+    throw new UsageError(`--format must be sarif, got '${values.format}'`);
   const dir = positionals[0] ?? '.';
   const checkOptions = checkOptionsFrom(values);
   const st = await stat(dir).catch(() => undefined);
@@ -44,9 +50,16 @@ export async function run(argv: string[]): Promise<number> {
 
   const result = await checkRepo(dir, checkOptions);
   const failed = result.findings.some((f) => f.severity === 'error');
-  if (values.json) printJson(toJson(result));
+  if (values.format === 'sarif') printJson(toSarif(result.findings, { uriPrefix: sarifPrefix(dir) }));
+  else if (values.json) printJson(toJson(result));
   else process.stdout.write(human(result));
   return failed ? EXIT.findings : EXIT.ok;
+}
+
+/** Code scanning resolves SARIF paths from the repository root: run from there, paths get the folder prefixed. */
+function sarifPrefix(dir: string): string | undefined {
+  const rel = path.relative(process.cwd(), path.resolve(dir));
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : undefined;
 }
 
 function toJson(result: CheckResult) {

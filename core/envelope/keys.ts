@@ -35,9 +35,29 @@ function hmacKey(secret: Buffer, what: string): { kind: 'hmac'; keyid: string; s
   return { kind: 'hmac', keyid: HMAC_KEYID, secret };
 }
 
-/** An Ed25519 private key in PEM, or else an HMAC secret (its bytes as given, trimmed). */
+/**
+ * The shapes of a public key that users paste where the private one belongs. Used as an HMAC secret, such a
+ * value signs happily and every receiver answers `bad-signature`, so it is refused with the fix instead.
+ */
+function publicKeyShape(trimmed: string): string | undefined {
+  if (/^(?:SKILL_SYNC_PUBLIC_KEYS=)?ed25519:[A-Za-z0-9+/_=-]+$/.test(trimmed))
+    return 'the `ed25519:…` public key that keygen prints';
+  if (/^ssh-ed25519 AAAA/.test(trimmed)) return 'an OpenSSH public key (ssh-ed25519)';
+  if (/-----BEGIN (?:[A-Z]+ )?PUBLIC KEY-----/.test(trimmed)) return 'a PEM public key';
+  return undefined;
+}
+
+/** An Ed25519 private key in PEM, or else an HMAC secret (its bytes as given, trimmed); public keys are refused. */
 export function parseSigningKey(text: string): SigningKey {
   const trimmed = text.trim();
+  const shape = publicKeyShape(trimmed);
+  if (shape) {
+    throw new KeyError(
+      `signing key: this is ${shape}, which verifies but cannot sign. Give the private key ` +
+        '(the PEM file keygen wrote, `-----BEGIN PRIVATE KEY-----`), and put the public key on the receiver ' +
+        '(SKILL_SYNC_PUBLIC_KEYS)',
+    );
+  }
   if (trimmed.includes('-----BEGIN')) {
     let key: KeyObject;
     try {

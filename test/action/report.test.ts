@@ -58,6 +58,78 @@ describe('renderSummary', () => {
   });
 });
 
+describe('renderSummary: grouped, linked, folded', () => {
+  const sha = 'c'.repeat(40);
+  function mixed(): RunReport {
+    const r = report(0, 2);
+    r.repository = 'acme/skills';
+    r.commit = sha;
+    r.findings = [
+      ...Array.from({ length: 12 }, (_, i) => ({
+        severity: 'error' as const,
+        rule: 'frontmatter/required',
+        file: `skills/s-${i}/SKILL.md`,
+        line: 2,
+        column: 1,
+        message: 'missing description',
+      })),
+      {
+        severity: 'error' as const,
+        rule: 'secret/github-pat',
+        file: 'skills/my notes/ref.md',
+        line: 7,
+        column: 3,
+        message: 'token',
+      },
+      {
+        severity: 'warning' as const,
+        rule: 'frontmatter/bom',
+        file: 'skills/b/SKILL.md',
+        line: 0,
+        column: 0,
+        message: 'BOM',
+      },
+    ];
+    return r;
+  }
+
+  it('groups findings by rule, errors first, folding groups over 10 rows', () => {
+    const md = renderSummary(mixed(), { serverUrl: 'https://github.com' });
+    const heads = [...md.matchAll(/^<details( open)?><summary>(.*)<\/summary>$/gm)].map((m) => [
+      !!m[1],
+      m[2],
+    ]);
+    expect(heads).toEqual([
+      [false, 'error · <code>frontmatter/required</code> · 12'],
+      [true, 'error · <code>secret/github-pat</code> · 1'],
+      [true, 'warning · <code>frontmatter/bom</code> · 1'],
+      [true, '2 skill(s)'],
+    ]);
+    expect(md.match(/<details/g)?.length).toBe(md.match(/<\/details>/g)?.length);
+  });
+
+  it('links each finding to its line at the checked commit (blob/<sha>/<file>#L<n>)', () => {
+    const md = renderSummary(mixed(), { serverUrl: 'https://github.example/' });
+    expect(md).toContain(
+      `| error | [\`skills/s-0/SKILL.md:2:1\`](https://github.example/acme/skills/blob/${sha}/skills/s-0/SKILL.md#L2) |`,
+    );
+    expect(md).toContain(`(https://github.example/acme/skills/blob/${sha}/skills/my%20notes/ref.md#L7)`);
+    // A whole-file finding links to the file.
+    expect(md).toContain(`(https://github.example/acme/skills/blob/${sha}/skills/b/SKILL.md)`);
+    // Without a server or a commit there is nothing to link to.
+    expect(renderSummary(mixed())).not.toContain('/blob/');
+  });
+
+  it('shows notices, and the gateway whose rules the check followed', () => {
+    const r = mixed();
+    r.notices = ['receiver-url is empty'];
+    expect(renderSummary(r)).toContain('- ℹ️ receiver-url is empty');
+    expect(renderSummary(r)).not.toContain('rules of');
+    r.gateway = 'openclaw@2026.9.6';
+    expect(renderSummary(r)).toContain('· rules of `openclaw@2026.9.6`');
+  });
+});
+
 describe('computePlan', () => {
   it('splits skills into added, changed, removed and unchanged by name and fingerprint', () => {
     const plan = computePlan(

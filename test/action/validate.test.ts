@@ -67,17 +67,23 @@ describe('action on pull_request with invalid skills', () => {
     expect(run.outputs['bundle-digest']).toBeUndefined();
   });
 
-  it('annotates at most 10 errors and 10 warnings, most important first, at exact positions', () => {
+  it('annotates within 10 errors and 10 warnings, keeping a slot for the closing error, most important first', () => {
     const report = run.report as Report;
     const errors = run.commands.filter((c) => c.command === 'error' && c.props.file);
     const warnings = run.commands.filter((c) => c.command === 'warning' && c.props.file);
-    expect(errors).toHaveLength(10);
+    // GitHub keeps 10 of each per step: 9 findings and the run's own failure line, which must not be lost.
+    expect(errors).toHaveLength(9);
+    expect(run.commands.filter((c) => c.command === 'error')).toHaveLength(10);
+    expect(run.commands.filter((c) => c.command === 'error').at(-1)?.message).toMatch(
+      /validation found 13 error\(s\) in 13 skill\(s\)/,
+    );
     expect(warnings).toHaveLength(10);
     // The secret outranks the missing fields.
     expect(errors[0]?.props.file).toBe('skills/leaky/references/notes.md');
     expect(errors[0]?.props.line).toBe('2');
     expect(errors[0]?.props.title).toMatch(/secret\//);
     const expected = (sev: string) => report.findings.filter((f) => f.severity === sev).slice(0, 10);
+    expect(expected('error')).toHaveLength(10);
     errors.forEach((c, i) => {
       const f = expected('error')[i] as Finding;
       // The report and the annotations both name files relative to the repository (path: skills).
@@ -97,14 +103,25 @@ describe('action on pull_request with invalid skills', () => {
       expect(Number(c.props.col)).toBeGreaterThan(0);
     });
     expect(warnings[0]?.props.file).toBe('skills/fallback-00/SKILL.md');
-    expect(run.stdout).toMatch(/3 more error\(s\) and 2 more warning\(s\) were not annotated/);
+    const notice = run.commands.find((c) => c.command === 'notice' && /not annotated/.test(c.message));
+    expect(notice?.message).toMatch(/^4 more error\(s\) and 2 more warning\(s\) were not annotated/);
+    expect(notice?.message).toContain('sarif-path');
   });
 
   it('lists every finding and every skill in the job summary', () => {
     const report = run.report as Report;
     expect(report.findings.length).toBe(13 + 12);
     for (const f of report.findings) expect(run.summary).toContain(f.file);
-    expect(run.summary.match(/frontmatter\/required/g)?.length).toBe(12);
+    // Grouped by rule: one folded group (more than 10 rows) with the 12 missing descriptions.
+    expect(run.summary).toContain(
+      '<details><summary>error · <code>frontmatter/required</code> · 12</summary>',
+    );
+    expect(run.summary.match(/^\| error \| \[`skills\/missing-\d\d\/SKILL\.md/gm)).toHaveLength(12);
+    // Each finding links to its line at the checked commit.
+    expect(run.summary).toContain(
+      `(https://github.com/acme/skills/blob/${'a'.repeat(40)}/skills/leaky/references/notes.md#L2)`,
+    );
+    expect(run.summary.match(/frontmatter\/required/g)).toHaveLength(1);
     for (const s of report.skills) expect(run.summary).toContain(`| ${s.name} |`);
     expect(report.skills.find((s) => s.name === 'good')?.status).toBe('valid');
     expect(report.skills.find((s) => s.name === 'leaky')?.status).toBe('invalid');

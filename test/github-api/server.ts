@@ -58,6 +58,8 @@ export interface FakeState {
   tags: Set<string>;
   /** Release explicitly made latest (make_latest: true); otherwise latest is by created_at. */
   latestId: number | null;
+  /** Files of each pull request, by number, as `GET pulls/{n}/files` lists them. */
+  pullFiles: Map<number, { filename: string; status: string }[]>;
   rate: { limit: number; remaining: number; reset: number; used: number };
   /** Repository setting: a published release's assets cannot be added, changed or deleted. */
   immutableReleases: boolean;
@@ -145,6 +147,8 @@ export interface FakeGitHub {
   }): FakeRelease;
   /** The rollback attack: an older release gets marked latest (PATCH make_latest true). */
   markLatest(id: number): void;
+  /** Seeds pull request `n` with the files it changes (status `added`, `modified`, `removed`, `renamed` …). */
+  setPullFiles(n: number, files: { filename: string; status?: string }[]): void;
   latest(): FakeRelease | undefined;
   assetDownloads(): RecordedRequest[];
   close(): Promise<void>;
@@ -167,6 +171,7 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
     releases: [],
     tags: new Set(),
     latestId: null,
+    pullFiles: new Map(),
     rate: {
       limit: opts.rateLimit ?? 5000,
       remaining: opts.rateLimit ?? 5000,
@@ -663,6 +668,32 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
         return json(200, releaseJson(r));
       }
     }
+    if (method === 'GET' && (m = /^\/pulls\/(\d+)\/files$/.exec(rest))) {
+      // docs.github.com/rest/pulls/pulls#list-pull-requests-files: 30 per page by default, 100 at most, 3000 files
+      // in all; paged with a Link header.
+      const files = state.pullFiles.get(Number(m[1]));
+      if (!files) return notFound();
+      const perPage = Math.min(100, Number(u.searchParams.get('per_page') ?? 30) || 30);
+      const page = Math.max(1, Number(u.searchParams.get('page') ?? 1) || 1);
+      const all = files.slice(0, 3000);
+      const extra: Record<string, string> = {};
+      if (page * perPage < all.length) {
+        extra.link = `<${urls.api}${base}/pulls/${m[1]}/files?per_page=${perPage}&page=${page + 1}>; rel="next"`;
+      }
+      const slice = all.slice((page - 1) * perPage, page * perPage).map((f, i) => ({
+        sha: createHash('sha1').update(f.filename).digest('hex'),
+        filename: f.filename,
+        status: f.status,
+        additions: 1,
+        deletions: 0,
+        changes: 1,
+        blob_url: `https://github.com/${state.owner}/${state.repo}/blob/${'0'.repeat(40)}/${f.filename}`,
+        raw_url: `https://github.com/${state.owner}/${state.repo}/raw/${'0'.repeat(40)}/${f.filename}`,
+        contents_url: `${urls.api}${base}/contents/${f.filename}?ref=${'0'.repeat(40)}`,
+        patch: `@@ -0,0 +1 @@ ${i}`,
+      }));
+      return json(200, slice, extra);
+    }
     if (method === 'DELETE' && (m = /^\/git\/refs\/tags\/(.+)$/.exec(rest))) {
       const tag = decodeURIComponent(m[1]!);
       if (state.releases.some((r) => r.immutable && r.tagName === tag))
@@ -800,6 +831,12 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
     },
     markLatest(id) {
       state.latestId = id;
+    },
+    setPullFiles(n, files) {
+      state.pullFiles.set(
+        n,
+        files.map((f) => ({ filename: f.filename, status: f.status ?? 'modified' })),
+      );
     },
     latest,
     assetDownloads: () =>
