@@ -6,6 +6,7 @@ import * as core from '@actions/core';
 import type { Trigger } from '../core/payload.js';
 import type { OnInvalid } from '../core/deploy-flow.js';
 import { PROFILES, isProfile, type Profile } from '../core/skill/profiles.js';
+import { findConfigFile, loadConfigFile } from '../core/config-file.js';
 
 export type Mode = 'validate' | 'deploy';
 
@@ -20,6 +21,8 @@ export interface ActionInputs {
   profile?: Profile;
   requiredFields?: string[];
   maxFileSize?: number;
+  /** `.skillsync.yml` ignore patterns, relative to root. */
+  ignore?: string[];
   /** Root that SYNC.json outputs must stay under (the gateway's data volume). */
   syncDataRoot: string;
   onInvalid: OnInvalid;
@@ -168,15 +171,20 @@ export function readInputs(ctx: GitHubContext): ActionInputs {
     .getInput('required-fields')
     .split(/[\s,]+/)
     .filter(Boolean);
+  // The repository's .skillsync.yml (docs/cli.md); an input given explicitly wins over it.
+  const configFile = findConfigFile(root, workspace);
+  const config = configFile ? loadConfigFile(configFile) : undefined;
+  if (configFile) core.info(`settings: ${path.relative(workspace, configFile) || configFile}`);
   return {
     root,
     rootPrefix: rel.startsWith('..') || path.isAbsolute(rel) ? '' : rel.split(path.sep).join('/'),
     mode: resolveMode(oneOf('mode', ['auto', 'validate', 'deploy'] as const, 'auto'), ctx.eventName),
     receivers,
     signingKey,
-    profile: readProfile(),
-    requiredFields: requiredFields.length ? requiredFields : undefined,
-    maxFileSize: int('max-file-size', undefined, 1),
+    profile: readProfile() ?? config?.profile,
+    requiredFields: requiredFields.length ? requiredFields : config?.requiredFields,
+    maxFileSize: int('max-file-size', undefined, 1) ?? config?.maxFileSize,
+    ignore: config?.ignore,
     syncDataRoot: absolutePath('sync-data-root', '/data'),
     onInvalid: oneOf('on-invalid', ['fail', 'skip'] as const, 'fail'),
     release: bool('release', true),

@@ -42,6 +42,7 @@ async function runAction(): Promise<void> {
     profile: inputs.profile,
     requiredFields: inputs.requiredFields,
     maxFileSize: inputs.maxFileSize,
+    ignore: inputs.ignore,
     dataRoot: inputs.syncDataRoot,
     pathPrefix: inputs.rootPrefix,
     retainBytes: inputs.mode === 'validate' ? 0 : PACK_RETAIN_BYTES,

@@ -1,9 +1,11 @@
 // Argument parsing for CLI commands: node's parseArgs, with usage errors mapped to exit code 2.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closest, distance } from 'fastest-levenshtein';
 import type { CheckOptions } from '../core/check.js';
+import { findConfigFile, loadConfigFile, withConfigFile } from '../core/config-file.js';
 import { PROFILES, isProfile } from '../core/skill/profiles.js';
 
-/** Exit codes from DESIGN.md: 0 ok, 1 findings or refused, 2 usage or config error. */
+/** Exit codes (docs/cli.md): 0 ok, 1 findings or refused, 2 usage or config error. */
 export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
 
 export class UsageError extends Error {}
@@ -16,8 +18,36 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    const e = err as Error & { code?: string };
+    const unknown = /^Unknown option '([^'=]+)/.exec(e.message)?.[1];
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+      const known = Object.entries(options).flatMap(([name, o]) => [
+        `--${name}`,
+        ...(o.short ? [`-${o.short}`] : []),
+      ]);
+      const hint = didYouMean(unknown, known);
+      throw new UsageError(`unknown option '${unknown}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+    }
+    throw new UsageError(e.message);
   }
+}
+
+export function unknownSubcommand(sub: string, known: readonly string[], command: string): string {
+  const hint = didYouMean(sub, known);
+  return `unknown subcommand '${sub}'${hint ? ` (did you mean '${hint}'?)` : ''}; see skill-sync help ${command}`;
+}
+
+/**
+ * The closest known word to a mistyped one, when it is close enough to be a typo: within a third of its length
+ * (at least 1, at most 3 edits), or the only word that starts with it (`--req` for `--required-fields`).
+ */
+export function didYouMean(typed: string, known: readonly string[]): string | undefined {
+  if (known.length === 0) return undefined;
+  const best = closest(typed, known as string[]);
+  const allowed = Math.min(3, Math.max(1, Math.floor(typed.replace(/^-+/, '').length / 3)));
+  if (distance(typed, best) <= allowed) return best;
+  const prefixed = typed.length >= 3 ? known.filter((k) => k.startsWith(typed)) : [];
+  return prefixed.length === 1 ? prefixed[0] : undefined;
 }
 
 export function printJson(value: unknown): void {
@@ -30,18 +60,42 @@ export const CHECK_ARGS = {
   'required-fields': { type: 'string' },
   'max-file-size': { type: 'string' },
   'data-root': { type: 'string' },
+  config: { type: 'string' },
+  'no-config': { type: 'boolean' },
 } as const;
 
-export function checkOptionsFrom(values: {
-  profile?: string;
-  'required-fields'?: string;
-  'max-file-size'?: string;
-  'data-root'?: string;
-}): CheckOptions {
-  const profile = values.profile ?? 'openclaw';
-  if (!isProfile(profile))
+/** Help lines for CHECK_ARGS, so every command that takes them documents them the same way. */
+export const CHECK_HELP = `  --profile P              ${PROFILES.join(' | ')} (default openclaw)
+  --required-fields a,b    required frontmatter fields, overriding the profile
+  --max-file-size N        per-file limit in bytes (default 256000)
+  --data-root DIR          the gateway's data root, for SYNC.json outputFile (default /data)
+  --config FILE            settings file (default: the nearest .skillsync.yml from dir up to the repo root)
+  --no-config              ignore any .skillsync.yml`;
+
+/** The global options' help lines (cli/index.ts handles them), shown by every command's --help. */
+export const GLOBAL_HELP = `  -q, --quiet              no progress or summary lines, only results and errors
+  --no-color               no colour (also NO_COLOR=1; colour only on a terminal)
+  -h, --help               show this help`;
+
+/**
+ * Check options from the flags, over the repository's `.skillsync.yml` (docs/cli.md): a flag given explicitly
+ * always wins over the file.
+ */
+export function checkOptionsFrom(
+  values: {
+    profile?: string;
+    'required-fields'?: string;
+    'max-file-size'?: string;
+    'data-root'?: string;
+    config?: string;
+    'no-config'?: boolean;
+  },
+  dir = '.',
+): CheckOptions {
+  const profile = values.profile;
+  if (profile !== undefined && !isProfile(profile))
     throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile}'`);
-  const opts: CheckOptions = { profile };
+  const opts: CheckOptions = profile ? { profile } : {};
   const size = values['max-file-size'];
   if (size !== undefined) {
     if (!/^\d+$/.test(size) || !Number.isSafeInteger(Number(size)) || Number(size) < 1)
@@ -59,5 +113,9 @@ export function checkOptionsFrom(values: {
       throw new UsageError(`--data-root must be an absolute path, got '${dataRoot}'`);
     opts.dataRoot = dataRoot;
   }
-  return opts;
+  if (values.config !== undefined && values['no-config'])
+    throw new UsageError('give --config FILE or --no-config, not both');
+  if (values['no-config']) return opts;
+  const file = values.config ?? findConfigFile(dir);
+  return withConfigFile(opts, file === undefined ? undefined : loadConfigFile(file));
 }
