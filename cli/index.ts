@@ -1,7 +1,7 @@
 // `skill-sync` entry: dispatches `skill-sync <command> [args]` to cli/commands/<command>.ts.
 import { readFileSync } from 'node:fs';
 import { didYouMean, EXIT, UsageError } from './args.js';
-import { output, paint } from './output.js';
+import { output, paint, printJsonError } from './output.js';
 
 const commands: Record<string, string> = {
   validate: 'Validate and secret-scan the skills under a folder',
@@ -50,6 +50,14 @@ export function packageVersion(): string {
 /** File-system errors that mean the user named a path that is not there or not readable. */
 const ERRNO_INPUT = new Set(['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM', 'ELOOP', 'ENAMETOOLONG']);
 
+const ERRNO_WORDS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a folder',
+  ENOTDIR: 'a part of the path is not a folder',
+};
+
 /**
  * Bad input (a missing or unreadable file, a port already in use, a bad config file) is a usage or config error:
  * exit 2 with one line. Anything else is a failure of the run: exit 1, still one line (no stack trace).
@@ -60,7 +68,7 @@ function classify(err: unknown): { exit: number; code: string; message: string }
   if (err instanceof UsageError || e?.name === 'ConfigFileError')
     return { exit: EXIT.usage, code: 'usage', message };
   if (e?.code && ERRNO_INPUT.has(e.code) && e.path) {
-    const why = e.code === 'ENOENT' ? 'no such file or folder' : e.code.toLowerCase();
+    const why = ERRNO_WORDS[e.code] ?? e.code;
     return { exit: EXIT.usage, code: 'usage', message: `cannot read ${e.path}: ${why}` };
   }
   if (e?.code === 'EADDRINUSE') return { exit: EXIT.usage, code: 'usage', message };
@@ -130,10 +138,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // Errors reach the user as one line; stack traces are for bugs, not for bad input.
     const { exit, code, message } = classify(err);
-    if (json) {
-      process.stdout.write(
-        JSON.stringify({ v: 1, ok: false, error: { code, exit, message } }, null, 2) + '\n',
-      );
+    // `state set --json` means "the value is JSON", not "print JSON": its errors stay text.
+    if (json && !(name === 'state' && rest[0] === 'set')) {
+      printJsonError(code, exit, message);
     } else {
       process.stderr.write(`${paint(process.stderr, 'red', `skill-sync ${name}:`)} ${message}\n`);
     }

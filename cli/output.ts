@@ -21,6 +21,11 @@ export function paint(stream: NodeJS.WriteStream, style: Style, text: string): s
   return colourOn(stream) ? styleText(style, text, { validateStream: false }) : text;
 }
 
+/** An error as --json prints it (stdout, where a script reading JSON looks); the exit code says the same. */
+export function printJsonError(code: string, exit: number, message: string): void {
+  process.stdout.write(JSON.stringify({ v: 1, ok: false, error: { code, exit, message } }, null, 2) + '\n');
+}
+
 /** Progress and summary lines: silenced by --quiet (results a command was asked for are printed anyway). */
 export function info(text: string): void {
   if (!output.quiet) process.stdout.write(text);

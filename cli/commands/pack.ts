@@ -12,7 +12,7 @@ import {
   printJson,
   UsageError,
 } from '../args.js';
-import { info } from '../output.js';
+import { info, printJsonError } from '../output.js';
 
 export const HELP = `usage: skill-sync pack [dir] [--out skills.tar.gz] [options]
 
@@ -59,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       .map((f) => `  ${f.file}:${f.line}:${f.column} ${f.rule}: ${f.message}`);
     if (errors.length > MAX_LISTED)
       lines.push(`  … and ${errors.length - MAX_LISTED} more (run skill-sync validate)`);
+    if (values.json) printJsonError('refused', EXIT.findings, `refused, ${errors.length} error(s)`);
     process.stderr.write(`skill-sync pack: refused, ${errors.length} error(s):\n${lines.join('\n')}\n`);
     return EXIT.findings;
   }
@@ -66,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
   const skipped = result.skills.filter((s) => !s.valid).map((s) => s.name);
   if (skills.length === 0) {
     // An empty bundle would remove every live skill on the receiver: never produce one by accident.
+    if (values.json) printJsonError('refused', EXIT.findings, `refused, no valid skills under ${dir}`);
     process.stderr.write(`skill-sync pack: refused, no valid skills under ${dir}\n`);
     return EXIT.findings;
   }

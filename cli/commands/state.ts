@@ -1,6 +1,7 @@
 // `skill-sync state get|set|list|delete`: the seed-004 key-value store that skills and generators share.
 import { existsSync, readFileSync } from 'node:fs';
 import { EXIT, GLOBAL_HELP, parse, printJson, UsageError, unknownSubcommand } from '../args.js';
+import { printJsonError } from '../output.js';
 import { parsePatternList } from '../../core/sync/pattern.js';
 import { StateStore, stateDbPath, type StateEntry } from '../../core/state/store.js';
 
@@ -79,7 +80,9 @@ export async function run(argv: string[]): Promise<number> {
       return withStore(dbFile, exists, (s) => {
         const e = s?.get(key);
         if (!e) {
-          process.stderr.write(`state/not-found: key '${key}' is not set\n`);
+          const message = `state/not-found: key '${key}' is not set`;
+          if (values.json) printJsonError('not-found', EXIT.findings, message);
+          else process.stderr.write(message + '\n');
           return EXIT.findings;
         }
         if (values.json) printJson(e);

@@ -140,6 +140,17 @@ describe('exit codes and errors', () => {
     });
     expect(missing.code).toBe(2);
     expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, error: { code: 'usage', exit: 2 } });
+    // Refusals a command reports itself are JSON too.
+    const unset = await cli(['state', 'get', 'nope', '--json', '--db', path.join(work, 'none.db')]);
+    expect(unset.code).toBe(1);
+    expect(JSON.parse(unset.stdout)).toEqual({
+      v: 1,
+      ok: false,
+      error: { code: 'not-found', exit: 1, message: "state/not-found: key 'nope' is not set" },
+    });
+    const refused = await cli(['pack', 'skills', '--json', '--out', path.join(work, 'b.tgz')], { cwd: work });
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, error: { code: 'refused', exit: 1 } });
   });
 });
 
