@@ -32,4 +32,7 @@ echo "skill-sync --version: $got"
 "$bin" validate skills --json | node -e '
   const r = JSON.parse(require("fs").readFileSync(0, "utf8"));
   if (r.v !== 1 || !(r.counts.skills > 0) || r.counts.errors !== 0) throw new Error("unexpected report: " + JSON.stringify(r.counts));'
+# The state store's native SQLite binding came from the registry, not from the repo's node_modules.
+"$bin" state set check:pack ok --db "$tmp/state.db"
+[[ "$("$bin" state get check:pack --db "$tmp/state.db")" == ok ]] || { echo "pack-check: state store failed" >&2; exit 1; }
 echo "pack-check: ok"
