@@ -129,14 +129,9 @@ export async function run(argv: string[]): Promise<number> {
   const workDir = values.out
     ? path.resolve(values.out)
     : await mkdtemp(path.join(os.tmpdir(), 'skill-sync-publish-'));
+  let result;
   try {
-    return await deploy(workDir);
-  } finally {
-    if (!values.out) await rm(workDir, { recursive: true, force: true });
-  }
-
-  async function deploy(workDir: string): Promise<number> {
-    const result = await runDeploy({
+    result = await runDeploy({
       root,
       skills: selection.ship,
       contents: check.contents,
@@ -157,36 +152,38 @@ export async function run(argv: string[]): Promise<number> {
       timeoutMs: positiveInt('timeout', values.timeout, 30) * 1000,
       log: values.json ? undefined : (m) => process.stderr.write(`${m}\n`),
     });
-    const ok = result.failures.length === 0;
-    if (values.json) {
-      printJson({
-        ...base,
-        outcome: ok ? 'ok' : 'failed',
-        serial: result.payload.serial,
-        bundle: { ...result.payload.bundle, ...(values.out ? { file: result.bundleFile } : {}) },
-        ...(values.out ? { envelopeFile: result.envelopeFile } : {}),
-        release: result.record.release,
-        receivers: result.record.receivers,
-        deploymentId: result.deploymentId,
-        failures: result.failures,
-        warnings: result.warnings,
-        findings,
-      });
-    } else {
-      for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
-      for (const f of result.failures) process.stderr.write(`error: ${f}\n`);
-      info(
-        `${ok ? 'published' : 'publish failed'}: ${selection.ship.length} skill(s), serial ${result.payload.serial}, ` +
-          `sha256:${result.payload.bundle.sha256}${dryRun ? ' (dry run)' : ''}\n`,
-      );
-      for (const r of result.record.receivers) {
-        const what =
-          r.outcome === 'ok'
-            ? `${r.httpStatus} ${r.reply.status ?? ''} ${r.reply.deploymentId ?? ''}`
-            : r.outcome;
-        info(`  ${r.receiver}: ${what.trim()}\n`);
-      }
-    }
-    return ok ? EXIT.ok : EXIT.findings;
+  } finally {
+    if (!values.out) await rm(workDir, { recursive: true, force: true });
   }
+  const ok = result.failures.length === 0;
+  if (values.json) {
+    printJson({
+      ...base,
+      outcome: ok ? 'ok' : 'failed',
+      serial: result.payload.serial,
+      bundle: { ...result.payload.bundle, ...(values.out ? { file: result.bundleFile } : {}) },
+      ...(values.out ? { envelopeFile: result.envelopeFile } : {}),
+      release: result.record.release,
+      receivers: result.record.receivers,
+      deploymentId: result.deploymentId,
+      failures: result.failures,
+      warnings: result.warnings,
+      findings,
+    });
+  } else {
+    for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+    for (const f of result.failures) process.stderr.write(`error: ${f}\n`);
+    info(
+      `${ok ? 'published' : 'publish failed'}: ${selection.ship.length} skill(s), serial ${result.payload.serial}, ` +
+        `sha256:${result.payload.bundle.sha256}${dryRun ? ' (dry run)' : ''}\n`,
+    );
+    for (const r of result.record.receivers) {
+      const what =
+        r.outcome === 'ok'
+          ? `${r.httpStatus} ${r.reply.status ?? ''} ${r.reply.deploymentId ?? ''}`
+          : r.outcome;
+      info(`  ${r.receiver}: ${what.trim()}\n`);
+    }
+  }
+  return ok ? EXIT.ok : EXIT.findings;
 }
