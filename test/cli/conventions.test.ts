@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_ARGS } from '../../cli/args.js';
-import { cli, REPO } from './run.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, cli, REPO } from './run.js';
 
 const COMMANDS = (await readdir(path.join(REPO, 'cli/commands')))
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
@@ -183,7 +184,27 @@ describe('--quiet and colour', () => {
     const flag = await cli(['validate', 'skills', '--no-color'], { cwd: work, env: { FORCE_COLOR: '1' } });
     expect(flag.stdout).toBe(plain.stdout);
     // JSON never carries colour.
-    const json = await cli(['validate', 'skills', '--json'], { cwd: work, env: { FORCE_COLOR: '1' } });
-    expect(json.stdout).not.toContain(esc);
+    const jsonForced = await cli(['validate', 'skills', '--json'], { cwd: work, env: { FORCE_COLOR: '1' } });
+    expect(jsonForced.stdout).not.toContain(esc);
+  });
+
+  // util-linux `script` gives the CLI a real terminal (a pty), as an interactive shell would.
+  const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!hasScript)('colour on a terminal by default, none with NO_COLOR', () => {
+    const onTty = (extra: Record<string, string>) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', ...extra };
+      if (!extra.NO_COLOR) delete env.NO_COLOR;
+      delete env.FORCE_COLOR;
+      return spawnSync('script', ['-qec', `"${process.execPath}" "${BIN}" validate skills`, '/dev/null'], {
+        cwd: work,
+        encoding: 'utf8',
+        env,
+      });
+    };
+    const tty = onTty({});
+    expect(tty.stdout).toContain('\u001b[31merror\u001b[39m');
+    const noColor = onTty({ NO_COLOR: '1' });
+    expect(noColor.stdout).toContain(' error frontmatter/required');
+    expect(noColor.stdout).not.toContain('\u001b[');
   });
 });
