@@ -48,7 +48,16 @@ export function packageVersion(): string {
 }
 
 /** File-system errors that mean the user named a path that is not there or not readable. */
-const ERRNO_INPUT = new Set(['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM', 'ELOOP', 'ENAMETOOLONG']);
+const ERRNO_INPUT = new Set([
+  'ENOENT',
+  'EACCES',
+  'EISDIR',
+  'ENOTDIR',
+  'EPERM',
+  'EEXIST',
+  'ELOOP',
+  'ENAMETOOLONG',
+]);
 
 const ERRNO_WORDS: Record<string, string> = {
   ENOENT: 'no such file or folder',
@@ -56,6 +65,7 @@ const ERRNO_WORDS: Record<string, string> = {
   EPERM: 'permission denied',
   EISDIR: 'is a folder',
   ENOTDIR: 'a part of the path is not a folder',
+  EEXIST: 'already exists',
 };
 
 /**
@@ -69,8 +79,11 @@ function classify(err: unknown): { exit: number; code: string; message: string }
     return { exit: EXIT.usage, code: 'usage', message };
   if (e?.code && ERRNO_INPUT.has(e.code) && e.path) {
     const why = ERRNO_WORDS[e.code] ?? e.code;
-    return { exit: EXIT.usage, code: 'usage', message: `cannot read ${e.path}: ${why}` };
+    return { exit: EXIT.usage, code: 'usage', message: `${e.path}: ${why}` };
   }
+  // core/check.ts CheckError: the skills folder named on the command line is not there.
+  if (e?.code === 'root-missing' || e?.code === 'root-not-dir')
+    return { exit: EXIT.usage, code: 'usage', message };
   if (e?.code === 'EADDRINUSE') return { exit: EXIT.usage, code: 'usage', message };
   return { exit: EXIT.findings, code: 'failed', message };
 }

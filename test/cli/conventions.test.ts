@@ -92,7 +92,7 @@ describe('did you mean', () => {
 });
 
 describe('exit codes and errors', () => {
-  it('a missing input file is a usage error (2) with one line, for sign, verify and publish', async () => {
+  it('a missing input file or folder is a usage error (2) with one line, for sign, verify, publish and pack', async () => {
     const key = path.join(work, 'hmac.key');
     await writeFile(key, 'k'.repeat(40));
     const runs = [
@@ -102,11 +102,18 @@ describe('exit codes and errors', () => {
         { cwd: work, env: { S: 'k'.repeat(40) } },
       ),
       await cli(['publish', 'skills', '--dry-run', '--key', 'missing.key'], { cwd: work }),
+      await cli(['pack', 'skills/good', '--out', 'missing.dir/b.tgz'], { cwd: work }),
     ];
     for (const r of runs) {
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toMatch(/^skill-sync \w+: cannot read missing\.\S+: no such file or folder\n$/);
+      expect(r.stderr).toMatch(/^skill-sync \w+: \S*missing\.\S+: no such file or folder\n$/);
     }
+    const noFolder = await cli(['publish', 'missing.skills', '--dry-run', '--key-env', 'K'], {
+      cwd: work,
+      env: { K: 'k'.repeat(40) },
+    });
+    expect(noFolder.code).toBe(2);
+    expect(noFolder.stderr).toMatch(/^skill-sync publish: skills folder not found: \S*missing\.skills\n$/);
   });
 
   it('the receiver on a port already in use exits 2 with one line, no stack trace', async () => {
