@@ -1,4 +1,4 @@
-// Argument parsing for CLI commands: node's parseArgs, with usage errors mapped to exit code 2.
+// Argument parsing for CLI commands: node's parseArgs (usage errors exit 2, did-you-mean) and shared check options.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest, distance } from 'fastest-levenshtein';
 import type { CheckOptions } from '../core/check.js';
