@@ -1,14 +1,12 @@
 // Argument parsing for CLI commands: node's parseArgs (usage errors exit 2, did-you-mean) and shared check options.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { closest, distance } from 'fastest-levenshtein';
 import type { CheckOptions } from '../core/check.js';
 import { findConfigFile, loadConfigFile, withConfigFile } from '../core/config-file.js';
 import { PROFILES, isProfile } from '../core/skill/profiles.js';
 
-/** Exit codes (docs/cli.md): 0 ok, 1 findings or refused, 2 usage or config error. */
-export const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
+import { didYouMean, UsageError } from './usage.js';
 
-export class UsageError extends Error {}
+export { didYouMean, EXIT, UsageError } from './usage.js';
 
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[],
@@ -35,19 +33,6 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
 export function unknownSubcommand(sub: string, known: readonly string[], command: string): string {
   const hint = didYouMean(sub, known);
   return `unknown subcommand '${sub}'${hint ? ` (did you mean '${hint}'?)` : ''}; see skill-sync help ${command}`;
-}
-
-/**
- * The closest known word to a mistyped one, when it is close enough to be a typo: within a third of its length
- * (at least 1, at most 3 edits), or the only word that starts with it (`--req` for `--required-fields`).
- */
-export function didYouMean(typed: string, known: readonly string[]): string | undefined {
-  if (known.length === 0) return undefined;
-  const best = closest(typed, known as string[]);
-  const allowed = Math.min(3, Math.max(1, Math.floor(typed.replace(/^-+/, '').length / 3)));
-  if (distance(typed, best) <= allowed) return best;
-  const prefixed = typed.length >= 3 ? known.filter((k) => k.startsWith(typed)) : [];
-  return prefixed.length === 1 ? prefixed[0] : undefined;
 }
 
 export function printJson(value: unknown): void {

@@ -1,6 +1,6 @@
 // `skill-sync` entry: dispatches `skill-sync <command> [args]` to cli/commands/<command>.ts.
 import { readFileSync } from 'node:fs';
-import { didYouMean, EXIT, UsageError } from './args.js';
+import { didYouMean, EXIT, UsageError } from './usage.js';
 import { output, paint, printJsonError } from './output.js';
 
 const commands: Record<string, string> = {
