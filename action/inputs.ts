@@ -8,6 +8,7 @@ import type { OnInvalid } from '../core/deploy-flow.js';
 import { parseSigningKey } from '../core/envelope/index.js';
 import { displayUrl, withApiPath } from '../core/publish.js';
 import { PROFILES, isProfile, type Profile } from '../core/skill/profiles.js';
+import { findConfigFile, loadConfigFile } from '../core/config-file.js';
 import { resolveSigning, type Signing } from './oidc.js';
 
 export type Mode = 'validate' | 'deploy';
@@ -25,6 +26,8 @@ export interface ActionInputs {
   profile?: Profile;
   requiredFields?: string[];
   maxFileSize?: number;
+  /** `.skillsync.yml` ignore patterns, relative to root. */
+  ignore?: string[];
   /** Root that SYNC.json outputs must stay under (the gateway's data volume). */
   syncDataRoot: string;
   onInvalid: OnInvalid;
@@ -201,6 +204,10 @@ export function readInputs(ctx: GitHubContext): ActionInputs {
     .getInput('required-fields')
     .split(/[\s,]+/)
     .filter(Boolean);
+  // The repository's .skillsync.yml (docs/cli.md); an input given explicitly wins over it.
+  const configFile = findConfigFile(root, workspace);
+  const config = configFile ? loadConfigFile(configFile) : undefined;
+  if (configFile) core.info(`settings: ${path.relative(workspace, configFile) || configFile}`);
   const mode = resolveMode(oneOf('mode', ['auto', 'validate', 'deploy'] as const, 'auto'), ctx.eventName);
   const release = bool('release', true);
   const dryRun = bool('dry-run', false);
@@ -230,9 +237,10 @@ export function readInputs(ctx: GitHubContext): ActionInputs {
     signing: resolveSigning(core.getInput('signing'), signingKey),
     signingKeyId,
     notices,
-    profile: readProfile(),
-    requiredFields: requiredFields.length ? requiredFields : undefined,
-    maxFileSize: int('max-file-size', undefined, 1),
+    profile: readProfile() ?? config?.profile,
+    requiredFields: requiredFields.length ? requiredFields : config?.requiredFields,
+    maxFileSize: int('max-file-size', undefined, 1) ?? config?.maxFileSize,
+    ignore: config?.ignore,
     syncDataRoot: absolutePath('sync-data-root', '/data'),
     onInvalid: oneOf('on-invalid', ['fail', 'skip'] as const, 'fail'),
     release,

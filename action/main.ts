@@ -76,6 +76,7 @@ async function checkSkills(inputs: ActionInputs): Promise<CheckResult> {
       profile: inputs.profile,
       requiredFields: inputs.requiredFields,
       maxFileSize: inputs.maxFileSize,
+      ignore: inputs.ignore,
       dataRoot: inputs.syncDataRoot,
       pathPrefix: inputs.rootPrefix,
       retainBytes: inputs.mode === 'validate' ? 0 : PACK_RETAIN_BYTES,

@@ -15,8 +15,12 @@ export function remoteFrom(values: { url?: string; 'api-key-env'?: string }): Re
   } catch {
     throw new UsageError('--url is not a valid URL');
   }
-  const envName = values['api-key-env'] ?? 'MANUAL_SYNC_API_KEY';
-  return { url: url.replace(/\/+$/, ''), apiKey: process.env[envName] };
+  const named = values['api-key-env'];
+  // A variable the user named must hold the key: silently calling without one would look like a receiver fault.
+  if (named !== undefined && !process.env[named])
+    throw new UsageError(`--api-key-env: environment variable ${named} is empty or unset`);
+  const apiKey = process.env[named ?? 'MANUAL_SYNC_API_KEY'] || undefined;
+  return { url: url.replace(/\/+$/, ''), ...(apiKey ? { apiKey } : {}) };
 }
 
 export async function call(

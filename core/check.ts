@@ -36,6 +36,8 @@ export interface CheckOptions extends GatewayOptions {
    * ships exactly the bytes that were checked without reading the tree a second time.
    */
   retainBytes?: number;
+  /** gitignore patterns relative to the root (`.skillsync.yml` `ignore`): neither checked nor shipped. */
+  ignore?: string[];
   /** Where to read the tree (default: the disk, through the I/O worker); the caller vouches that root exists. */
   tree?: TreeReader;
 }
@@ -116,7 +118,7 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeReader): Promi
   // Findings speak in the user's paths (relative to the repo), skills in the root's (what gets packed).
   const shown = (p: string) => (opts.pathPrefix ? `${opts.pathPrefix}/${p}` : p);
   const dataRoot = opts.dataRoot ?? '/data';
-  const { skills: found, allowFingerprints } = await discoverSkills(absRoot, { io });
+  const { skills: found, allowFingerprints } = await discoverSkills(absRoot, { io, ignore: opts.ignore });
   const scanOpts = { allowFingerprints };
 
   // One flat job list over every shipped file, read in batches: the next batch is read (and hashed) by the I/O

@@ -86,13 +86,25 @@ export async function startReceiver(
   }
 
   const app = createApp({ cfg, engine, deployer, audit, poller, metrics, log, version: packageVersion() });
-  const server: ServerType = await new Promise((resolve) => {
+  const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     // The envelope travels in a header: Node's default 16 KiB header cap would answer 431 before
     // MAX_ENVELOPE_BYTES is ever checked, so room is made for it plus ordinary headers.
     const serverOptions = { maxHeaderSize: cfg.maxEnvelopeBytes + 16 * 1024 };
     const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host, serverOptions }, () =>
       resolve(s),
     );
+    // A port in use is a setting to change: one line and exit 2 (docs/cli.md), not a crash with a stack trace.
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new ConfigError('PORT', `${cfg.port} is already in use on ${cfg.host}`)
+          : err,
+      ),
+    );
+  }).catch(async (err: unknown) => {
+    await engine.close();
+    await audit.close();
+    throw err;
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : cfg.port;

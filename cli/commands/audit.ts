@@ -1,5 +1,6 @@
 // `skill-sync audit`: deployment history from the JSONL on the data volume, or from Neo4j when NEO4J_* is set.
-import { EXIT, UsageError, parse, printJson } from '../args.js';
+import { stat } from 'node:fs/promises';
+import { EXIT, GLOBAL_HELP, UsageError, parse, printJson } from '../args.js';
 import { printable } from '../../core/printable.js';
 import {
   filterHistory,
@@ -11,7 +12,7 @@ import {
 } from '../../core/audit/index.js';
 import { scrubText } from '../../core/secrets/redact.js';
 
-const HELP = `usage: skill-sync audit [--data-dir DIR] [--json] [--limit N] [--skill NAME] [--at ISO-TIME]
+export const HELP = `usage: skill-sync audit [--data-dir DIR] [--json] [--limit N] [--skill NAME] [--at ISO-TIME]
 
 Shows deployment history, newest first: from <data-dir>/skill-sync/audit*.jsonl, or from Neo4j when
 NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD are set (NEO4J_DATABASE optional).
@@ -19,7 +20,10 @@ NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD are set (NEO4J_DATABASE optional).
   --json           machine-readable output
   --limit N        at most N attempts (default 20)
   --skill NAME     only attempts whose bundle carried NAME
-  --at ISO-TIME    with --skill: which version of NAME was live at that time`;
+  --at ISO-TIME    with --skill: which version of NAME was live at that time
+${GLOBAL_HELP}
+
+exit: 0 ok (also when nothing was recorded yet), 2 usage error, no data directory, or history unreadable`;
 
 function positiveInt(value: string, flag: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1)
@@ -48,43 +52,45 @@ function line(r: AuditRecord): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  let limit: number;
-  try {
-    ({ values } = parse(
-      argv,
-      {
-        'data-dir': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        limit: { type: 'string' },
-        skill: { type: 'string' },
-        at: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      false,
-    ));
-    if (values.help) {
-      process.stdout.write(HELP + '\n');
-      return EXIT.ok;
-    }
-    if (values.at !== undefined && !values.skill) throw new UsageError('--at needs --skill NAME');
-    if (values.at !== undefined && Number.isNaN(Date.parse(values.at))) {
-      throw new UsageError(`--at must be an ISO-8601 time, got '${values.at}'`);
-    }
-    limit = values.limit !== undefined ? positiveInt(values.limit, '--limit') : 20;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`skill-sync audit: ${err.message}\n`);
-      return EXIT.usage;
-    }
-    throw err;
+  const { values } = parse(
+    argv,
+    {
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      limit: { type: 'string' },
+      skill: { type: 'string' },
+      at: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    false,
+  );
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return EXIT.ok;
   }
+  if (values.at !== undefined && !values.skill) throw new UsageError('--at needs --skill NAME');
+  if (values.at !== undefined && Number.isNaN(Date.parse(values.at))) {
+    throw new UsageError(`--at must be an ISO-8601 time, got '${values.at}'`);
+  }
+  const limit = values.limit !== undefined ? positiveInt(values.limit, '--limit') : 20;
   const dataDir = values['data-dir'] ?? process.env.DATA_DIR ?? '/data';
+  const secrets = [process.env.NEO4J_PASSWORD, process.env.NEO4J_URI];
+  let neo4j;
+  try {
+    neo4j = neo4jConfigFromEnv();
+  } catch (err) {
+    throw new UsageError(`cannot read history: ${scrubText((err as Error).message, secrets)}`);
+  }
+  // "No history" on a mistyped or unmounted volume would read as "nothing was ever deployed".
+  if (!neo4j && !(await stat(dataDir).catch(() => undefined))?.isDirectory()) {
+    throw new UsageError(
+      `no data directory at ${dataDir} (give --data-dir DIR or set DATA_DIR to the receiver's volume)`,
+    );
+  }
 
   let records: AuditRecord[];
   let source: string;
   try {
-    const neo4j = neo4jConfigFromEnv();
     if (neo4j) {
       // --at needs every attempt before T, not only the newest N.
       records = await neo4jHistory(
@@ -97,11 +103,7 @@ export async function run(argv: string[]): Promise<number> {
       source = 'jsonl';
     }
   } catch (err) {
-    const secrets = [process.env.NEO4J_PASSWORD, process.env.NEO4J_URI];
-    process.stderr.write(
-      `skill-sync audit: cannot read history: ${scrubText((err as Error).message, secrets)}\n`,
-    );
-    return EXIT.usage;
+    throw new UsageError(`cannot read history: ${scrubText((err as Error).message, secrets)}`);
   }
 
   if (values.skill && values.at) {

@@ -3,9 +3,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generateKeyPair } from '../../core/envelope/index.js';
 import { writeFileAtomic } from '../../core/fsutil.js';
-import { EXIT, parse, printJson, UsageError } from '../args.js';
+import { EXIT, GLOBAL_HELP, parse, printJson, UsageError } from '../args.js';
+import { info, output } from '../output.js';
 
-const HELP = `usage: skill-sync keygen [--out DIR] [--force] [--json]
+export const HELP = `usage: skill-sync keygen [--out DIR] [--force] [--json]
 
 Writes DIR/skill-sync.key (Ed25519 private key, PEM, mode 0600) and DIR/skill-sync.pub (PEM),
 and prints the SKILL_SYNC_PUBLIC_KEYS value for the receiver.
@@ -13,7 +14,12 @@ and prints the SKILL_SYNC_PUBLIC_KEYS value for the receiver.
 options:
   --out DIR    folder to write the keys into (default .)
   --force      overwrite existing key files
-  --json       print {privateKeyFile, publicKeyFile, keyid, publicKeySetting} as JSON`;
+  --json       print {privateKeyFile, publicKeyFile, keyid, publicKeySetting} as JSON
+${GLOBAL_HELP}
+
+With --quiet only the SKILL_SYNC_PUBLIC_KEYS=… line is printed.
+
+exit: 0 keys written, 2 usage error (or a key file exists and --force was not given)`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -58,7 +64,11 @@ export async function run(argv: string[]): Promise<number> {
     });
     return EXIT.ok;
   }
-  process.stdout.write(
+  if (output.quiet) {
+    process.stdout.write(`SKILL_SYNC_PUBLIC_KEYS=${pair.publicKeySetting}\n`);
+    return EXIT.ok;
+  }
+  info(
     [
       `private key: ${keyFile} (keep secret; mode 0600)`,
       `public key:  ${pubFile}`,

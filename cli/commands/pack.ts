@@ -3,23 +3,31 @@ import { stat } from 'node:fs/promises';
 import { packBundle } from '../../core/bundle/index.js';
 import { checkRepo, PACK_RETAIN_BYTES } from '../../core/check.js';
 import { selectSkills } from '../../core/deploy-flow.js';
-import { PROFILES } from '../../core/skill/profiles.js';
-import { CHECK_ARGS, checkOptionsFrom, EXIT, parse, printJson, UsageError } from '../args.js';
+import {
+  CHECK_ARGS,
+  CHECK_HELP,
+  checkOptionsFrom,
+  EXIT,
+  GLOBAL_HELP,
+  parse,
+  printJson,
+  UsageError,
+} from '../args.js';
+import { info, printJsonError } from '../output.js';
 
-const HELP = `usage: skill-sync pack [dir] [--out skills.tar.gz] [options]
+export const HELP = `usage: skill-sync pack [dir] [--out skills.tar.gz] [options]
 
 Validates and secret-scans the skills under dir (default .), then writes a byte-for-byte
 reproducible bundle (gzip tar with skill-sync.json) to --out.
 
 options:
   --out FILE               bundle path (default skills.tar.gz)
-  --profile P              ${PROFILES.join(' | ')} (default openclaw)
-  --required-fields a,b    required frontmatter fields, overriding the profile
-  --max-file-size N        per-file limit in bytes, SKILL.md excepted (default 10485760; SKILL.md: 256000)
-  --placement P            managed (default) | extra: where the gateway reads the deployed skills
-  --data-root DIR          the gateway's data root, for SYNC.json outputFile (default /data)
+${CHECK_HELP}
   --on-invalid fail|skip   fail (default): refuse on any error; skip: pack only valid skills
-  --json                   print {sha256, size, skills, skipped, out} as JSON`;
+  --json                   print {sha256, size, skills, skipped, out} as JSON
+${GLOBAL_HELP}
+
+exit: 0 packed, 1 refused (errors, or no valid skill), 2 usage or config error`;
 
 /** Most error lines printed before "… and N more": the full list is `skill-sync validate`'s job. */
 const MAX_LISTED = 20;
@@ -39,10 +47,10 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError('pack takes one folder');
   const dir = positionals[0] ?? '.';
   const out = values.out ?? 'skills.tar.gz';
-  const checkOptions = checkOptionsFrom(values);
   const onInvalid = values['on-invalid'] ?? 'fail';
   if (onInvalid !== 'fail' && onInvalid !== 'skip') throw new UsageError(`--on-invalid must be fail or skip`);
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new UsageError(`not a folder: ${dir}`);
+  const checkOptions = checkOptionsFrom(values, dir);
 
   const result = await checkRepo(dir, { ...checkOptions, retainBytes: PACK_RETAIN_BYTES });
   const errors = result.findings.filter((f) => f.severity === 'error');
@@ -52,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
       .map((f) => `  ${f.file}:${f.line}:${f.column} ${f.rule}: ${f.message}`);
     if (errors.length > MAX_LISTED)
       lines.push(`  … and ${errors.length - MAX_LISTED} more (run skill-sync validate)`);
+    if (values.json) printJsonError('refused', EXIT.findings, `refused, ${errors.length} error(s)`);
     process.stderr.write(`skill-sync pack: refused, ${errors.length} error(s):\n${lines.join('\n')}\n`);
     return EXIT.findings;
   }
@@ -61,14 +70,16 @@ export async function run(argv: string[]): Promise<number> {
   const skipped = selection.retain;
   if (selection.blocked) {
     // A secret, or no valid skill: an empty bundle would remove every live skill on the receiver.
-    process.stderr.write(`skill-sync pack: refused, ${selection.blocked} (under ${dir})\n`);
+    const message = `refused, ${selection.blocked} (under ${dir})`;
+    if (values.json) printJsonError('refused', EXIT.findings, message);
+    process.stderr.write(`skill-sync pack: ${message}\n`);
     return EXIT.findings;
   }
   const packed = await packBundle(result.root, skills, out, { contents: result.contents, retain: skipped });
   if (values.json) {
     printJson({ out, sha256: packed.sha256, size: packed.size, skills: skills.length, skipped });
   } else {
-    process.stdout.write(
+    info(
       `packed ${skills.length} skill(s) into ${out}\n  sha256 ${packed.sha256}\n  size   ${packed.size} bytes\n` +
         (skipped.length ? `  skipped (invalid): ${skipped.join(', ')}\n` : ''),
     );

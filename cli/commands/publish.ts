@@ -1,18 +1,47 @@
 // `skill-sync publish`: validate, pack, sign and POST skills to receivers; the Action's deploy path, from a shell.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CHECK_ARGS, EXIT, UsageError, checkOptionsFrom, parse, printJson } from '../args.js';
+import {
+  CHECK_ARGS,
+  CHECK_HELP,
+  EXIT,
+  GLOBAL_HELP,
+  UsageError,
+  checkOptionsFrom,
+  parse,
+  printJson,
+} from '../args.js';
+import { info, output } from '../output.js';
 import { checkRepo, PACK_RETAIN_BYTES } from '../../core/check.js';
 import { runDeploy, selectSkills, type OnInvalid } from '../../core/deploy-flow.js';
 import { countFindings } from '../../core/report.js';
 import { sortFindings } from '../../core/findings.js';
 
-const USAGE = `usage: skill-sync publish [dir] --to URL [--to URL …] (--key FILE | --key-env VAR)
-       [--release --github-repo OWNER/REPO [--github-token-env VAR] [--release-keep N]]
-       [--profile NAME] [--required-fields a,b] [--max-file-size N] [--on-invalid fail|skip] [--timeout SECONDS] [--ref REF] [--dry-run] [--json]
-`;
+export const HELP = `usage: skill-sync publish [dir] --to URL [--to URL …] (--key FILE | --key-env VAR) [options]
+
+Validates and secret-scans the skills under dir (default .), packs and signs them, and POSTs the
+bundle to every receiver (and/or attaches it to a GitHub release): the Action's deploy, from a shell.
+
+options:
+  --to URL                 receiver base URL; repeat for several
+  --key FILE               signing key file (Ed25519 PEM or HMAC secret)
+  --key-env VAR            environment variable holding the signing key
+  --release                also create a GitHub release with the bundle and envelope
+  --github-repo O/R        repository for --release (default $GITHUB_REPOSITORY)
+  --github-token-env VAR   token variable for --release (default GITHUB_TOKEN)
+  --release-keep N         releases to keep (default 10)
+${CHECK_HELP}
+  --on-invalid fail|skip   fail (default): refuse on any error; skip: ship only valid skills
+  --timeout SECONDS        per-request timeout (default 30)
+  --ref REF                the ref recorded in the signed payload
+  --out DIR                keep the bundle and envelope in DIR (default: a temp folder, removed)
+  --dry-run                pack and sign, post nothing
+  --json                   print the outcome as JSON
+${GLOBAL_HELP}
+
+exit: 0 published, 1 findings, refused or a failed delivery, 2 usage or config error`;
 
 function commitOf(dir: string): string {
   const r = spawnSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' });
@@ -50,12 +79,13 @@ export async function run(argv: string[]): Promise<number> {
     'on-invalid': { type: 'string' },
     timeout: { type: 'string' },
     ref: { type: 'string' },
+    out: { type: 'string' },
     'dry-run': { type: 'boolean' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(HELP + '\n');
     return EXIT.ok;
   }
   if (positionals.length > 1) throw new UsageError(`publish takes one folder, got ${positionals.length}`);
@@ -78,11 +108,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const signingKey = await readKey(values.key, values['key-env']);
 
-  const check = await checkRepo(root, { ...checkOptionsFrom(values), retainBytes: PACK_RETAIN_BYTES });
+  const check = await checkRepo(root, { ...checkOptionsFrom(values, root), retainBytes: PACK_RETAIN_BYTES });
   const findings = sortFindings(check.findings);
   const counts = countFindings(findings);
   if (!values.json) {
-    for (const f of findings.slice(0, 20)) {
+    for (const f of findings.filter((x) => !output.quiet || x.severity === 'error').slice(0, 20)) {
       process.stderr.write(`${f.severity}: ${f.file}:${f.line}:${f.column} ${f.rule}: ${f.message}\n`);
     }
     if (findings.length > 20) process.stderr.write(`… and ${findings.length - 20} more finding(s)\n`);
@@ -95,37 +125,45 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT.findings;
   }
 
-  const workDir = await mkdtemp(path.join(os.tmpdir(), 'skill-sync-publish-'));
-  const result = await runDeploy({
-    root,
-    skills: selection.ship,
-    retain: selection.retain,
-    contents: check.contents,
-    signingKey,
-    receivers,
-    release: values.release
-      ? {
-          apiUrl: process.env.GITHUB_API_URL ?? '',
-          owner,
-          repo,
-          token,
-          keep: positiveInt('release-keep', values['release-keep'], 10),
-        }
-      : undefined,
-    source: { repository, ref: values.ref ?? '', commit: commitOf(root), trigger: 'cli' },
-    dryRun,
-    workDir,
-    timeoutMs: positiveInt('timeout', values.timeout, 30) * 1000,
-    log: values.json ? undefined : (m) => process.stderr.write(`${m}\n`),
-  });
+  // Without --out the bundle and envelope live in a temp folder that is removed whatever happens.
+  const workDir = values.out
+    ? path.resolve(values.out)
+    : await mkdtemp(path.join(os.tmpdir(), 'skill-sync-publish-'));
+  let result;
+  try {
+    result = await runDeploy({
+      root,
+      skills: selection.ship,
+      retain: selection.retain,
+      contents: check.contents,
+      signingKey,
+      receivers,
+      release: values.release
+        ? {
+            apiUrl: process.env.GITHUB_API_URL ?? '',
+            owner,
+            repo,
+            token,
+            keep: positiveInt('release-keep', values['release-keep'], 10),
+          }
+        : undefined,
+      source: { repository, ref: values.ref ?? '', commit: commitOf(root), trigger: 'cli' },
+      dryRun,
+      workDir,
+      timeoutMs: positiveInt('timeout', values.timeout, 30) * 1000,
+      log: values.json ? undefined : (m) => process.stderr.write(`${m}\n`),
+    });
+  } finally {
+    if (!values.out) await rm(workDir, { recursive: true, force: true });
+  }
   const ok = result.failures.length === 0;
   if (values.json) {
     printJson({
       ...base,
       outcome: ok ? 'ok' : 'failed',
       serial: result.payload.serial,
-      bundle: { ...result.payload.bundle, file: result.bundleFile },
-      envelopeFile: result.envelopeFile,
+      bundle: { ...result.payload.bundle, ...(values.out ? { file: result.bundleFile } : {}) },
+      ...(values.out ? { envelopeFile: result.envelopeFile } : {}),
       release: result.record.release,
       receivers: result.record.receivers,
       deploymentId: result.deploymentId,
@@ -136,7 +174,7 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     for (const f of result.failures) process.stderr.write(`error: ${f}\n`);
-    process.stdout.write(
+    info(
       `${ok ? 'published' : 'publish failed'}: ${selection.ship.length} skill(s), serial ${result.payload.serial}, ` +
         `sha256:${result.payload.bundle.sha256}${dryRun ? ' (dry run)' : ''}\n`,
     );
@@ -145,7 +183,7 @@ export async function run(argv: string[]): Promise<number> {
         r.outcome === 'ok'
           ? `${r.httpStatus} ${r.reply.status ?? ''} ${r.reply.deploymentId ?? ''}`
           : r.outcome;
-      process.stdout.write(`  ${r.receiver}: ${what.trim()}\n`);
+      info(`  ${r.receiver}: ${what.trim()}\n`);
     }
   }
   return ok ? EXIT.ok : EXIT.findings;

@@ -6,11 +6,12 @@ import { sha256File } from '../../core/digest.js';
 import { nextSerial, parseSigningKey, signEnvelope } from '../../core/envelope/index.js';
 import { writeFileAtomic } from '../../core/fsutil.js';
 import type { ReleasePayload, Trigger } from '../../core/payload.js';
-import { EXIT, parse, printJson, UsageError } from '../args.js';
+import { EXIT, GLOBAL_HELP, parse, printJson, UsageError } from '../args.js';
+import { info } from '../output.js';
 
 const TRIGGERS: readonly Trigger[] = ['push', 'workflow_dispatch', 'schedule', 'cli'];
 
-const HELP = `usage: skill-sync sign --bundle skills.tar.gz (--key FILE | --key-env VAR) [--out skills.dsse.json]
+export const HELP = `usage: skill-sync sign --bundle skills.tar.gz (--key FILE | --key-env VAR) [--out skills.dsse.json]
 
 Signs the bundle's digest, size and provenance into a DSSE envelope with a fresh serial.
 The key is an Ed25519 private key (PEM) or an HMAC secret of at least 32 bytes.
@@ -24,7 +25,10 @@ options:
   --ref REF            default: $GITHUB_REF, else the current git branch, else "unknown"
   --commit SHA         default: $GITHUB_SHA, else git HEAD, else "unknown"
   --trigger T          ${TRIGGERS.join(' | ')} (default cli)
-  --json               print {out, serial, sha256, size, skills, keyids} as JSON`;
+  --json               print {out, serial, sha256, size, skills, keyids} as JSON
+${GLOBAL_HELP}
+
+exit: 0 signed, 2 usage or config error (missing bundle, unreadable or invalid key)`;
 
 function git(args: string[]): string | undefined {
   try {
@@ -110,7 +114,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.json) {
     printJson({ out, serial: payload.serial, sha256, size, skills: payload.skills, keyids: [key.keyid] });
   } else {
-    process.stdout.write(
+    info(
       `signed ${values.bundle} → ${out}\n  serial ${payload.serial}\n  sha256 ${sha256}\n  size   ${size} bytes\n  skills ${payload.skills}\n  keyid  ${key.keyid} (${key.kind})\n`,
     );
   }

@@ -1,5 +1,5 @@
 // `skill-sync status`: a receiver's health and live deployment, for people and (with --json) scripts.
-import { EXIT, parse, printJson } from '../args.js';
+import { EXIT, GLOBAL_HELP, parse, printJson } from '../args.js';
 import { call, remoteFrom } from '../remote.js';
 import { printable } from '../../core/printable.js';
 
@@ -12,15 +12,27 @@ interface LiveState {
   skills: { name: string; version: string; fingerprint: string }[];
 }
 
+export const HELP = `usage: skill-sync status --url RECEIVER_URL [--api-key-env VAR] [--json]
+
+Shows a receiver's health and, with an API key, its live deployment and skills.
+
+options:
+  --url URL            receiver base URL (default $SKILL_SYNC_RECEIVER_URL)
+  --api-key-env VAR    variable holding the API key (default MANUAL_SYNC_API_KEY; an unset VAR is an error)
+  --json               print {health, state} as JSON
+${GLOBAL_HELP}
+
+exit: 0 healthy, 1 unhealthy or unreachable, 2 usage error`;
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     url: { type: 'string' },
     'api-key-env': { type: 'string' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
-    process.stdout.write('usage: skill-sync status --url RECEIVER_URL [--api-key-env VAR] [--json]\n');
+    process.stdout.write(HELP + '\n');
     return EXIT.ok;
   }
   const remote = remoteFrom(values);

@@ -1,7 +1,7 @@
 // `skill-sync sync list|validate|generate`: find SYNC.json manifests in the live skills and run their generators.
 import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { EXIT, parse, printJson, UsageError } from '../args.js';
+import { EXIT, GLOBAL_HELP, parse, printJson, UsageError, unknownSubcommand } from '../args.js';
 import { sortFindings, type Finding } from '../../core/findings.js';
 import { stateDbPath } from '../../core/state/store.js';
 import { discoverSkills, skillsDirs, type SyncSkill } from '../../core/sync/discover.js';
@@ -9,12 +9,24 @@ import { DEFAULT_TIMEOUT_MS, runGenerator, type GenerateResult } from '../../cor
 import { validateSyncManifest, type SyncManifest } from '../../core/sync/manifest.js';
 import { protectedPaths } from '../../core/sync/confine.js';
 
-const USAGE = `usage: skill-sync sync <subcommand> [options]
+export const HELP = `usage: skill-sync sync <subcommand> [options]
   list [--skills-dir DIR]... [--json]                          skills with a SYNC.json
   validate [--skill NAME] [--data-root DIR] [--json]            check manifests (all when no --skill)
   generate (--skill NAME | --all) [--timeout-ms N] [--db PATH] [--data-root DIR] [--json]
-Skills are searched under $SKILLS_DIR (default /data/skills) plus each --skills-dir.
-The data root is --data-root, else $DATA_DIR, else /data; output files must stay under it.`;
+
+options:
+  --skills-dir DIR   also search DIR for skills; repeatable (always searched: $SKILLS_DIR, default /data/skills)
+  --skill NAME       the one skill to validate or generate
+  --all              generate: every skill with a SYNC.json
+  --data-root DIR    root output files must stay under (default $DATA_DIR, else /data)
+  --timeout-ms N     generate: per-generator time limit
+  --db PATH          generate: the state database (default $STATE_DB, else /data/skill-sync/state.db)
+  --json             print results as JSON
+${GLOBAL_HELP}
+
+exit: 0 ok, 1 an invalid manifest or a failed generator, 2 usage error`;
+
+const SUBCOMMANDS = ['list', 'validate', 'generate'];
 
 interface Checked {
   skill: SyncSkill;
@@ -89,7 +101,7 @@ function pick(skills: SyncSkill[], name: string): SyncSkill {
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub || sub === '--help' || sub === '-h') {
-    process.stdout.write(USAGE + '\n');
+    (sub ? process.stdout : process.stderr).write(HELP + '\n');
     return sub ? EXIT.ok : EXIT.usage;
   }
   const { values } = parse(
@@ -107,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
     false,
   );
   if (values.help) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(HELP + '\n');
     return EXIT.ok;
   }
   const dirs = skillsDirs(values['skills-dir'] ?? []);
@@ -219,6 +231,6 @@ export async function run(argv: string[]): Promise<number> {
       return ok ? EXIT.ok : EXIT.findings;
     }
     default:
-      throw new UsageError(`unknown subcommand '${sub}'\n${USAGE}`);
+      throw new UsageError(unknownSubcommand(sub, SUBCOMMANDS, 'sync'));
   }
 }

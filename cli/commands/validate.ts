@@ -3,29 +3,32 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checkRepo, type CheckResult } from '../../core/check.js';
 import type { Finding } from '../../core/findings.js';
-import { PROFILES } from '../../core/skill/profiles.js';
 import { GATEWAY_ID } from '../../core/gateway/pin.js';
-import { DEFAULT_MAX_FILE_BYTES } from '../../core/bundle/limits.js';
 import { toSarif } from '../../core/sarif.js';
-import { CHECK_ARGS, checkOptionsFrom, EXIT, parse, printJson, UsageError } from '../args.js';
+import { countFindings } from '../../core/report.js';
+import {
+  CHECK_ARGS,
+  CHECK_HELP,
+  checkOptionsFrom,
+  EXIT,
+  GLOBAL_HELP,
+  parse,
+  printJson,
+  UsageError,
+} from '../args.js';
+import { output, paint } from '../output.js';
 
-const HELP = `usage: skill-sync validate [dir] [options]
+export const HELP = `usage: skill-sync validate [dir] [options]
 
 Validate every skill (a folder with SKILL.md, up to 6 levels deep) under dir (default .)
 as the gateway (${GATEWAY_ID}) loads it once deployed: frontmatter, layout, caps, names;
 validate SYNC.json and scan for secrets.
 
 options:
-  --profile P              ${PROFILES.join(' | ')} (default openclaw)
-  --required-fields a,b    required frontmatter fields, overriding the profile
-  --max-file-size N        per-file limit in bytes for files other than SKILL.md (default ${DEFAULT_MAX_FILE_BYTES};
-                           SKILL.md always has the gateway's 256000)
-  --placement P            where the receiver's live folder sits for the gateway: managed (default:
-                           its managed skills folder, which beats bundled skills) | extra (skills.load.extraDirs)
-  --data-root DIR          the gateway's data root, for SYNC.json outputFile (default /data)
-  --json                   print {gateway, skills, findings} as JSON
+${CHECK_HELP}
+  --json                   print {v, gateway, counts, skills, findings} as JSON (the Action's report fields)
   --format sarif           print a SARIF 2.1.0 log (for code scanning; paths from the current folder)
-  -h, --help               show this help
+${GLOBAL_HELP}
 
 exit: 0 valid (warnings allowed), 1 errors found, 2 usage or config error`;
 
@@ -44,9 +47,9 @@ export async function run(argv: string[]): Promise<number> {
   if (values.format !== undefined && values.format !== 'sarif')
     throw new UsageError(`--format must be sarif, got '${values.format}'`);
   const dir = positionals[0] ?? '.';
-  const checkOptions = checkOptionsFrom(values);
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new UsageError(`not a folder: ${dir}`);
+  const checkOptions = checkOptionsFrom(values, dir);
 
   const result = await checkRepo(dir, checkOptions);
   const failed = result.findings.some((f) => f.severity === 'error');
@@ -62,9 +65,18 @@ function sarifPrefix(dir: string): string | undefined {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : undefined;
 }
 
+/** `v` and `counts` as in the Action's JSON report (core/report.ts), so one parser reads both. */
 function toJson(result: CheckResult) {
+  const invalid = result.skills.filter((s) => !s.valid).length;
   return {
+    v: 1,
     gateway: GATEWAY_ID,
+    counts: {
+      skills: result.skills.length,
+      valid: result.skills.length - invalid,
+      invalid,
+      ...countFindings(result.findings),
+    },
     skills: result.skills.map(({ name, path, version, fingerprint, valid }) => ({
       name,
       path,
@@ -76,10 +88,12 @@ function toJson(result: CheckResult) {
   };
 }
 
-/** Findings grouped by file (errors first within the run's order), then a one-line summary. */
+/** Findings grouped by file, then a one-line summary; --quiet keeps only the errors. */
 function human(result: CheckResult): string {
   const groups = new Map<string, Finding[]>();
+  const stdout = process.stdout;
   for (const f of result.findings) {
+    if (output.quiet && f.severity !== 'error') continue;
     const list = groups.get(f.file);
     if (list) list.push(f);
     else groups.set(f.file, [f]);
@@ -88,13 +102,14 @@ function human(result: CheckResult): string {
   for (const [, list] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
     list.sort((a, b) => a.line - b.line || a.column - b.column);
     for (const f of list) {
-      out.push(`${f.file}:${f.line}:${f.column} ${f.severity} ${f.rule} ${f.message}`);
+      const severity = paint(stdout, f.severity === 'error' ? 'red' : 'yellow', f.severity);
+      out.push(`${f.file}:${f.line}:${f.column} ${severity} ${f.rule} ${f.message}`);
       if (f.fix) out.push(`    fix: ${f.fix}`);
     }
     out.push('');
   }
-  const errors = result.findings.filter((f) => f.severity === 'error').length;
-  const warnings = result.findings.length - errors;
+  if (output.quiet) return out.join('\n');
+  const { errors, warnings } = countFindings(result.findings);
   const valid = result.skills.filter((s) => s.valid).length;
   out.push(
     `${result.skills.length} skill(s), ${valid} valid, ${result.skills.length - valid} invalid; ${errors} error(s), ${warnings} warning(s)`,

@@ -11,9 +11,10 @@ import {
   verifyEnvelope,
   type VerifyKey,
 } from '../../core/envelope/index.js';
-import { EXIT, parse, printJson, UsageError } from '../args.js';
+import { EXIT, GLOBAL_HELP, parse, printJson, UsageError } from '../args.js';
+import { info } from '../output.js';
 
-const HELP = `usage: skill-sync verify --bundle skills.tar.gz --envelope skills.dsse.json
+export const HELP = `usage: skill-sync verify --bundle skills.tar.gz --envelope skills.dsse.json
                           (--public-key FILE|KEY ... | --hmac-secret-env VAR) [--unpack-check]
 
 Checks the envelope's signature, then that the bundle's sha256 and size equal the signed ones.
@@ -25,8 +26,9 @@ options:
   --hmac-secret-env VAR   environment variable holding the HMAC secret
   --unpack-check          also unpack into a temp folder and verify every file against the manifest
   --json                  print the result as JSON
+${GLOBAL_HELP}
 
-exit: 0 verified, 1 refused (with a reason code), 2 usage error`;
+exit: 0 verified, 1 refused (with a reason code), 2 usage error (missing file, bad key)`;
 
 /** Max envelope file size: the header form is capped at 16 KiB, the file form gets some slack. */
 const MAX_ENVELOPE_BYTES = 64 * 1024;
@@ -115,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (values.json) printJson({ ok: true, payload, unpackChecked: unpacked !== undefined });
     else {
-      process.stdout.write(
+      info(
         `verified ${values.bundle}\n  serial ${payload.serial}\n  sha256 ${sha256}\n  repository ${payload.repository} ${payload.ref} ${payload.commit}\n  skills ${payload.skills}${unpacked !== undefined ? ' (unpacked and checked)' : ''}\n`,
       );
     }

@@ -32,6 +32,8 @@ export interface Discovery {
 export interface DiscoverOptions {
   /** I/O to use (default: a worker of its own, closed before returning). */
   io?: TreeReader;
+  /** gitignore patterns relative to the root (`.skillsync.yml`): the outermost layer, so ignore files can `!` re-include. */
+  ignore?: string[];
 }
 
 const join = (a: string, b: string) => (a ? `${a}/${b}` : b);
@@ -51,16 +53,17 @@ interface Pending {
 export async function discoverSkills(root: string, opts: DiscoverOptions = {}): Promise<Discovery> {
   const io = opts.io ?? openTreeIO();
   try {
-    return await walk(root, io);
+    return await walk(root, io, opts.ignore ?? []);
   } finally {
     if (!opts.io) await io.close();
   }
 }
 
-async function walk(root: string, io: TreeReader): Promise<Discovery> {
+async function walk(root: string, io: TreeReader, ignore: string[]): Promise<Discovery> {
   const skills: DiscoveredSkill[] = [];
   const allowFingerprints = new Set<string>();
-  let level: Pending[] = [{ rel: '', depth: 0, scope: IgnoreScope.root(), owner: undefined }];
+  const top = IgnoreScope.root().child('', ignore.length ? [ignore.join('\n')] : []);
+  let level: Pending[] = [{ rel: '', depth: 0, scope: top, owner: undefined }];
   while (level.length > 0) {
     const listings = await io.readdirs(level.map((v) => path.join(root, v.rel)));
     // Ignore files of this level, read in one batch.

@@ -97,7 +97,19 @@ describe('skill-sync audit (real process)', () => {
       NEO4J_PASSWORD: secret,
     });
     expect(out.code).toBe(2);
-    expect(out.stderr).toMatch(/^skill-sync audit: cannot read history: /);
+    // With --json the error is JSON on stdout too.
+    expect(JSON.parse(out.stdout)).toMatchObject({
+      ok: false,
+      error: { code: 'usage', exit: 2, message: expect.stringMatching(/^cannot read history: /) },
+    });
     expect(out.stdout + out.stderr).not.toContain(secret);
+    const human = await audit([], {
+      NEO4J_URI: `bolt://neo4j:${secret}@127.0.0.1:1`,
+      NEO4J_USER: 'neo4j',
+      NEO4J_PASSWORD: secret,
+    });
+    expect(human.code).toBe(2);
+    expect(human.stderr).toMatch(/^skill-sync audit: cannot read history: /);
+    expect(human.stdout + human.stderr).not.toContain(secret);
   });
 });

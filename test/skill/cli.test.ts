@@ -64,14 +64,25 @@ describe('skill-sync validate', () => {
     expect(r.stdout).not.toContain(FAKE_AWS_KEY);
   });
 
-  it('--json prints {gateway, skills:[{name,path,version,fingerprint,valid}], findings}', async () => {
+  it('--json prints {v, gateway, counts, skills:[{name,path,version,fingerprint,valid}], findings}', async () => {
     const r = await cli(fixture, '--json');
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as {
+      counts: Record<string, number>;
       skills: Record<string, unknown>[];
       findings: Record<string, unknown>[];
     };
-    expect(Object.keys(out)).toEqual(['gateway', 'skills', 'findings']);
+    expect(Object.keys(out)).toEqual(['v', 'gateway', 'counts', 'skills', 'findings']);
+    // The Action's report counts (core/report.ts), from the same findings.
+    const errors = out.findings.filter((f) => f.severity === 'error').length;
+    expect(out.counts).toEqual({
+      skills: out.skills.length,
+      valid: out.skills.filter((s) => s.valid).length,
+      invalid: out.skills.filter((s) => !s.valid).length,
+      errors,
+      warnings: out.findings.length - errors,
+    });
+    expect(out.counts.invalid).toBeGreaterThan(0);
     expect((out as unknown as { gateway: string }).gateway).toBe('openclaw@2026.9.6');
     for (const s of out.skills)
       expect(Object.keys(s)).toEqual(['name', 'path', 'version', 'fingerprint', 'valid']);
