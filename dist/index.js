@@ -7917,7 +7917,7 @@ function escapeJsonPtr(str) {
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -7937,10 +7937,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -8230,7 +8230,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -40929,11 +40929,11 @@ __webpack_unused_export__ = errors.YAMLError;
 __webpack_unused_export__ = errors.YAMLParseError;
 __webpack_unused_export__ = errors.YAMLWarning;
 __webpack_unused_export__ = Alias.Alias;
-__webpack_unused_export__ = identity.isAlias;
+exports.Vj = identity.isAlias;
 __webpack_unused_export__ = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
 exports.jh = identity.isMap;
-__webpack_unused_export__ = identity.isNode;
+exports.Ll = identity.isNode;
 __webpack_unused_export__ = identity.isPair;
 exports.jn = identity.isScalar;
 __webpack_unused_export__ = identity.isSeq;
@@ -40945,11 +40945,11 @@ __webpack_unused_export__ = cst;
 __webpack_unused_export__ = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
-__webpack_unused_export__ = publicApi.parse;
+exports.qg = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
-exports.YR = visit.visit;
+__webpack_unused_export__ = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
 
@@ -46867,7 +46867,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7820);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8633);
 // Action entry point: ncc bundles this file into dist/index.js, which action.yml runs.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -46877,7 +46877,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7820:
+/***/ 8633:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -46916,7 +46916,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -47065,8 +47065,10 @@ function file_command_prepareKeyValueMessage(key, value) {
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -47159,7 +47161,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -47237,7 +47239,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -47283,7 +47285,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -47586,7 +47588,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -47597,7 +47599,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -47696,7 +47698,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -47711,7 +47713,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -47736,7 +47738,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -47759,7 +47761,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -47890,7 +47892,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class auth_BearerCredentialHandler {
+class BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -47948,13 +47950,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class oidc_utils_OidcClient {
+class OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -47973,7 +47975,7 @@ class oidc_utils_OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const httpclient = OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -47992,13 +47994,13 @@ class oidc_utils_OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                let id_token_url = OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                const id_token = yield OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -49596,7 +49598,7 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function core_setSecret(secret) {
+function setSecret(secret) {
     command_issueCommand('add-mask', {}, secret);
 }
 /**
@@ -49703,7 +49705,7 @@ function setCommandEcho(enabled) {
  */
 function setFailed(message) {
     process.exitCode = ExitCode.Failure;
-    error(message);
+    core_error(message);
 }
 //-----------------------------------------------------------------------
 // Logging Commands
@@ -49718,24 +49720,24 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function core_debug(message) {
-    issueCommand('debug', {}, message);
+function debug(message) {
+    command_issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
  * @param message error issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function core_error(message, properties = {}) {
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
  * @param message warning issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function core_warning(message, properties = {}) {
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -49743,7 +49745,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -50188,6 +50190,35 @@ function verifyAssignedValue(minEntropy, minLength) {
         return value;
     };
 }
+/** Quote, separator and opening quote between a variable's name and its value: `.env`, shell, YAML, JSON. */
+const ASSIGN = String.raw `["'\]]?\s{0,5}(?::=|=|:)\s{0,5}["']?`;
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+const HEX_OR_UUID = new RegExp(`^(?:[0-9a-fA-F]{32,128}|${UUID})$`);
+/** The name just before a value ends in `_SECRET`, `-token`, `_API_KEY` … (not `SECRET_SHA`, not a bare `token`). */
+const SECRET_NAME_BEFORE = /[_-](?:secret|token|api[_-]?key)["'\]]?\s{0,5}(?::=|=>|\|\|=|[:=])\s{0,5}(?:["'`]|b["'])?$/i;
+/**
+ * A hex string or UUID assigned to a secret-named variable: random, not a filler like `0000…` or `deadbeef…`.
+ * Git SHAs and digests look the same, so only the name (`*_SECRET`, `*_TOKEN`, `*_API_KEY`) tells them apart.
+ */
+const verifyAssignedHexOrUuid = (value) => {
+    if (isPlaceholder(value))
+        return null;
+    const digits = value.replace(/-/g, '');
+    return shannonEntropy(digits) >= 3 && new Set(digits.toLowerCase()).size >= 10 ? value : null;
+};
+const verifyRandomAssigned = verifyAssignedValue(3.5, 12);
+/**
+ * generic-secret: a random-looking value; or a hex string or UUID, which is a secret only under a secret-named
+ * variable (`GITHUB_WEBHOOK_SECRET=<64 hex>`). Checked here, on the same match, so the scan costs nothing more.
+ */
+const verifyGenericSecret = (value, text, start) => {
+    const random = verifyRandomAssigned(value, text, start);
+    if (random !== null || !HEX_OR_UUID.test(value))
+        return random;
+    if (!SECRET_NAME_BEFORE.test(text.slice(Math.max(0, start - 60), start)))
+        return null;
+    return verifyAssignedHexOrUuid(value, text, start);
+};
 const verifyAwsSecret = (value) => {
     if (/^[0-9a-f]+$/i.test(value) || isPlaceholder(value) || isIdentifierLike(value) || isPathOrUrl(value))
         return null;
@@ -50331,9 +50362,20 @@ const rules = [
         verify: verifyAwsSecret,
     },
     {
+        id: 'railway-token',
+        name: 'Railway token',
+        description: 'Railway project or account token (a UUID assigned to `RAILWAY_TOKEN`, `RAILWAY_API_TOKEN`, …)',
+        keywords: ['RAILWAY', 'railway', 'Railway'],
+        anchored: true,
+        pattern: new RegExp(`railway[A-Za-z0-9_-]{0,30}(?:token|key)${ASSIGN}(${UUID})${E}`, 'diy'),
+        group: 1,
+        verify: verifyAssignedHexOrUuid,
+    },
+    {
         id: 'generic-secret',
         name: 'High-entropy secret',
-        description: 'High-entropy value assigned to a `password`/`secret`/`token`/`api_key`-like name',
+        description: 'High-entropy value assigned to a `password`/`secret`/`token`/`api_key`-like name, or a hex string or UUID ' +
+            'assigned to a `*_SECRET`, `*_TOKEN` or `*_API_KEY` variable',
         // Rare-letter pieces of each name in lower and upper case (`to|ken`, `se|cret`, `pa|ssw|ord`, `api_|key`, …); the
         // lookbehinds check the rest of the name.
         keywords: [
@@ -50357,7 +50399,7 @@ const rules = [
         anchored: true,
         pattern: /(?:(?<=to)ken|(?<=se)cret|(?<=pa)ssw(?:or)?d|(?<=p)wd|(?<=pa)ssphrase|(?<=(?:api|access|auth)[_-]?)key|cred(?:entials?)?)[A-Za-z0-9_.-]{0,40}["'\]]?\s{0,5}(?::=|=>|\|\|=|[:=])\s{0,5}(?:["'`]|b["'])?([A-Za-z0-9+/=_.~!@#%^&*?-]{8,200})(?![A-Za-z0-9+/=_.~!@#%^&*?-])/diy,
         group: 1,
-        verify: verifyAssignedValue(3.5, 12),
+        verify: verifyGenericSecret,
     },
 ];
 /** For docs and `--list-rules`: every rule's finding id and what it detects. */
@@ -50529,7 +50571,7 @@ function findSecrets(text) {
 }
 //# sourceMappingURL=match.js.map
 ;// CONCATENATED MODULE: ./lib/core/secrets/redact.js
-// Redaction: the only form in which a secret may ever be shown (first 4 characters, then an ellipsis).
+// Redaction: the only forms in which a secret, or a URL that may hold one, is ever shown (docs/security.md).
 
 function redact(secret) {
     // Code points, so a preview never ends in half a surrogate pair.
@@ -50547,6 +50589,50 @@ function redactSecrets(text) {
         at = m.end;
     }
     return out + text.slice(at);
+}
+const INVALID_URL = '<invalid url>';
+/**
+ * A URL fit for logs, replies, the audit trail and /health: scheme, host and port only. The path of a Slack or
+ * Discord webhook is its secret, a health-check URL may carry a token, and any URL may carry `user:pass@`.
+ * `keepPath` is only for URLs whose path is known to hold no secret (a receiver's own API base): the path
+ * stays, user info goes, and query values are masked.
+ */
+function redactUrl(raw, opts = {}) {
+    let url;
+    try {
+        url = new URL(String(raw).trim());
+    }
+    catch {
+        return INVALID_URL;
+    }
+    // `host` is empty for schemes like `mailto:`; such a URL shows only its scheme.
+    if (!opts.keepPath)
+        return url.host ? `${url.protocol}//${url.host}` : url.protocol;
+    url.username = '';
+    url.password = '';
+    url.hash = '';
+    for (const key of [...url.searchParams.keys()])
+        url.searchParams.set(key, '***');
+    return url.toString();
+}
+/** Anything that looks like `scheme://…` inside a message. */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]{0,30}:\/\/[^\s'"<>`]+/gi;
+/**
+ * Text from outside (an error message, a GitHub or Neo4j answer) made fit to show: the known secrets are
+ * replaced, every URL is cut to scheme, host and port, leftover `user:pass@` is removed, and whatever the
+ * secret scanner recognises is redacted.
+ */
+function scrubText(text, known = []) {
+    let out = text;
+    for (const secret of known)
+        if (secret)
+            out = out.split(secret).join('***');
+    out = out.replace(URL_IN_TEXT, (u) => {
+        const shown = redactUrl(u);
+        return shown === INVALID_URL ? '***' : shown;
+    });
+    out = out.replace(/\b[^\s:@/]+:[^\s@/]+@/g, '***@');
+    return redactSecrets(out);
 }
 //# sourceMappingURL=redact.js.map
 ;// CONCATENATED MODULE: ./lib/core/secrets/scan.js
@@ -51148,7 +51234,7 @@ function startWorker(onDead) {
 
 
 
-/** DESIGN.md: skills are found at any depth up to 6 below the root. */
+/** Skills are found at any depth up to 6 below the root, as deep as the gateway searches (docs/gateway.md). */
 const MAX_SKILL_DEPTH = 6;
 /** Inside a skill, folders deeper than this are not walked (a guard against pathological trees). */
 const MAX_WALK_DEPTH = 32;
@@ -51161,17 +51247,18 @@ const join = (a, b) => (a ? `${a}/${b}` : b);
 async function discoverSkills(root, opts = {}) {
     const io = opts.io ?? openTreeIO();
     try {
-        return await walk(root, io);
+        return await walk(root, io, opts.ignore ?? []);
     }
     finally {
         if (!opts.io)
             await io.close();
     }
 }
-async function walk(root, io) {
+async function walk(root, io, ignore) {
     const skills = [];
     const allowFingerprints = new Set();
-    let level = [{ rel: '', depth: 0, scope: IgnoreScope.root(), owner: undefined }];
+    const top = IgnoreScope.root().child('', ignore.length ? [ignore.join('\n')] : []);
+    let level = [{ rel: '', depth: 0, scope: top, owner: undefined }];
     while (level.length > 0) {
         const listings = await io.readdirs(level.map((v) => external_node_path_namespaceObject.join(root, v.rel)));
         // Ignore files of this level, read in one batch.
@@ -51207,9 +51294,18 @@ async function walk(root, io) {
             // A SKILL.md that is a symlink still marks the folder as a skill, so the symlink gets reported, not lost.
             const marker = entries.some(([n, kind]) => n === SKILL_FILE && kind !== 1);
             let owner = v.owner;
-            if (marker && v.depth <= MAX_SKILL_DEPTH && !scope.ignores(join(v.rel, SKILL_FILE), false)) {
-                owner = { dir: v.rel, files: [], symlinks: [] };
+            // Inside a skill a SKILL.md starts nothing new (the gateway does not look there). The root is the exception:
+            // beside a nested `skills/` folder the gateway reads the others when the root's own skill does not load.
+            const inSkill = owner !== undefined && owner.dir !== '';
+            if (marker &&
+                !inSkill &&
+                v.depth <= MAX_SKILL_DEPTH &&
+                !scope.ignores(join(v.rel, SKILL_FILE), false)) {
+                owner = { dir: v.rel, files: [], symlinks: [], nested: [] };
                 skills.push(owner);
+            }
+            else if (marker && inSkill && owner && !scope.ignores(join(v.rel, SKILL_FILE), false)) {
+                owner.nested.push(join(v.rel, SKILL_FILE).slice(owner.dir.length + 1));
             }
             const ownerPrefix = owner ? owner.dir : '';
             for (const [name, kind] of entries) {
@@ -51228,11 +51324,11 @@ async function walk(root, io) {
                 }
                 if (!owner || JUNK_FILES.has(name) || scope.ignores(rel, false))
                     continue;
-                const inSkill = ownerPrefix ? rel.slice(ownerPrefix.length + 1) : rel;
+                const inOwner = ownerPrefix ? rel.slice(ownerPrefix.length + 1) : rel;
                 if (kind === 2)
-                    owner.files.push(inSkill);
+                    owner.files.push(inOwner);
                 else
-                    owner.symlinks.push(inSkill);
+                    owner.symlinks.push(inOwner);
             }
         });
         level = next;
@@ -51241,6 +51337,7 @@ async function walk(root, io) {
     for (const s of skills) {
         s.files.sort();
         s.symlinks.sort();
+        s.nested.sort();
     }
     return { skills, allowFingerprints };
 }
@@ -51252,23 +51349,24 @@ const frontmatter_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./lib/core/skill/frontmatter.js
-// SKILL.md frontmatter parsing that mirrors the gateway: YAML first, OpenClaw's single-line fallback second.
+// SKILL.md frontmatter parsed exactly as the pinned gateway parses it (docs/gateway.md "Frontmatter").
 //
-// What OpenClaw does (openclaw/openclaw src/markdown/frontmatter.ts + src/agents/skills/local-loader.ts):
-// - normalises CRLF and lone CR to LF; the file must start with `---`; the block ends at the first `\n---`;
-//   the block is `normalized.slice(4, end)`. A UTF-8 BOM is NOT stripped there (readFileSync 'utf8').
-// - `YAML.parse(block, { schema: 'core' })`; if it throws or is not a mapping, the result of a line parser
-//   (`^([\w-]+):\s*(.*)$`, indented continuation lines for an empty inline value, quotes stripped) is used.
-// - values are coerced to strings (numbers/booleans via String, objects via JSON), null is dropped.
-// - a skill loads when `description` is non-empty after trim; `name` falls back to the folder name.
-// - files over `skills.limits.maxSkillFileBytes` (default 256,000) are not read.
+// What OpenClaw 2026.9.6 does (dist/frontmatter-*.mjs, packages/markdown-core/src/frontmatter.ts):
+// - strips a leading BOM, turns CRLF and lone CR into LF; opens on `^---[ \t]*\n` and closes on the first line that is
+//   `---` plus trailing blanks (so `----` does not close); an unclosed block is an issue, i.e. the skill is dropped;
+// - parses the block with `yaml` (schema core, unique keys); any YAML error or a root that is not a mapping is an
+//   issue, and an issue drops the skill. The one repair: when the error sits on a top-level `description:` line (or
+//   on a `read_when:`/`summary:` line holding `: `), that line's value is re-read as one quoted string, up to 3 times;
+// - values become strings: strings trimmed, numbers and booleans via String, lists and maps as JSON, null dropped;
+//   keys YAML leaves empty are filled by a line reader (`key: value` per line), e.g. `description: # text`;
+// - a skill loads when `description` is non-empty; `name` falls back to the folder name.
 
 const LINE_KEY = /^([\w-]+):/;
 const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 /**
- * OpenClaw's `/^([\w-]+):\s*(.*)$/` without its backtracking: that regex is quadratic on a long run of spaces
- * followed by U+2028 (seconds for a 40 KB line). Same result: the value after the longest whitespace prefix,
- * and no match when that value holds a line terminator.
+ * The gateway's line reader regex `/^([\w-]+):\s*(.*)$/` without its backtracking: that regex is quadratic on a long
+ * run of spaces followed by U+2028. Same result: the value after the longest whitespace prefix, and no match when
+ * that value holds a line terminator.
  */
 function matchKeyLine(line) {
     const m = LINE_KEY.exec(line);
@@ -51277,223 +51375,339 @@ function matchKeyLine(line) {
     const value = line.slice(m[0].length).replace(/^\s+/, '');
     return LINE_TERMINATOR.test(value) ? undefined : [m[1], value];
 }
-/** Alias expansion is the YAML bomb vector; real frontmatter never needs more than a handful. */
-const MAX_ALIASES = 10;
 /** Fixes quote the offending line; past this length the fix is described instead of shown. */
 const MAX_FIX_LINE = 200;
-/** Maps offsets inside the frontmatter block to file line/column (block begins at `blockStart`). */
-class BlockPositions {
-    text;
-    blockStart;
-    starts = [0];
-    constructor(text, blockStart) {
-        this.text = text;
-        this.blockStart = blockStart;
-        for (let i = text.indexOf('\n'); i !== -1 && i < blockStart; i = text.indexOf('\n', i + 1)) {
-            this.starts.push(i + 1);
-        }
-    }
-    /** Position of a file offset that lies at or before the block start. */
-    fileLineOf(offset) {
-        let line = this.starts.length - 1;
-        while (line > 0 && (this.starts[line] ?? 0) > offset)
-            line--;
-        return { line: line + 1, column: offset - (this.starts[line] ?? 0) + 1 };
-    }
-    /** `lc` counts lines inside the block; the first block line may start mid-line in the file. */
-    at(lc, blockOffset) {
-        const start = this.fileLineOf(this.blockStart);
-        const p = lc.linePos(blockOffset);
-        return p.line === 1
-            ? { line: start.line, column: start.column + p.col - 1 }
-            : { line: start.line + p.line - 1, column: p.col };
-    }
+/** The gateway's repair pass runs once per free-form field at most. */
+const FREEFORM_TEXT_FIELDS = new Set(['description', 'read_when', 'summary']);
+/**
+ * Over this many lines, duplicate keys are found by our own linear check instead of the yaml package's quadratic
+ * one; the verdict (an issue, so a dropped skill) is the same, only which error is reported first may differ.
+ */
+const UNIQUE_KEYS_MAX_LINES = 2000;
+function stripQuotes(value) {
+    const quote = value.at(0);
+    return (quote === '"' || quote === "'") && value.at(-1) === quote ? value.slice(1, -1) : value;
 }
-function finding(file, rule, severity, pos, message, fix) {
-    return { severity, rule, file, line: pos.line, column: pos.column, message, ...(fix ? { fix } : {}) };
-}
-/** The yaml package appends "at line L, column C:" and a source excerpt; keep only the reason (no content). */
-function yamlReason(err) {
-    const first = err.message.split('\n')[0] ?? err.code;
-    return first.replace(/ at line \d+, column \d+:?$/, '');
-}
-/** OpenClaw's line parser, with where each key sits so findings can point at it. */
+/** The gateway's line reader (parseLineFrontmatter), with the line index of each key it keeps. */
 function parseLineFallback(block) {
     const data = {};
     const keyLines = new Map();
     const lines = block.split('\n');
-    let i = 0;
-    while (i < lines.length) {
+    for (let i = 0; i < lines.length; i += 1) {
         const m = matchKeyLine(lines[i] ?? '');
-        if (!m) {
-            i++;
+        if (!m)
             continue;
-        }
-        const [key, rest] = m;
-        const inline = rest.trim();
-        const next = lines[i + 1];
-        if (!inline && next !== undefined && (next.startsWith(' ') || next.startsWith('\t'))) {
-            const parts = [];
-            let j = i + 1;
-            for (; j < lines.length; j++) {
-                const l = lines[j];
-                if (l.length > 0 && !l.startsWith(' ') && !l.startsWith('\t'))
+        const [key, rawValue] = m;
+        const at = i;
+        let value = rawValue.trim();
+        if (!value && /^[ \t]/.test(lines[i + 1] ?? '')) {
+            const valueLines = [];
+            while (i + 1 < lines.length) {
+                const line = lines[i + 1];
+                if (line && !/^[ \t]/.test(line))
                     break;
-                parts.push(l);
+                valueLines.push(line);
+                i += 1;
             }
-            const value = parts.join('\n').trim();
-            if (value) {
-                data[key] = value;
-                keyLines.set(key, i);
-            }
-            i = j;
-            continue;
+            value = valueLines.join('\n').trim();
         }
-        const value = stripQuotes(inline);
+        else
+            value = stripQuotes(value);
         if (value) {
             data[key] = value;
-            keyLines.set(key, i);
+            keyLines.set(key, at);
         }
-        i++;
     }
     return { data, keyLines };
 }
-function stripQuotes(v) {
-    if (v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'")))) {
-        return v.slice(1, -1);
+function parseDoc(block, lineCounter) {
+    const unique = block.split('\n', UNIQUE_KEYS_MAX_LINES + 1).length <= UNIQUE_KEYS_MAX_LINES;
+    const doc = (0,dist/* parseDocument */.Tp)(block, {
+        schema: 'core',
+        prettyErrors: false,
+        uniqueKeys: unique,
+        ...(lineCounter ? { lineCounter } : {}),
+    });
+    if (!unique && doc.errors.length === 0) {
+        const dup = duplicateKey(doc);
+        if (dup)
+            doc.errors.push(dup);
     }
-    return v;
+    return doc;
 }
-/** `key: value` with the value double-quoted (JSON strings are valid YAML double-quoted scalars). */
+/** Duplicate scalar keys in any mapping: what the yaml package's `uniqueKeys` rejects. */
+function duplicateKey(doc) {
+    const stack = [doc.contents];
+    while (stack.length) {
+        const node = stack.pop();
+        if (!(0,dist/* isMap */.jh)(node)) {
+            if (node && typeof node === 'object' && 'items' in node)
+                stack.push(...node.items);
+            continue;
+        }
+        const seen = new Set();
+        for (const pair of node.items) {
+            if ((0,dist/* isScalar */.jn)(pair.key)) {
+                if (seen.has(pair.key.value)) {
+                    const at = pair.key.range?.[0] ?? 0;
+                    return { code: 'DUPLICATE_KEY', message: 'Map keys must be unique', pos: [at, at + 1] };
+                }
+                seen.add(pair.key.value);
+            }
+            stack.push(pair.value);
+        }
+    }
+    return undefined;
+}
+function coerce(value) {
+    if (value === null || value === undefined)
+        return undefined;
+    if (typeof value === 'string')
+        return { value: value.trim(), kind: 'scalar' };
+    if (typeof value === 'number' || typeof value === 'boolean')
+        return { value: String(value), kind: 'scalar' };
+    if (typeof value === 'object') {
+        try {
+            return { value: JSON.stringify(value), kind: 'structured' };
+        }
+        catch {
+            return undefined;
+        }
+    }
+    return undefined;
+}
+/** parseYamlFrontmatterOnce: one YAML pass, string fields, the line reader filling what YAML left empty. */
+function parseOnce(block, fallback) {
+    const lc = new dist/* LineCounter */.HN();
+    try {
+        const doc = parseDoc(block, lc);
+        if (doc.errors.length > 0 || !(0,dist/* isMap */.jh)(doc.contents)) {
+            return {
+                fields: fallback,
+                lc,
+                doc,
+                issues: doc.errors.length > 0
+                    ? doc.errors.map((e) => ({ code: e.code ?? e.name, message: e.message, pos: e.pos?.[0] }))
+                    : [{ code: 'INVALID_ROOT', message: 'frontmatter must be a YAML mapping', pos: 0 }],
+            };
+        }
+        const parsed = doc.toJS();
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+            return {
+                fields: fallback,
+                lc,
+                doc,
+                issues: [{ code: 'INVALID_ROOT', message: 'frontmatter must be a YAML mapping', pos: 0 }],
+            };
+        }
+        // A structured value on a line that reads `key: a: b` is the line's text to the gateway, not the JSON.
+        const inlineColonKeys = new Set();
+        for (const pair of doc.contents.items) {
+            if (!(0,dist/* isNode */.Ll)(pair.key))
+                continue;
+            const start = pair.key.range?.[0];
+            if (start === undefined)
+                continue;
+            const lineEnd = block.indexOf('\n', start);
+            const m = matchKeyLine(block.slice(start, lineEnd === -1 ? block.length : lineEnd));
+            if (m && m[1].includes(':'))
+                inlineColonKeys.add(m[0]);
+        }
+        const fields = {};
+        for (const [rawKey, value] of Object.entries(parsed)) {
+            const key = rawKey.trim();
+            const c = key ? coerce(value) : undefined;
+            if (!c)
+                continue;
+            const fb = Object.hasOwn(fallback, key) ? fallback[key] : undefined;
+            fields[key] = c.kind === 'structured' && inlineColonKeys.has(key) && fb !== undefined ? fb : c.value;
+        }
+        for (const [key, value] of Object.entries(fallback))
+            if (!Object.hasOwn(fields, key))
+                fields[key] = value;
+        return { fields, issues: [], doc, data: parsed, lc };
+    }
+    catch (err) {
+        return {
+            fields: fallback,
+            lc,
+            issues: [{ code: 'YAML_EXCEPTION', message: err instanceof Error ? err.message : String(err) }],
+        };
+    }
+}
+/** normalizeFreeformFieldAtError: the gateway's one repair. Returns the new block and the repaired line's start. */
+function repairFreeformField(block) {
+    const doc = parseDoc(block);
+    if (!(0,dist/* isMap */.jh)(doc.contents))
+        return undefined;
+    const error = doc.errors.find((e) => e.pos?.[0] !== undefined);
+    const descriptionAlias = doc.contents.items.find((p) => (0,dist/* isScalar */.jn)(p.key) && p.key.value === 'description' && (0,dist/* isAlias */.Vj)(p.value));
+    const pos = error?.pos?.[0] ?? ((0,dist/* isNode */.Ll)(descriptionAlias?.key) ? descriptionAlias.key.range?.[0] : undefined);
+    if (pos === undefined)
+        return undefined;
+    const lineStart = block.lastIndexOf('\n', pos) + 1;
+    const lineEnd = block.indexOf('\n', pos);
+    const end = lineEnd === -1 ? block.length : lineEnd;
+    const m = /^(?:([\w-]+)|"([\w-]+)"|'([\w-]+)'):\s*(.*)$/.exec(block.slice(lineStart, end));
+    const keyName = m?.[1] ?? m?.[2] ?? m?.[3];
+    const rawValue = m?.[4]?.trim();
+    const isTopLevelField = doc.contents.items.some((p) => (0,dist/* isScalar */.jn)(p.key) && p.key.value === keyName && p.key.range?.[0] === lineStart);
+    const recoverColonRichText = error?.code === 'BLOCK_AS_IMPLICIT_KEY' && rawValue?.includes(': ');
+    if (!keyName ||
+        !rawValue ||
+        !FREEFORM_TEXT_FIELDS.has(keyName) ||
+        !isTopLevelField ||
+        (keyName !== 'description' && !recoverColonRichText) ||
+        /^[|>](?:[1-9][+-]?|[+-][1-9]?)?$/.test(rawValue)) {
+        return undefined;
+    }
+    const replacement = `${keyName}: ${JSON.stringify(stripQuotes(rawValue))}`;
+    return { block: `${block.slice(0, lineStart)}${replacement}${block.slice(end)}`, lineStart, key: keyName };
+}
+const OPENING = /^---[^\S\n]*\n/;
+const CLOSING = /(?:^|\n)---[^\S\n]*(?:\n|(?![\s\S]))/;
+/** The text the gateway parses: BOM stripped, line breaks made LF. */
+function normalizeFrontmatterContent(content) {
+    return content
+        .replace(/^\uFEFF/, '')
+        .replace(/\r\n/g, '\n')
+        .replace(/\r/g, '\n');
+}
+/** File line of block line 1 plus offsets: the block starts on line 2 of the normalized text. */
+function filePos(lc, offset) {
+    const p = lc.linePos(offset);
+    return { line: p.line + 1, column: p.col };
+}
+function finding(file, rule, severity, pos, message, fix) {
+    return { severity, rule, file, line: pos.line, column: pos.column, message, ...(fix ? { fix } : {}) };
+}
+/** `key: value` with the value double-quoted (a JSON string is a valid YAML double-quoted scalar). */
 function quotedLineFix(line) {
     const m = matchKeyLine(line);
     const value = m?.[1].trim();
-    if (!m || !value || line.length > MAX_FIX_LINE)
+    if (!m || !value || line.length > MAX_FIX_LINE || /^[|>]/.test(value))
         return undefined;
-    return `${m[0]}: ${JSON.stringify(value)}`;
+    // Single quotes keep inner double quotes readable (`'"a" or "b"'`); YAML escapes nothing else in them.
+    return value.includes('"') && !value.includes("'")
+        ? `${m[0]}: '${value}'`
+        : `${m[0]}: ${JSON.stringify(value)}`;
+}
+/** A fix for the gateway's YAML issue on `line`, in the words a user acts on. */
+function fixFor(issue, line) {
+    if (issue.code === 'DUPLICATE_KEY') {
+        const key = matchKeyLine(line.trim())?.[0];
+        return `keep one \`${key ?? 'key'}:\` line; the gateway refuses frontmatter with a key given twice`;
+    }
+    if (issue.code === 'TAB_AS_INDENT' || /^\t/.test(line))
+        return 'indent with spaces, not tabs';
+    if (issue.code === 'INVALID_ROOT')
+        return 'write the frontmatter as `key: value` lines';
+    const quoted = quotedLineFix(line);
+    if (quoted)
+        return `quote the value: ${quoted}`;
+    return 'make the frontmatter valid YAML (quote values holding `: `, `#`, `[`, `{`, `"` or `*`)';
 }
 /**
- * Parse the frontmatter of a decoded SKILL.md. Never throws; positions are 1-based file positions
- * (a leading BOM is not counted as a column, CRLF counts as one line break).
+ * Parse the frontmatter of a decoded SKILL.md as the gateway does. Never throws; positions are 1-based file
+ * positions (a leading BOM is not a column; CRLF is one line break).
  */
 function parseFrontmatter(raw, file) {
     const result = {
         status: 'missing',
         data: {},
+        fields: {},
         keys: new Map(),
         sources: new Map(),
         findings: [],
     };
-    const text = (raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw).replace(/\r\n?/g, '\n');
+    const text = normalizeFrontmatterContent(raw);
     const top = { line: 1, column: 1 };
-    if (!text.startsWith('---')) {
-        result.findings.push(finding(file, 'frontmatter/missing', 'error', top, 'SKILL.md has no frontmatter; the gateway needs at least `description`', 'start the file with a block: `---`, `name: <skill-name>`, `description: <what it does and when to use it>`, `---` (one per line)'));
+    const opening = OPENING.exec(text);
+    if (!opening) {
+        result.gatewayReason = 'description is required';
+        result.findings.push(finding(file, 'frontmatter/missing', 'error', top, 'SKILL.md has no frontmatter, so the gateway drops it (description is required)', 'start the file with a block: `---`, `name: <skill-name>`, `description: <what it does and when to use it>`, `---` (one per line)'));
         return result;
     }
-    const end = text.indexOf('\n---', 3);
-    if (end === -1) {
+    const tail = text.slice(opening[0].length);
+    const closing = CLOSING.exec(tail);
+    if (!closing) {
         result.status = 'unclosed';
-        result.findings.push(finding(file, 'frontmatter/unclosed', 'error', top, 'frontmatter opened with `---` is never closed', 'add a line `---` after the last field'));
+        result.gatewayReason = 'invalid frontmatter: UNTERMINATED_FRONTMATTER: missing closing --- delimiter';
+        result.findings.push(finding(file, 'frontmatter/unclosed', 'error', top, `frontmatter opened with \`---\` is never closed, so the gateway drops this skill (${result.gatewayReason})`, 'add a line that is exactly `---` after the last field (`----` or `--- x` do not close it)'));
         return result;
     }
-    const blockStart = Math.min(4, end);
-    const block = text.slice(blockStart, end);
-    if (!block.trim()) {
+    const block = tail.slice(0, closing.index);
+    if (!block) {
         result.status = 'empty';
-        result.findings.push(finding(file, 'frontmatter/empty', 'error', top, 'frontmatter block is empty'));
+        result.gatewayReason = 'description is required';
+        result.findings.push(finding(file, 'frontmatter/empty', 'error', top, 'frontmatter block is empty, so the gateway drops this skill (description is required)'));
         return result;
     }
-    const positions = new BlockPositions(text, blockStart);
-    const lc = new dist/* LineCounter */.HN();
-    let yamlError;
-    let value;
-    let doc;
-    try {
-        // uniqueKeys is checked by duplicateKey() below: the yaml package's own check is quadratic in the key count.
-        // prettyErrors is off: its source excerpts cost seconds on long lines and we never show source anyway.
-        doc = (0,dist/* parseDocument */.Tp)(block, { lineCounter: lc, uniqueKeys: false, prettyErrors: false });
-        yamlError = doc.errors[0] ?? duplicateKey(doc);
-        if (!yamlError)
-            value = doc.toJS({ maxAliasCount: MAX_ALIASES });
+    const fallback = parseLineFallback(block);
+    let parsed = parseOnce(block, fallback.data);
+    let recovered = block;
+    const repairs = [];
+    for (let i = 0; i < FREEFORM_TEXT_FIELDS.size && parsed.issues.length > 0; i += 1) {
+        const next = repairFreeformField(recovered);
+        if (!next || next.block === recovered)
+            break;
+        const end = recovered.indexOf('\n', next.lineStart);
+        repairs.push({
+            lineStart: next.lineStart,
+            key: next.key,
+            line: recovered.slice(next.lineStart, end === -1 ? undefined : end),
+        });
+        recovered = next.block;
+        parsed = parseOnce(recovered, fallback.data);
     }
-    catch (err) {
-        // toJS throws on alias bombs; deep nesting can overflow the stack. Either way the gateway's YAML fails too.
-        value = undefined;
-        yamlError = undefined;
-        doc = undefined;
-        void err;
+    const lc = parsed.lc;
+    const lines = recovered.split('\n');
+    const issue = parsed.issues[0];
+    if (issue) {
+        result.status = 'invalid';
+        result.fields = {};
+        result.gatewayReason = `invalid frontmatter: ${issue.code}: ${issue.message}`;
+        const pos = issue.pos !== undefined ? filePos(lc, issue.pos) : { line: 2, column: 1 };
+        result.findings.push(finding(file, 'frontmatter/yaml-invalid', 'error', pos, `frontmatter is not valid YAML, so the gateway drops this skill (${result.gatewayReason.split('\n')[0]})`, fixFor(issue, lines[pos.line - 2] ?? '')));
+        return result;
     }
-    if (doc &&
-        !yamlError &&
-        value !== null &&
-        typeof value === 'object' &&
-        !Array.isArray(value) &&
-        (0,dist/* isMap */.jh)(doc.contents)) {
-        result.status = 'yaml';
-        result.data = value;
+    result.status = 'ok';
+    result.fields = parsed.fields;
+    result.data = parsed.data ?? {};
+    const doc = parsed.doc;
+    if (doc && (0,dist/* isMap */.jh)(doc.contents)) {
         for (const pair of doc.contents.items) {
             const k = pair.key;
             if (!(0,dist/* isScalar */.jn)(k) || !k.range)
                 continue;
-            result.keys.set(String(k.value), positions.at(lc, k.range[0]));
+            result.keys.set(String(k.value).trim(), filePos(lc, k.range[0]));
             const v = pair.value;
             if ((0,dist/* isScalar */.jn)(v) && v.range)
-                result.sources.set(String(k.value), block.slice(v.range[0], v.range[1]));
-        }
-        return result;
-    }
-    const yamlPos = yamlError ? positions.at(lc, yamlError.pos[0]) : positions.at(lc, 0);
-    const fallback = parseLineFallback(block);
-    const blockLines = block.split('\n');
-    const fallbackKeys = Object.keys(fallback.data);
-    if (fallbackKeys.length === 0) {
-        const parsedButNotMap = !yamlError && doc !== undefined;
-        result.status = parsedButNotMap ? 'not-mapping' : 'invalid';
-        result.findings.push(parsedButNotMap
-            ? finding(file, 'frontmatter/not-mapping', 'error', yamlPos, 'frontmatter is not a `key: value` mapping')
-            : finding(file, 'frontmatter/yaml-invalid', 'error', yamlPos, `frontmatter is not valid YAML (${yamlError ? yamlReason(yamlError) : 'too deeply nested or too many aliases'}) and the gateway's line fallback finds no fields`));
-        return result;
-    }
-    result.status = 'fallback';
-    result.data = fallback.data;
-    const lineStarts = lineOffsets(blockLines);
-    for (const [key, idx] of fallback.keyLines)
-        result.keys.set(key, positions.at(lc, lineStarts[idx] ?? 0));
-    const errLine = yamlError ? (blockLines[lc.linePos(yamlError.pos[0]).line - 1] ?? '') : '';
-    const fix = quotedLineFix(errLine);
-    result.findings.push(finding(file, 'frontmatter/yaml-fallback', 'warning', yamlPos, `frontmatter is not valid YAML (${yamlError ? yamlReason(yamlError) : 'too deeply nested or too many aliases'}); the gateway falls back to its line parser and reads ${fallbackKeys.length} field(s) as plain strings`, fix ? `quote the value: ${fix}` : 'quote the value (wrap it in double quotes)'));
-    return result;
-}
-/** Duplicate keys in any mapping (what `uniqueKeys: true` rejects, and so what makes the gateway fall back). */
-function duplicateKey(doc) {
-    let found;
-    (0,dist/* visit */.YR)(doc, {
-        Map(_, map) {
-            const seen = new Set();
-            for (const pair of map.items) {
-                if (!(0,dist/* isScalar */.jn)(pair.key))
-                    continue;
-                const k = `${typeof pair.key.value}:${String(pair.key.value)}`;
-                if (seen.has(k)) {
-                    const at = pair.key.range?.[0] ?? 0;
-                    found = { pos: [at, at + 1], code: 'DUPLICATE_KEY', message: 'Map keys must be unique' };
-                    return dist/* visit */.YR.BREAK;
-                }
-                seen.add(k);
+                result.sources.set(String(k.value).trim(), recovered.slice(v.range[0], v.range[1]));
+            const key = String(k.value).trim();
+            // YAML takes `&x`, `!x` and ` # …` on the line as an anchor, a tag and a comment: the gateway loads the rest.
+            if ((0,dist/* isScalar */.jn)(v) &&
+                v.value !== null &&
+                (key === 'description' || key === 'name') &&
+                (v.anchor || v.tag || v.comment)) {
+                const what = v.anchor ? 'an anchor' : v.tag ? 'a tag' : 'a comment';
+                const lost = v.anchor ? `&${v.anchor}` : v.tag ? v.tag : `#${v.comment ?? ''}`;
+                const end = recovered.indexOf('\n', k.range[0]);
+                const fix = quotedLineFix(recovered.slice(k.range[0], end === -1 ? undefined : end));
+                result.findings.push(finding(file, 'frontmatter/yaml-reading', 'warning', filePos(lc, k.range[0]), `YAML reads ${JSON.stringify(lost)} on the \`${key}\` line as ${what}; the gateway loads ${JSON.stringify(String(v.value ?? ''))}`, fix ? `quote the value if it is text: ${fix}` : 'quote the value if it is text'));
             }
-            return undefined;
-        },
-    });
-    return found;
-}
-function lineOffsets(lines) {
-    const starts = [];
-    let off = 0;
-    for (const l of lines) {
-        starts.push(off);
-        off += l.length + 1;
+        }
     }
-    return starts;
+    for (const [key, idx] of fallback.keyLines) {
+        if (!result.keys.has(key))
+            result.keys.set(key, { line: idx + 2, column: 1 });
+    }
+    for (const r of repairs) {
+        const pos = filePos(lc, r.lineStart);
+        const fix = quotedLineFix(r.line);
+        result.findings.push(finding(file, 'frontmatter/repaired', 'warning', pos, `\`${r.key}\` is not valid YAML; the gateway repairs it by reading the whole line as one string`, fix ? `quote the value: ${fix}` : 'quote the value (wrap it in double quotes)'));
+    }
+    return result;
 }
 //# sourceMappingURL=frontmatter.js.map
 ;// CONCATENATED MODULE: ./lib/core/skill/profiles.js
@@ -51501,15 +51715,15 @@ function lineOffsets(lines) {
 const PROFILES = ['openclaw', 'agentskills', 'strict'];
 const RULES = {
     // The gateway loads a skill when `description` is non-empty; `name` defaults to the folder name.
-    openclaw: { required: ['description'], nameMatchesFolder: false, coercesScalars: true },
+    openclaw: { required: ['description'], nameMatchesFolder: false, gatewayLenient: true },
     agentskills: {
         required: ['name', 'description'],
         schemaDef: 'agentskills',
         nameMatchesFolder: true,
-        coercesScalars: false,
+        gatewayLenient: false,
     },
     // The seed's contract.
-    strict: { required: ['name', 'version', 'description'], nameMatchesFolder: false, coercesScalars: false },
+    strict: { required: ['name', 'version', 'description'], nameMatchesFolder: false, gatewayLenient: false },
 };
 function isProfile(value) {
     return PROFILES.includes(value);
@@ -51588,20 +51802,9 @@ function bytePosition(buf, offset) {
     const column = (line === 1 && prefix.charCodeAt(0) === 0xfeff ? prefix.length - 1 : prefix.length) + 1;
     return { line, column };
 }
-/** What the gateway turns a YAML value into (OpenClaw's coerceFrontmatterValue). */
-function gatewayString(value) {
-    if (value === null || value === undefined)
-        return undefined;
-    if (typeof value === 'string')
-        return value.trim();
-    if (typeof value === 'number' || typeof value === 'boolean')
-        return String(value);
-    try {
-        return JSON.stringify(value);
-    }
-    catch {
-        return undefined;
-    }
+/** Long values are shown cut, so a message stays one readable line. */
+function clip(v) {
+    return v.length > 80 ? `${v.slice(0, 77)}...` : v;
 }
 function ruleFor(err) {
     if (err.keyword === 'type')
@@ -51633,17 +51836,17 @@ function validateSkillMd(bytes, ctx) {
     const push = (rule, severity, pos, message, fix) => findings.push({ severity, rule, file: ctx.file, ...at(pos), message, ...(fix ? { fix } : {}) });
     const bad = firstInvalidUtf8(bytes);
     if (bad !== -1) {
-        push('file/encoding', 'error', bytePosition(bytes, bad), 'SKILL.md is not valid UTF-8', 're-save the file as UTF-8');
+        // The gateway reads SKILL.md as UTF-8 with replacement characters: it still loads, garbled.
+        push('file/encoding', 'warning', bytePosition(bytes, bad), 'SKILL.md is not valid UTF-8; the gateway loads it with the bad bytes replaced by U+FFFD', 're-save the file as UTF-8');
     }
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-    if (text.charCodeAt(0) === 0xfeff) {
-        push('frontmatter/bom', 'warning', { line: 1, column: 1 }, 'SKILL.md starts with a UTF-8 BOM; some frontmatter parsers then see no `---`', 're-save the file as UTF-8 without BOM');
-    }
     const fm = parseFrontmatter(text, ctx.file);
     findings.push(...fm.findings);
     const data = fm.data;
-    // Shape and type checks come from the published schema so editors and the validator agree.
-    if (fm.status === 'yaml') {
+    const fields = fm.fields;
+    // Shape and type checks come from the published schema so editors and the validator agree. The gateway turns
+    // every value into a string, so under its profile a shape problem is a warning: the skill still loads.
+    if (fm.status === 'ok') {
         const validate = schemaValidator(rules.schemaDef);
         if (!validate(data)) {
             const seen = new Set();
@@ -51654,43 +51857,60 @@ function validateSkillMd(bytes, ctx) {
                 seen.add(key);
                 const field = err.instancePath.split('/')[1] ?? '';
                 const value = field ? data[field] : data;
+                // An empty YAML value the line reader fills is reported once, as frontmatter/line-value below.
+                if (value === null && rules.gatewayLenient)
+                    continue;
                 const rule = ruleFor(err);
-                // OpenClaw stringifies numbers/booleans, so under its profile those still load: warn, show the quoted fix.
-                const coercible = typeof value === 'number' || typeof value === 'boolean';
-                const severity = rule === 'frontmatter/type' && rules.coercesScalars && coercible ? 'warning' : 'error';
-                const fix = rule === 'frontmatter/type' && coercible && err.params.type === 'string'
-                    ? `quote it: ${field}: ${JSON.stringify(fm.sources.get(field) ?? String(value))}`
+                const scalar = typeof value === 'number' || typeof value === 'boolean';
+                const severity = rules.gatewayLenient ? 'warning' : 'error';
+                const loaded = field ? fields[field] : undefined;
+                const message = rule === 'frontmatter/type' && rules.gatewayLenient && loaded !== undefined
+                    ? `${schemaMessage(err, value)}; the gateway coerces it to the string ${JSON.stringify(clip(loaded))}`
+                    : schemaMessage(err, value);
+                const fix = rule === 'frontmatter/type' && err.params.type === 'string'
+                    ? scalar
+                        ? `quote it: ${field}: ${JSON.stringify(fm.sources.get(field) ?? String(value))}`
+                        : `write \`${field}\` as one string`
                     : undefined;
-                push(rule, severity, fm.keys.get(field), schemaMessage(err, value), fix);
+                push(rule === 'frontmatter/type' && rules.gatewayLenient ? 'frontmatter/coerced' : rule, severity, fm.keys.get(field), message, fix);
+            }
+        }
+        // `description: # text` is an empty value to YAML (a comment); the gateway's line reader reads the text instead.
+        for (const field of ['name', 'description']) {
+            const v = data[field];
+            if ((v === null || v === undefined) && fields[field] !== undefined) {
+                push('frontmatter/line-value', 'warning', fm.keys.get(field), `YAML reads \`${field}\` as empty, but the gateway's line reader loads ${JSON.stringify(clip(fields[field]))}`, `quote the value: ${field}: ${JSON.stringify(clip(fields[field]))}`);
             }
         }
     }
     const required = ctx.requiredFields ?? rules.required;
-    const parsedSomething = fm.status === 'yaml' || fm.status === 'fallback';
-    if (parsedSomething) {
+    if (fm.status === 'ok') {
         for (const field of required) {
-            const v = gatewayString(data[field]);
+            const v = fields[field];
             if (!v) {
                 const present = Object.hasOwn(data, field);
-                push('frontmatter/required', 'error', fm.keys.get(field), present
+                const gateway = field === 'description' && !ctx.requiredFields && rules.gatewayLenient;
+                push('frontmatter/required', 'error', fm.keys.get(field), (present
                     ? `\`${field}\` is empty`
-                    : `\`${field}\` is required (profile ${ctx.requiredFields ? '--required-fields' : profile})`, `add \`${field}: <value>\` to the frontmatter`);
+                    : `\`${field}\` is required (profile ${ctx.requiredFields ? '--required-fields' : profile})`) +
+                    (gateway ? ', so the gateway drops this skill (description is required)' : ''), `add \`${field}: <value>\` to the frontmatter`);
             }
         }
     }
-    const rawName = gatewayString(data.name);
+    const rawName = fields.name?.trim();
     const name = rawName || ctx.folderName;
     if (rules.nameMatchesFolder && rawName && rawName !== ctx.folderName) {
         push('frontmatter/name-mismatch', 'error', fm.keys.get('name'), `\`name\` is '${rawName}' but the folder is '${ctx.folderName}'`, `rename the folder or set name: ${ctx.folderName}`);
     }
-    const description = gatewayString(data.description) || undefined;
-    const version = gatewayString(data.version) || undefined;
+    const description = fields.description?.trim() || undefined;
+    const version = fields.version?.trim() || undefined;
     return {
         name,
         namePosition: at(rawName ? fm.keys.get('name') : undefined),
         ...(description ? { description } : {}),
         ...(version ? { version } : {}),
         frontmatter: fm,
+        loads: fm.status === 'ok' && description !== undefined,
         findings,
     };
 }
@@ -51736,6 +51956,60 @@ function confine_exists(p) {
     catch {
         return false;
     }
+}
+/**
+ * Where a SYNC.json output must never go, even under the data root (docs/security.md): the engine's folder
+ * (`state.json`, releases, the audit trail, `state.db`) and the live skills. A generator writing `state.json`
+ * would reset the highest serial and reopen replays. `extra`: the receiver's or the CLI's actual folders.
+ */
+function protectedPaths(dataRoot, extra = []) {
+    const root = external_node_path_namespaceObject.resolve(dataRoot);
+    const all = [external_node_path_namespaceObject.join(root, 'skill-sync'), external_node_path_namespaceObject.join(root, 'skills'), ...extra];
+    return [...new Set(all.filter((p) => !!p).map((p) => external_node_path_namespaceObject.resolve(p)))];
+}
+/**
+ * Why `outputFile` may not be written, or undefined when it may: under the data root, not through a symlink that
+ * leaves it, and not in a protected folder, lexically or once symlinks are resolved. The same rule at validation
+ * and just before a generator's output is renamed into place (a symlink may have appeared in between).
+ */
+function outputProblem(outputFile, dataRoot, guarded) {
+    const root = external_node_path_namespaceObject.resolve(dataRoot);
+    // `..` is refused outright, even when it would normalise back inside: it hides where the file goes.
+    if (outputFile.split('/').includes('..')) {
+        return {
+            rule: 'sync/output-file-outside-data-root',
+            message: `outputFile '${outputFile}' must not contain '..'`,
+            fix: `write it as a plain path under ${root}`,
+        };
+    }
+    const target = external_node_path_namespaceObject.normalize(outputFile);
+    if (!isInside(target, root) || target === root) {
+        return {
+            rule: 'sync/output-file-outside-data-root',
+            message: `outputFile '${outputFile}' is outside the data root ${root}`,
+            fix: `put it under ${root}/`,
+        };
+    }
+    const realRoot = realPathSoFar(root);
+    const realTarget = realPathSoFar(target);
+    if (realRoot === undefined || realTarget === undefined || !isInside(realTarget, realRoot)) {
+        return {
+            rule: 'sync/output-file-symlink-escape',
+            message: `outputFile '${outputFile}' resolves through a symlink to ${realTarget ?? 'an unresolvable link'}, outside the data root ${realRoot ?? root}`,
+            fix: 'use a real folder under the data root',
+        };
+    }
+    for (const p of guarded) {
+        const realP = realPathSoFar(p) ?? p;
+        if (isInside(target, p) || isInside(realTarget, realP)) {
+            return {
+                rule: 'sync/output-file-protected',
+                message: `outputFile '${outputFile}' is inside ${p}, which holds skill-sync's own files or the live skills`,
+                fix: `put it elsewhere under ${root}/, e.g. ${external_node_path_namespaceObject.join(root, 'workspace', external_node_path_namespaceObject.basename(target))}`,
+            };
+        }
+    }
+    return undefined;
 }
 //# sourceMappingURL=confine.js.map
 ;// CONCATENATED MODULE: ./lib/core/sync/json-positions.js
@@ -52087,22 +52361,9 @@ function validateSyncManifest(text, ctx) {
     if (!failedFields.has('generator') && typeof m.generator === 'string')
         checkGenerator(m.generator, posOf('/generator').value);
     function checkOutputFile(outputFile, at) {
-        const root = external_node_path_namespaceObject.resolve(ctx.dataRoot);
-        // `..` is refused outright, even when it would normalise back inside: it hides where the file goes.
-        if (outputFile.split('/').includes('..')) {
-            add('sync/output-file-outside-data-root', at, `outputFile '${outputFile}' must not contain '..'`, `write it as a plain path under ${root}`);
-            return;
-        }
-        const target = external_node_path_namespaceObject.normalize(outputFile);
-        if (!isInside(target, root) || target === root) {
-            add('sync/output-file-outside-data-root', at, `outputFile '${outputFile}' is outside the data root ${root}`, `put it under ${root}/`);
-            return;
-        }
-        const realRoot = realPathSoFar(root);
-        const realTarget = realPathSoFar(target);
-        if (realRoot === undefined || realTarget === undefined || !isInside(realTarget, realRoot)) {
-            add('sync/output-file-symlink-escape', at, `outputFile '${outputFile}' resolves through a symlink to ${realTarget ?? 'an unresolvable link'}, outside the data root ${realRoot ?? root}`, 'use a real folder under the data root');
-        }
+        const problem = outputProblem(outputFile, ctx.dataRoot, ctx.protectedPaths ?? protectedPaths(ctx.dataRoot));
+        if (problem)
+            add(problem.rule, at, problem.message, problem.fix);
     }
     function checkGenerator(generator, at) {
         const skillDir = external_node_path_namespaceObject.resolve(ctx.skillDir);
@@ -52144,6 +52405,342 @@ function validateSyncManifest(text, ctx) {
 // Re-exported so callers need one import for the pattern rule the schema also encodes.
 
 //# sourceMappingURL=manifest.js.map
+;// CONCATENATED MODULE: ./lib/core/gateway/bundled-skills.json
+const bundled_skills_namespaceObject = /*#__PURE__*/JSON.parse('{"H":{"1password":"openclaw-bundled","add-model-provider":"openclaw-custodian","apple-notes":"openclaw-bundled","apple-reminders":"openclaw-bundled","bear-notes":"openclaw-bundled","blogwatcher":"openclaw-bundled","blucli":"openclaw-bundled","browser-automation":"openclaw-extra","camsnap":"openclaw-bundled","canvas":"openclaw-extra","clawhub":"openclaw-bundled","cloud-image-bake":"openclaw-custodian","coding-agent":"openclaw-bundled","configure-channel":"openclaw-custodian","control-ui":"openclaw-bundled","diagnose-gateway":"openclaw-custodian","diagram-maker":"openclaw-bundled","eightctl":"openclaw-bundled","gemini":"openclaw-bundled","gh-issues":"openclaw-bundled","gifgrep":"openclaw-bundled","github":"openclaw-bundled","gog":"openclaw-bundled","goplaces":"openclaw-bundled","healthcheck":"openclaw-bundled","himalaya":"openclaw-bundled","mcporter":"openclaw-bundled","meme-maker":"openclaw-bundled","model-usage":"openclaw-bundled","nano-pdf":"openclaw-bundled","node-connect":"openclaw-bundled","node-inspect-debugger":"openclaw-bundled","notion":"openclaw-bundled","obsidian":"openclaw-bundled","openai-whisper":"openclaw-bundled","openai-whisper-api":"openclaw-bundled","openhue":"openclaw-bundled","oracle":"openclaw-bundled","ordercli":"openclaw-bundled","peekaboo":"openclaw-bundled","python-debugpy":"openclaw-bundled","sag":"openclaw-bundled","sherpa-onnx-tts":"openclaw-bundled","skill-creator":"openclaw-bundled","songsee":"openclaw-bundled","sonoscli":"openclaw-bundled","spike":"openclaw-bundled","spotify-player":"openclaw-bundled","summarize":"openclaw-bundled","taskflow":"openclaw-bundled","taskflow-inbox-triage":"openclaw-bundled","things-mac":"openclaw-bundled","tmux":"openclaw-bundled","trello":"openclaw-bundled","visualize":"openclaw-bundled","weather":"openclaw-bundled","xurl":"openclaw-bundled"}}');
+;// CONCATENATED MODULE: ./lib/core/gateway/pin.js
+// The one OpenClaw release that skill-sync models: validation, limits, precedence and the tests follow it.
+/**
+ * Bump this to move to a new gateway: `scripts/openclaw.sh` installs exactly this version, and the differential
+ * suite (test/gateway/) then shows every rule that must change with it. See docs/gateway.md.
+ */
+const OPENCLAW_VERSION = '2026.9.6';
+/** The name reports carry, so a verdict always says which gateway it speaks for. */
+const GATEWAY_ID = `openclaw@${OPENCLAW_VERSION}`;
+//# sourceMappingURL=pin.js.map
+;// CONCATENATED MODULE: ./lib/core/gateway/discovery.js
+// Which skill folders the pinned gateway reads in a deployed tree: a port of its discovery (docs/gateway.md "Layout").
+//
+// OpenClaw 2026.9.6, dist/skill-root-discovery-*.mjs (discoverSkillCandidates) and dist/plugin-skills-*.mjs
+// (loadSkillRootRecords), run on the live folder as one skill root:
+// - folders whose name starts with `.` and `node_modules` are never listed; children are sorted and at most
+//   `maxCandidatesPerRoot` (300) of each listing are scanned;
+// - a folder holding SKILL.md is a skill and nothing inside it is searched; other folders are searched to depth 6,
+//   or only 2 when the root is an `extraDirs` entry not named `skills` (outside a nested `skills/` folder);
+// - a root without SKILL.md whose `skills/` subfolder holds a skill, and that holds none elsewhere, is read from
+//   `skills/` only; a root SKILL.md beside such a `skills/` is loaded alone when it loads;
+// - candidates load in name order (localeCompare of their path) until `maxSkillsLoadedPerSource` (200) loaded.
+const PLACEMENTS = (/* unused pure expression or super */ null && (['managed', 'extra']));
+/** The gateway's defaults (`skills.limits`), from DEFAULT_* in dist/skill-root-discovery-*.mjs. */
+const GATEWAY_LIMITS = {
+    maxCandidatesPerRoot: 300,
+    maxSkillsLoadedPerSource: 200,
+    maxSkillFileBytes: 256_000,
+};
+const MAX_GROUPED_SKILL_SCAN_DEPTH = 6;
+const MAX_CONFIGURED_ROOT_GROUPED_SKILL_SCAN_DEPTH = 2;
+const discovery_join = (a, b) => (a ? `${a}/${b}` : b);
+const basename = (p) => p.slice(p.lastIndexOf('/') + 1);
+/** Children of every folder, computed once. */
+function childIndex(tree) {
+    const index = new Map();
+    for (const d of tree.dirs) {
+        if (!d)
+            continue;
+        const slash = d.lastIndexOf('/');
+        const parent = slash === -1 ? '' : d.slice(0, slash);
+        const list = index.get(parent);
+        if (list)
+            list.push(d.slice(slash + 1));
+        else
+            index.set(parent, [d.slice(slash + 1)]);
+    }
+    return index;
+}
+/** What the gateway reads from the deployed tree (discoverSkillCandidates). */
+function scanDeployedTree(tree, placement, maxCandidates = GATEWAY_LIMITS.maxCandidatesPerRoot) {
+    const index = childIndex(tree);
+    const overfull = new Map();
+    /** listChildDirectories: no dot-folders, no node_modules, sorted (code units). */
+    const children = (dir) => (index.get(dir) ?? []).filter((n) => !n.startsWith('.') && n !== 'node_modules').sort();
+    const hasSkill = (dir) => tree.skillDirs.has(dir);
+    const base = nestedSkillsRoot(tree, children, hasSkill, maxCandidates);
+    if (hasSkill(base))
+        return { candidates: [base], rootIsSkill: true, base, overfull };
+    const childDirs = children(base);
+    if (childDirs.length > maxCandidates)
+        overfull.set(base, childDirs.length);
+    const limited = childDirs.slice(0, maxCandidates);
+    if (childDirs.includes('skills') && !limited.includes('skills'))
+        limited.push('skills');
+    const rootCandidate = base !== '' && hasSkill('') ? '' : undefined;
+    const nestedRoot = discovery_join(base, 'skills');
+    const baseIsNestedSkillsRoot = base === 'skills';
+    const baseLooksLikeSkillsRoot = (base === '' ? tree.rootName : basename(base)) === 'skills';
+    const found = [];
+    const queue = limited.map((name) => ({
+        dir: discovery_join(base, name),
+        name,
+        depth: name === 'skills' && !hasSkill(discovery_join(base, name)) ? 0 : 1,
+    }));
+    for (const c of queue) {
+        if (hasSkill(c.dir)) {
+            found.push({ dir: c.dir, name: c.name });
+            continue;
+        }
+        const insideNested = c.dir === nestedRoot || c.dir.startsWith(`${nestedRoot}/`);
+        const maxDepth = placement === 'extra' && !baseIsNestedSkillsRoot && !baseLooksLikeSkillsRoot && !insideNested
+            ? MAX_CONFIGURED_ROOT_GROUPED_SKILL_SCAN_DEPTH
+            : MAX_GROUPED_SKILL_SCAN_DEPTH;
+        if (c.depth >= maxDepth)
+            continue;
+        const nested = children(c.dir);
+        if (nested.length > maxCandidates)
+            overfull.set(c.dir, nested.length);
+        for (const n of nested.slice(0, maxCandidates)) {
+            queue.push({ dir: discovery_join(c.dir, n), name: `${c.name}/${n}`, depth: c.depth + 1 });
+        }
+    }
+    found.sort((a, b) => a.name.localeCompare(b.name));
+    return {
+        candidates: found.map((f) => f.dir),
+        ...(rootCandidate !== undefined ? { rootCandidate } : {}),
+        rootIsSkill: false,
+        base,
+        overfull,
+    };
+}
+/** resolveNestedSkillsRoot: read `skills/` instead of the root when only it holds skills. */
+function nestedSkillsRoot(tree, children, hasSkill, maxCandidates) {
+    if (!tree.dirs.has('skills'))
+        return '';
+    const bfs = (start, skipTop, found) => {
+        const queue = [{ dir: start, depth: 0 }];
+        for (const c of queue) {
+            if (found(c.dir, c.depth))
+                return true;
+            if (c.depth >= MAX_GROUPED_SKILL_SCAN_DEPTH)
+                continue;
+            for (const n of children(c.dir).slice(0, maxCandidates)) {
+                if (c.depth === 0 && n === skipTop)
+                    continue;
+                queue.push({ dir: discovery_join(c.dir, n), depth: c.depth + 1 });
+            }
+        }
+        return false;
+    };
+    if (!hasSkill('') && bfs('', 'skills', (d, depth) => depth > 0 && hasSkill(d)))
+        return '';
+    return bfs('skills', undefined, (d) => hasSkill(d)) ? 'skills' : '';
+}
+/** loadSkillRootRecords: which candidates load, given which SKILL.md files parse to a skill. */
+function loadFromScan(scan, loads, maxPerSource = GATEWAY_LIMITS.maxSkillsLoadedPerSource) {
+    if (scan.rootCandidate !== undefined && loads(scan.rootCandidate)) {
+        return { loaded: [scan.rootCandidate], capped: [], besideRoot: scan.candidates.filter(loads) };
+    }
+    const loaded = [];
+    const capped = [];
+    for (const dir of scan.candidates) {
+        if (!loads(dir))
+            continue;
+        if (!scan.rootIsSkill && loaded.length >= maxPerSource)
+            capped.push(dir);
+        else
+            loaded.push(dir);
+    }
+    return { loaded, capped, besideRoot: [] };
+}
+//# sourceMappingURL=discovery.js.map
+;// CONCATENATED MODULE: ./lib/core/gateway/verdict.js
+
+
+
+/** The prompt caps of dist/skill-prompt-limits-*.mjs (DEFAULT_MAX_SKILLS_IN_PROMPT / _PROMPT_CHARS). */
+const PROMPT_LIMITS = { maxSkillsInPrompt: 150, maxSkillsPromptChars: 18_000 };
+/** The gateway's own skills (core/gateway/bundled-skills.json, generated by scripts/gateway-bundled.ts). */
+const BUNDLED_SKILLS = bundled_skills_namespaceObject.H;
+const verdict_SKILL_FILE = 'SKILL.md';
+const skillFile = (dir) => (dir ? `${dir}/${verdict_SKILL_FILE}` : verdict_SKILL_FILE);
+function verdict_finding(dir, rule, severity, message, fix) {
+    return { severity, rule, file: skillFile(dir), line: 1, column: 1, message, ...(fix ? { fix } : {}) };
+}
+/** Why the gateway never reads the SKILL.md in `dir`, given where it reads from, and what to do about it. */
+function notRead(dir, base, placement, rootName, overfull) {
+    const parts = dir.split('/');
+    const hidden = parts.find((p) => p.startsWith('.'));
+    const moveUp = 'move the skill folder to the top of the skills folder';
+    if (hidden)
+        return [`it skips folders whose name starts with '.' ('${hidden}')`, `${moveUp}, out of '${hidden}'`];
+    if (parts.includes('node_modules'))
+        return ["it skips 'node_modules' folders", moveUp];
+    if (base && !(dir === base || dir.startsWith(`${base}/`))) {
+        return [
+            `the root has its own SKILL.md, so the gateway reads skills from '${base}/' only`,
+            `remove the root SKILL.md (it is not a skill), or move this skill into ${base}/`,
+        ];
+    }
+    for (let i = parts.length - 1; i >= 0; i--) {
+        const parent = parts.slice(0, i).join('/');
+        const count = overfull.get(parent);
+        if (count !== undefined) {
+            return [
+                `'${parent || '.'}' holds ${count} folders and the gateway scans only the first ${GATEWAY_LIMITS.maxCandidatesPerRoot}, sorted by name`,
+                'spread the skills over fewer folders per level, or raise skills.limits.maxCandidatesPerRoot on the gateway',
+                true,
+            ];
+        }
+    }
+    const depth = base ? parts.length - base.split('/').length : parts.length;
+    if (placement === 'extra' && rootName !== 'skills') {
+        return [
+            `it is ${depth} folders deep, and in an extraDirs folder not named 'skills' the gateway searches 2 deep`,
+            `${moveUp}, or name the live folder 'skills'`,
+        ];
+    }
+    return [`it is ${depth} folders deep and the gateway searches 6 deep`, moveUp];
+}
+/**
+ * Findings for each skill (by index) from the gateway's view of the deployed set: skills it never reads, skills past
+ * its caps, names it already has, names given twice, and what its prompt caps cut.
+ */
+function gatewayFindings(skills, opts = {}, 
+/** How a path relative to the root is shown in messages (the repo path, e.g. `skills/<dir>`). */
+show = (p) => p) {
+    const placement = opts.placement ?? 'managed';
+    const rootName = opts.rootName ?? 'skills';
+    const out = skills.map(() => []);
+    const dirs = new Set(['']);
+    const addAncestors = (p) => {
+        for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1))
+            dirs.add(p.slice(0, i));
+    };
+    for (const s of skills) {
+        if (s.dir) {
+            dirs.add(s.dir);
+            addAncestors(s.dir);
+        }
+        for (const f of s.files)
+            addAncestors(s.dir ? `${s.dir}/${f}` : f);
+    }
+    const byDir = new Map(skills.map((s, i) => [s.dir, i]));
+    const tree = {
+        dirs,
+        skillDirs: new Set(skills.filter((s) => s.files.includes(verdict_SKILL_FILE)).map((s) => s.dir)),
+        rootName,
+    };
+    const scan = scanDeployedTree(tree, placement);
+    const load = loadFromScan(scan, (dir) => skills[byDir.get(dir) ?? -1]?.loads ?? false);
+    const read = new Set([
+        ...scan.candidates,
+        ...(scan.rootCandidate !== undefined ? [scan.rootCandidate] : []),
+    ]);
+    const loaded = new Set(load.loaded);
+    const capped = new Set(load.capped);
+    const besideRoot = new Set(load.besideRoot);
+    // A skill cut by a cap is a warning, not an error (issue 17: "warn when a folder holds more skills than the gateway
+    // loads"): the repo is fine, the gateway's limits are what cut it, and they can be raised in its config.
+    skills.forEach((s, i) => {
+        const f = out[i];
+        if (!s.loads || loaded.has(s.dir))
+            return;
+        if (!read.has(s.dir)) {
+            const [reason, fix, cap] = notRead(s.dir, scan.base, placement, rootName, scan.overfull);
+            f.push(cap
+                ? verdict_finding(s.dir, 'gateway/scan-cap', 'warning', `the gateway never loads this skill: ${reason}`, fix)
+                : verdict_finding(s.dir, 'gateway/not-read', 'error', `the gateway never loads this skill: ${reason}`, fix));
+        }
+        else if (capped.has(s.dir)) {
+            f.push(verdict_finding(s.dir, 'gateway/skill-cap', 'warning', `the gateway loads at most ${GATEWAY_LIMITS.maxSkillsLoadedPerSource} skills from one folder, in name order; this one is past it and does not load`, 'split the skills over several gateways, or raise skills.limits.maxSkillsLoadedPerSource on the gateway'));
+        }
+        else if (besideRoot.has(s.dir)) {
+            f.push(verdict_finding(s.dir, 'gateway/not-read', 'error', 'the gateway loads the root SKILL.md alone and then reads nothing else from this folder', 'remove the root SKILL.md, or deploy the skills/ folder instead of the repo root'));
+        }
+    });
+    // Names: among what loads, a later candidate replaces an earlier one of the same name (mergeSkillRecords).
+    const order = [...load.loaded];
+    const winner = new Map();
+    for (const dir of order)
+        winner.set(skills[byDir.get(dir)]?.name, dir);
+    for (const dir of order) {
+        const i = byDir.get(dir);
+        const s = skills[i];
+        const f = out[i];
+        const win = winner.get(s.name);
+        const same = order
+            .filter((d) => skills[byDir.get(d)]?.name === s.name && d !== dir)
+            .map((d) => show(skillFile(d)));
+        if (same.length > 0) {
+            const fix = 'rename one of the skills, or exclude the copy in .skillsyncignore';
+            const dup = win === dir
+                ? verdict_finding(dir, 'skill/duplicate-name', 'warning', `skill name '${s.name}' is also used by ${same.join(', ')}; the gateway keeps this one`, fix)
+                : verdict_finding(dir, 'skill/duplicate-name', 'error', `skill name '${s.name}' is also used by ${same.join(', ')}; the gateway keeps ${show(skillFile(win))} and drops this one`, fix);
+            f.push({ ...dup, ...(s.nameAt ?? {}) });
+            if (win !== dir)
+                continue;
+        }
+        const source = BUNDLED_SKILLS[s.name];
+        if (source !== undefined) {
+            f.push(placement === 'managed'
+                ? verdict_finding(dir, 'gateway/bundled-name', 'warning', `'${s.name}' is also a skill of ${GATEWAY_ID} (${source}); deployed to the managed skills folder, this one replaces it`, 'rename the skill if both should be available')
+                : verdict_finding(dir, 'gateway/bundled-name', 'error', `'${s.name}' is also a skill of ${GATEWAY_ID} (${source}), which wins over skills.load.extraDirs: this one never loads`, 'rename the skill, or deploy to the gateway\'s managed skills folder (docs/gateway.md "Placement")'));
+        }
+    }
+    promptFindings(skills, order, byDir, out);
+    return out;
+}
+/** The prompt caps: past 150 skills, or 18,000 characters of catalog, the gateway cuts or shortens. */
+function promptFindings(skills, loaded, byDir, out) {
+    const visible = loaded
+        .map((d) => byDir.get(d))
+        .sort((a, b) => skills[a].name.localeCompare(skills[b].name, 'en'));
+    visible.slice(PROMPT_LIMITS.maxSkillsInPrompt).forEach((i) => {
+        out[i].push(verdict_finding(skills[i].dir, 'gateway/prompt-cut', 'warning', `the gateway puts at most ${PROMPT_LIMITS.maxSkillsInPrompt} skills in the model's prompt, in name order; this one is left out (it still loads and can be invoked by name)`, 'deploy fewer skills to this gateway'));
+    });
+    // The full catalog entry of a skill: name, description and location lines (skill-contract formatSkillCatalog).
+    const chars = visible.slice(0, PROMPT_LIMITS.maxSkillsInPrompt).reduce((n, i) => {
+        const s = skills[i];
+        return n + 60 + s.name.length + (s.description?.length ?? 0) + `/data/skills/${skillFile(s.dir)}`.length;
+    }, 0);
+    const first = visible[0];
+    if (chars > PROMPT_LIMITS.maxSkillsPromptChars && first !== undefined) {
+        out[first].push(verdict_finding(skills[first].dir, 'gateway/prompt-compact', 'warning', `the skills' catalog is about ${chars} characters, over the gateway's ${PROMPT_LIMITS.maxSkillsPromptChars}: it shortens every description in the prompt (and leaves skills out if that is not enough)`, 'shorten long descriptions, or deploy fewer skills'));
+    }
+}
+//# sourceMappingURL=verdict.js.map
+;// CONCATENATED MODULE: ./lib/core/bundle/limits.js
+// Size limits shared by the Action, the CLI and the receiver, and the unpack caps every hostile bundle meets.
+/**
+ * Per-file limit for every file but SKILL.md (whose limit is the gateway's 256,000 bytes), the same on both sides:
+ * what the check accepts, the receiver unpacks. See docs/gateway.md "Sizes".
+ */
+const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
+/** The compressed bundle a receiver accepts by default (MAX_BUNDLE_BYTES); the packer refuses a bigger one. */
+const DEFAULT_MAX_BUNDLE_BYTES = 50 * 1024 * 1024;
+const DEFAULT_LIMITS = {
+    maxEntries: 20_000,
+    maxTotalBytes: 200 * 1024 * 1024,
+    maxFileBytes: DEFAULT_MAX_FILE_BYTES,
+    maxDepth: 12,
+    maxPathLength: 1024,
+    maxRatio: 100,
+    ratioGraceBytes: 1024 * 1024,
+};
+function resolveLimits(limits) {
+    return { ...DEFAULT_LIMITS, ...limits };
+}
+/**
+ * Why a receiver left at its defaults would refuse this bundle for its size, or undefined: the packer's side of
+ * "what the Action accepted, a default receiver accepts".
+ */
+function refusedBySize(bundleBytes, unpackedBytes) {
+    if (bundleBytes > DEFAULT_MAX_BUNDLE_BYTES) {
+        return `the bundle is ${bundleBytes} bytes, over a receiver's default MAX_BUNDLE_BYTES (${DEFAULT_MAX_BUNDLE_BYTES})`;
+    }
+    if (unpackedBytes > DEFAULT_LIMITS.maxTotalBytes) {
+        return `the skills hold ${unpackedBytes} bytes, over what a receiver unpacks (${DEFAULT_LIMITS.maxTotalBytes})`;
+    }
+    return undefined;
+}
+//# sourceMappingURL=limits.js.map
 ;// CONCATENATED MODULE: ./lib/core/check.js
 // The one check pipeline (Action, CLI, receiver): discover skills, read each shipped file once, validate, scan.
 
@@ -52156,7 +52753,12 @@ function validateSyncManifest(text, ctx) {
 
 
 
-const DEFAULT_MAX_FILE_SIZE = 256_000;
+
+
+
+const DEFAULT_MAX_FILE_SIZE = DEFAULT_MAX_FILE_BYTES;
+/** The gateway's maxSkillFileBytes: it does not read a bigger SKILL.md, so the skill never loads. */
+const SKILL_FILE_MAX_BYTES = GATEWAY_LIMITS.maxSkillFileBytes;
 /**
  * What a check followed by a pack keeps in memory at most (`retainBytes`): the whole tree of any repo that makes
  * a sane bundle, so it is read once. A bigger tree has its remaining files read again by the packer.
@@ -52213,7 +52815,7 @@ async function check(absRoot, opts, io) {
     // Findings speak in the user's paths (relative to the repo), skills in the root's (what gets packed).
     const shown = (p) => (opts.pathPrefix ? `${opts.pathPrefix}/${p}` : p);
     const dataRoot = opts.dataRoot ?? '/data';
-    const { skills: found, allowFingerprints } = await discoverSkills(absRoot, { io });
+    const { skills: found, allowFingerprints } = await discoverSkills(absRoot, { io, ignore: opts.ignore });
     const scanOpts = { allowFingerprints };
     // One flat job list over every shipped file, read in batches: the next batch is read (and hashed) by the I/O
     // worker while this thread validates and scans the current one.
@@ -52223,13 +52825,17 @@ async function check(absRoot, opts, io) {
         findings: [],
         meta: undefined,
     }));
-    const readOpts = { maxBytes: maxFileSize, hashLarge: true, noFollow: false };
+    const readOpts = {
+        maxBytes: Math.max(maxFileSize, SKILL_FILE_MAX_BYTES),
+        hashLarge: true,
+        noFollow: false,
+    };
     const contents = new Map();
     let retainLeft = opts.retainBytes ?? 0;
     // Sizes are unknown until read: the batch size follows the mean file size seen so far.
     // The first batch, before any size is known, assumes files at the cap: 64 of 256 KB would be 16 MB in one
     // reply, half the receiver's memory budget for a 50 MB bundle.
-    let batch = Math.max(1, Math.min(READ_BATCH, Math.floor(READ_BATCH_BYTES / maxFileSize)));
+    let batch = Math.max(1, Math.min(READ_BATCH, Math.floor(READ_BATCH_BYTES / readOpts.maxBytes)));
     const files = [];
     const inFlight = [];
     let next = 0;
@@ -52272,17 +52878,28 @@ async function check(absRoot, opts, io) {
             return undefined;
         }
         const mode = read.mode & 0o100 ? 0o755 : 0o644;
-        const bytes = read.bytes;
+        const limit = rel === check_SKILL_FILE ? SKILL_FILE_MAX_BYTES : maxFileSize;
+        const bytes = read.size > limit ? undefined : read.bytes;
         if (!bytes) {
-            acc.findings.push({
-                severity: 'error',
-                rule: 'file/too-large',
-                file,
-                line: 0,
-                column: 0,
-                message: `${read.size} bytes is over the per-file limit of ${maxFileSize} bytes${rel === check_SKILL_FILE ? ' (the gateway will not load this skill)' : ''}`,
-                fix: 'split the file into references/, or raise the limit (--max-file-size / max-file-size)',
-            });
+            acc.findings.push(rel === check_SKILL_FILE
+                ? {
+                    severity: 'error',
+                    rule: 'file/too-large',
+                    file,
+                    line: 0,
+                    column: 0,
+                    message: `SKILL.md is ${read.size} bytes; the gateway reads at most ${SKILL_FILE_MAX_BYTES} (skills.limits.maxSkillFileBytes) and drops this skill`,
+                    fix: 'move long sections into references/ files and link them from SKILL.md',
+                }
+                : {
+                    severity: 'error',
+                    rule: 'file/too-large',
+                    file,
+                    line: 0,
+                    column: 0,
+                    message: `${read.size} bytes is over the per-file limit of ${maxFileSize} bytes`,
+                    fix: 'keep large assets out of the skill, or raise the limit on both sides (max-file-size / MAX_FILE_SIZE)',
+                });
         }
         else {
             if (rel === check_SKILL_FILE) {
@@ -52310,6 +52927,7 @@ async function check(absRoot, opts, io) {
                     file,
                     skillDir,
                     dataRoot,
+                    ...(opts.protectedPaths ? { protectedPaths: opts.protectedPaths } : {}),
                     ...(io.stat ? { stat: io.stat } : {}),
                 }).findings);
             }
@@ -52349,34 +52967,31 @@ async function check(absRoot, opts, io) {
         };
         return { skill, findings, namePosition: meta?.namePosition ?? { line: 1, column: 1 } };
     });
-    // Duplicate names: the gateway keeps one and silently drops the other, so both are errors naming each other.
-    const byName = new Map();
-    for (const c of checked) {
-        const list = byName.get(c.skill.name);
-        if (list)
-            list.push(c);
-        else
-            byName.set(c.skill.name, [c]);
-    }
-    for (const group of byName.values()) {
-        if (group.length < 2)
-            continue;
-        const files = group.map((c) => (c.skill.path ? `${c.skill.path}/${check_SKILL_FILE}` : check_SKILL_FILE));
-        group.forEach((c, i) => {
-            const others = files
-                .filter((_, j) => j !== i)
-                .map(shown)
-                .join(', ');
+    // Nested SKILL.md files are plain files of their skill: the gateway never searches inside a skill.
+    checked.forEach((c, i) => {
+        const d = found[i];
+        for (const n of d.nested) {
             c.findings.push({
-                severity: 'error',
-                rule: 'skill/duplicate-name',
-                file: files[i],
-                ...c.namePosition,
-                message: `skill name '${c.skill.name}' is also used by ${others}`,
-                fix: 'rename one of the skills, or exclude the copy in .skillsyncignore',
+                severity: 'warning',
+                rule: 'gateway/nested-skill',
+                file: d.dir ? `${d.dir}/${n}` : n,
+                line: 1,
+                column: 1,
+                message: `inside skill '${c.skill.name}': the gateway never searches inside a skill folder, so this is not a skill of its own (it ships as a file of '${c.skill.name}')`,
+                fix: `move ${external_node_path_namespaceObject.posix.dirname(n)}/ next to ${d.dir ? external_node_path_namespaceObject.posix.basename(d.dir) : 'the skill'}/ to make it a skill`,
             });
-        });
-    }
+        }
+    });
+    // The gateway's view of the whole set once deployed: what it never reads, caps, names it already has, duplicates.
+    const verdicts = gatewayFindings(checked.map((c, i) => ({
+        dir: c.skill.path,
+        name: c.skill.name,
+        ...(c.skill.description ? { description: c.skill.description } : {}),
+        files: c.skill.files.map((f) => f.path),
+        loads: perSkill[i]?.meta?.loads === true && c.skill.files.some((f) => f.path === check_SKILL_FILE),
+        nameAt: c.namePosition,
+    })), opts, shown);
+    checked.forEach((c, i) => c.findings.push(...(verdicts[i] ?? [])));
     const all = [];
     for (const c of checked) {
         c.findings = redactFixes(c.findings);
@@ -52416,6 +53031,16 @@ function report_location(f) {
         return f.file;
     return f.column ? `${f.file}:${f.line}:${f.column}` : `${f.file}:${f.line}`;
 }
+/** `<server>/<owner>/<repo>/blob/<sha>/<file>#L<n>`: the exact bytes that were checked, not the branch tip. */
+function blobUrl(serverUrl, repository, commit, file, line) {
+    const encoded = file.split('/').map(encodeURIComponent).join('/');
+    return `${serverUrl.replace(/\/+$/, '')}/${repository}/blob/${commit}/${encoded}${line > 0 ? `#L${line}` : ''}`;
+}
+/** Groups this long (findings of one rule, skills, plan rows) start folded in a `<details>` block. */
+const FOLD_ROWS = 10;
+function details(summary, rows) {
+    return [`<details${rows > FOLD_ROWS ? '' : ' open'}><summary>${summary}</summary>`, ''];
+}
 function renderPlan(plan) {
     const out = ['### Deploy plan', ''];
     if ('error' in plan)
@@ -52426,6 +53051,8 @@ function renderPlan(plan) {
     out.push(live, '', `Merging adds **${plan.added.length}**, changes **${plan.changed.length}**, removes **${plan.removed.length}**; ${plan.unchanged} unchanged.`, '');
     if (plan.added.length + plan.changed.length + plan.removed.length === 0)
         return out;
+    const rows = plan.added.length + plan.changed.length + plan.removed.length;
+    out.push(...details(`${rows} change(s)`, rows));
     out.push('| Change | Skill | Live | This change |', '| --- | --- | --- | --- |');
     for (const s of plan.added)
         out.push(`| added | ${cell(s.name)} | – | ${cell(s.version)} (\`${report_short(s.fingerprint)}\`) |`);
@@ -52434,7 +53061,7 @@ function renderPlan(plan) {
     }
     for (const s of plan.removed)
         out.push(`| removed | ${cell(s.name)} | ${cell(s.version)} (\`${report_short(s.fingerprint)}\`) | – |`);
-    out.push('');
+    out.push('', '</details>', '');
     return out;
 }
 function renderDeploy(d) {
@@ -52462,8 +53089,9 @@ function renderDeploy(d) {
     return out;
 }
 /**
- * Markdown for `$GITHUB_STEP_SUMMARY`: every finding and every skill, unless that would pass `limitBytes`;
- * then the tables stop at a row boundary with a note that points at the JSON report.
+ * Markdown for `$GITHUB_STEP_SUMMARY`: findings grouped by rule (each linked to its line at the checked commit),
+ * then every skill; long groups fold into `<details>`. Past `limitBytes` the rows stop at a row boundary with a
+ * note that points at the JSON report.
  */
 function renderSummary(report, opts = {}) {
     const limit = opts.limitBytes ?? SUMMARY_LIMIT_BYTES;
@@ -52473,25 +53101,45 @@ function renderSummary(report, opts = {}) {
         `## ${icon} skill-sync ${report.mode}`,
         '',
         `${c.skills} skill(s): ${c.valid} valid, ${c.invalid} invalid · ${c.errors} error(s), ${c.warnings} warning(s)` +
-            (report.commit ? ` · commit \`${report.commit.slice(0, 12)}\`` : ''),
+            (report.commit ? ` · commit \`${report.commit.slice(0, 12)}\`` : '') +
+            (report.gateway ? ` · rules of \`${cell(report.gateway)}\`` : ''),
         '',
     ];
+    const notices = report.notices ?? [];
     for (const f of report.failures)
         head.push(`- ❌ ${cell(f)}`);
     for (const w of report.warnings)
         head.push(`- ⚠️ ${cell(w)}`);
-    if (report.failures.length + report.warnings.length)
+    for (const n of notices)
+        head.push(`- ℹ️ ${cell(n)}`);
+    if (report.skipped)
+        head.push(`- ℹ️ ${cell(report.skipped)}`);
+    if (report.failures.length + report.warnings.length + notices.length || report.skipped)
         head.push('');
     if (report.deploy)
         head.push(...renderDeploy(report.deploy));
     if (report.plan)
         head.push(...renderPlan(report.plan));
-    const findingRows = report.findings.map((f) => `| ${f.severity} | \`${cell(f.rule)}\` | \`${cell(report_location(f))}\` | ${cell(f.message)}${f.fix ? ` — fix: ${cell(f.fix)}` : ''} |`);
-    const skillRowsMd = report.skills.map((s) => `| ${cell(s.name)} | ${cell(s.version)} | \`${report_short(s.fingerprint)}\` | ${s.status} | \`${cell(s.path || '.')}\` |`);
+    const link = (f) => {
+        const where = `\`${cell(report_location(f))}\``;
+        if (!opts.serverUrl || !report.repository || !report.commit)
+            return where;
+        return `[${where}](${blobUrl(opts.serverUrl, report.repository, report.commit, f.file, f.line)})`;
+    };
+    const groups = new Map();
+    for (const f of report.findings) {
+        const key = `${f.severity === 'error' ? 0 : 1}\u0000${f.rule}`;
+        const list = groups.get(key);
+        if (list)
+            list.push(f);
+        else
+            groups.set(key, [f]);
+    }
+    const ordered = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);
     const pointer = opts.reportPath
         ? `the JSON report (\`${opts.reportPath}\`, output \`report-path\`)`
         : 'the JSON report';
-    // Reserve room for the notes so that adding them never pushes the text over the limit.
+    // Reserve room for the notes and closing tags so that adding them never pushes the text over the limit.
     let budget = limit - 2048;
     const parts = [];
     const take = (lines) => {
@@ -52500,10 +53148,10 @@ function renderSummary(report, opts = {}) {
             parts.push(l);
         }
     };
-    const table = (title, header, rows, what) => {
-        take([title, '', ...(rows.length ? header : [`No ${what}.`])]);
+    /** Adds rows while they fit; returns how many did. */
+    const rows = (list) => {
         let shown = 0;
-        for (const row of rows) {
+        for (const row of list) {
             const cost = Buffer.byteLength(row) + 1;
             if (cost > budget)
                 break;
@@ -52511,14 +53159,55 @@ function renderSummary(report, opts = {}) {
             parts.push(row);
             shown++;
         }
-        if (shown < rows.length) {
-            parts.push('', `> **Truncated:** ${rows.length - shown} more ${what} not shown (summary size limit). See ${pointer}.`);
-        }
-        parts.push('');
+        return shown;
+    };
+    const truncated = (n, what) => {
+        parts.push('', `> **Truncated:** ${n} more ${what} not shown (summary size limit). See ${pointer}.`, '');
     };
     take(head);
-    table(`### Findings (${report.findings.length})`, ['| Severity | Rule | Location | Message |', '| --- | --- | --- | --- |'], findingRows, 'findings');
-    table(`### Skills (${report.skills.length})`, ['| Name | Version | Fingerprint | Status | Path |', '| --- | --- | --- | --- | --- |'], skillRowsMd, 'skills');
+    if (report.outcome === 'failed' && report.skills.length === 0 && report.findings.length === 0) {
+        // A wrong input, a missing folder or no skill at all: empty tables would read as "all clear".
+        take(['No skill was checked: see the error above.', '']);
+        return parts.join('\n') + '\n';
+    }
+    take([`### Findings (${report.findings.length})`, '']);
+    if (report.findings.length === 0)
+        take(['No findings.', '']);
+    let findingsShown = 0;
+    for (const list of ordered) {
+        const first = list[0];
+        const header = [
+            ...details(`${first.severity} · <code>${cell(first.rule)}</code> · ${list.length}`, list.length),
+            '| Severity | Location | Message |',
+            '| --- | --- | --- |',
+        ];
+        const headerCost = header.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+        if (headerCost > budget)
+            break;
+        take(header);
+        const shown = rows(list.map((f) => `| ${f.severity} | ${link(f)} | ${cell(f.message)}${f.fix ? ` — fix: ${cell(f.fix)}` : ''} |`));
+        findingsShown += shown;
+        parts.push('', '</details>', '');
+        if (shown < list.length)
+            break;
+    }
+    if (findingsShown < report.findings.length)
+        truncated(report.findings.length - findingsShown, 'findings');
+    const skillRowsMd = report.skills.map((s) => `| ${cell(s.name)} | ${cell(s.version)} | \`${report_short(s.fingerprint)}\` | ${s.status} | \`${cell(s.path || '.')}\` |`);
+    take([`### Skills (${report.skills.length})`, '']);
+    if (skillRowsMd.length === 0)
+        take(['No skills.', '']);
+    else {
+        take([
+            ...details(`${report.skills.length} skill(s)`, report.skills.length),
+            '| Name | Version | Fingerprint | Status | Path |',
+            '| --- | --- | --- | --- | --- |',
+        ]);
+        const shown = rows(skillRowsMd);
+        parts.push('', '</details>', '');
+        if (shown < skillRowsMd.length)
+            truncated(skillRowsMd.length - shown, 'skills');
+    }
     return parts.join('\n') + '\n';
 }
 //# sourceMappingURL=report.js.map
@@ -52798,9 +53487,16 @@ function compareBytes(a, b) {
 function normalMode(mode) {
     return mode & 0o100 ? 0o755 : 0o644;
 }
-function buildManifest(skills) {
+function buildManifest(skills, retain = []) {
     const sorted = [...skills].sort((a, b) => compareBytes(a.name, b.name));
+    const shipped = new Set(skills.map((s) => s.name));
+    // A name that could not be a bundle folder was never live, so there is nothing to keep.
+    const kept = [...new Set(retain)]
+        .filter((n) => !shipped.has(n) && entry_path_isSafeSegment(n) && Buffer.byteLength(n) <= 255)
+        .sort(compareBytes);
+    // Only when something was skipped, so bundles without skips keep their bytes (and digests).
     return {
+        ...(kept.length ? { retain: kept } : {}),
         v: 1,
         skills: sorted.map((s) => ({
             name: s.name,
@@ -52830,6 +53526,15 @@ function canonicalJson(value) {
     return JSON.stringify(sortKeys(value)) + '\n';
 }
 const HEX64 = /^[0-9a-f]{64}$/;
+/**
+ * C0, DEL, C1 and the bidi overrides: manifest strings end up in logs, `skill-sync audit` and `status`, where
+ * an escape sequence could rewrite the terminal (or the clipboard) and a bidi override could hide text.
+ */
+const CONTROL = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+/** A manifest string that is safe to store and print. */
+function plain(v) {
+    return typeof v === 'string' && !CONTROL.test(v);
+}
 function invalid(msg) {
     throw new BundleError('manifest-invalid', msg);
 }
@@ -52840,7 +53545,7 @@ function checkFile(f, where) {
     if (!isObject(f))
         invalid(`${where}: file entry is not an object`);
     const { path, sha256, size, mode } = f;
-    if (typeof path !== 'string' || !isSafeRelativePath(path))
+    if (!plain(path) || !isSafeRelativePath(path))
         invalid(`${where}: bad file path`);
     if (typeof sha256 !== 'string' || !HEX64.test(sha256))
         invalid(`${where}/${path}: bad sha256`);
@@ -52854,15 +53559,19 @@ function checkSkill(s, index) {
     if (!isObject(s))
         invalid(`skills[${index}] is not an object`);
     const { name, version, path, source, fingerprint: fp, files } = s;
-    if (typeof name !== 'string' || !isSafeSegment(name) || Buffer.byteLength(name) > 255) {
+    if (!plain(name) || !isSafeSegment(name) || Buffer.byteLength(name) > 255) {
         invalid(`skills[${index}]: bad name`);
     }
     if (typeof version !== 'string')
         invalid(`${name}: version must be a string`);
+    if (!plain(version))
+        invalid(`${name}: control character in version`);
     if (path !== `skills/${name}`)
         invalid(`${name}: path must be skills/${name}`);
     if (typeof source !== 'string')
         invalid(`${name}: source must be a string`);
+    if (!plain(source))
+        invalid(`${name}: control character in source`);
     if (typeof fp !== 'string' || !HEX64.test(fp))
         invalid(`${name}: bad fingerprint`);
     if (!Array.isArray(files))
@@ -52890,6 +53599,7 @@ function parseManifest(bytes) {
     if (!Array.isArray(doc.skills))
         invalid(`${MANIFEST_FILE}: skills must be an array`);
     const skills = doc.skills.map(checkSkill);
+    const retain = checkRetain(doc.retain);
     const names = new Set();
     for (const s of skills) {
         const key = s.name.normalize('NFC').toLowerCase();
@@ -52903,7 +53613,27 @@ function parseManifest(bytes) {
             paths.add(f.path);
         }
     }
-    return { v: 1, skills };
+    for (const name of retain) {
+        if (names.has(name.normalize('NFC').toLowerCase()))
+            invalid(`skill '${name}' is both shipped and retained`);
+    }
+    return retain.length ? { v: 1, skills, retain } : { v: 1, skills };
+}
+/** `retain`: optional, unique skill names (each a safe folder name, like a skill's own). */
+function checkRetain(value) {
+    if (value === undefined)
+        return [];
+    if (!Array.isArray(value))
+        invalid(`${MANIFEST_FILE}: retain must be an array`);
+    const seen = new Set();
+    return value.map((n, i) => {
+        if (typeof n !== 'string' || !isSafeSegment(n) || Buffer.byteLength(n) > 255)
+            invalid(`retain[${i}]: bad name`);
+        if (seen.has(n))
+            invalid(`retain names '${n}' twice`);
+        seen.add(n);
+        return n;
+    });
 }
 /** The fingerprint a manifest skill must carry for its files (DESIGN.md fingerprint rule). */
 function expectedFingerprint(files) {
@@ -53292,7 +54022,7 @@ async function* readAhead(io, files) {
  * name and renamed into place so a failed pack leaves nothing behind.
  */
 async function packBundle(root, skills, out, opts = {}) {
-    const manifest = buildManifest(skills);
+    const manifest = buildManifest(skills, opts.retain);
     const entries = planEntries(root, skills, opts.contents ?? new Map());
     const tmp = tempName(external_node_path_namespaceObject.resolve(out));
     const io = openTreeIO();
@@ -53478,15 +54208,19 @@ function signOne(message, key) {
         return (0,external_node_crypto_.sign)(null, message, key.key);
     return (0,external_node_crypto_.createHmac)('sha256', key.secret).update(message).digest();
 }
+/** Key signatures over payload bytes already serialised (the OIDC signer adds these next to its token). */
+function keySignatures(body, keys) {
+    const message = pae(payload_PAYLOAD_TYPE, body);
+    return keys.map((k) => ({ keyid: k.keyid, sig: signOne(message, k).toString('base64') }));
+}
 function signEnvelope(payload, keys) {
     if (keys.length === 0)
         throw new errors_EnvelopeError('no-keys', 'no signing key');
     const body = Buffer.from(JSON.stringify(payload), 'utf8');
-    const message = pae(payload_PAYLOAD_TYPE, body);
     return {
         payload: body.toString('base64'),
         payloadType: payload_PAYLOAD_TYPE,
-        signatures: keys.map((k) => ({ keyid: k.keyid, sig: signOne(message, k).toString('base64') })),
+        signatures: keySignatures(body, keys),
     };
 }
 function verifies(message, sig, key) {
@@ -53503,10 +54237,17 @@ function verifies(message, sig, key) {
     const expected = createHmac('sha256', key.secret).update(message).digest();
     return sig.length === expected.length && timingSafeEqual(sig, expected);
 }
-/**
- * Verifies the envelope and only then parses its payload. Every key is tried against every
- * signature: keyid is a hint and never selects or skips a key.
- */
+/** Every key is tried against every signature: keyid is a hint and never selects or skips a key. */
+function keySignatureVerifies(message, signatures, keys) {
+    let ok = false;
+    for (const s of signatures) {
+        const sig = Buffer.from(s.sig, 'base64');
+        for (const key of keys)
+            ok = verifies(message, sig, key) || ok; // no early exit: same work either way
+    }
+    return ok;
+}
+/** Verifies the envelope and only then parses its payload. */
 function verifyEnvelope(envelope, keys) {
     const env = checkEnvelopeShape(envelope);
     if (env.payloadType !== PAYLOAD_TYPE)
@@ -53514,15 +54255,12 @@ function verifyEnvelope(envelope, keys) {
     if (keys.length === 0)
         throw new EnvelopeError('no-keys', 'no verification key configured');
     const body = Buffer.from(env.payload, 'base64');
-    const message = pae(env.payloadType, body);
-    let ok = false;
-    for (const s of env.signatures) {
-        const sig = Buffer.from(s.sig, 'base64');
-        for (const key of keys)
-            ok = verifies(message, sig, key) || ok; // no early exit: same work either way
-    }
-    if (!ok)
+    if (!keySignatureVerifies(pae(env.payloadType, body), env.signatures, keys))
         throw new EnvelopeError('bad-signature', 'no signature verifies with a configured key');
+    return parsePayload(body);
+}
+/** Only for bytes a signature has covered. */
+function parsePayload(body) {
     let doc;
     try {
         doc = JSON.parse(body.toString('utf8'));
@@ -53555,9 +54293,28 @@ function hmacKey(secret, what) {
     }
     return { kind: 'hmac', keyid: HMAC_KEYID, secret };
 }
-/** An Ed25519 private key in PEM, or else an HMAC secret (its bytes as given, trimmed). */
+/**
+ * The shapes of a public key that users paste where the private one belongs. Used as an HMAC secret, such a
+ * value signs happily and every receiver answers `bad-signature`, so it is refused with the fix instead.
+ */
+function publicKeyShape(trimmed) {
+    if (/^(?:SKILL_SYNC_PUBLIC_KEYS=)?ed25519:[A-Za-z0-9+/_=-]+$/.test(trimmed))
+        return 'the `ed25519:…` public key that keygen prints';
+    if (/^ssh-ed25519 AAAA/.test(trimmed))
+        return 'an OpenSSH public key (ssh-ed25519)';
+    if (/-----BEGIN (?:[A-Z]+ )?PUBLIC KEY-----/.test(trimmed))
+        return 'a PEM public key';
+    return undefined;
+}
+/** An Ed25519 private key in PEM, or else an HMAC secret (its bytes as given, trimmed); public keys are refused. */
 function parseSigningKey(text) {
     const trimmed = text.trim();
+    const shape = publicKeyShape(trimmed);
+    if (shape) {
+        throw new errors_KeyError(`signing key: this is ${shape}, which verifies but cannot sign. Give the private key ` +
+            '(the PEM file keygen wrote, `-----BEGIN PRIVATE KEY-----`), and put the public key on the receiver ' +
+            '(SKILL_SYNC_PUBLIC_KEYS)');
+    }
     if (trimmed.includes('-----BEGIN')) {
         let key;
         try {
@@ -53684,6 +54441,45 @@ function decodeEnvelopeHeader(value, maxBytes = MAX_ENVELOPE_HEADER_BYTES) {
 
 
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./lib/core/envelope/oidc.js
+// Keyless signing: a GitHub Actions OIDC ID token whose audience binds it to one exact DSSE payload (docs/security.md).
+
+
+
+/** keyid of an OIDC signature: a hint only, the receiver recognises a token by its shape. */
+const OIDC_KEYID = 'github-oidc';
+const AUDIENCE_PREFIX = 'skill-sync:';
+/** GitHub Actions' token issuer; GHE.com tenants and tests configure their own. */
+const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
+/** `skill-sync:` + lowercase hex sha256 of PAE(payloadType, payload): the token is good for this payload only. */
+function oidcAudience(payloadType, payload) {
+    return AUDIENCE_PREFIX + (0,external_node_crypto_.createHash)('sha256').update(pae(payloadType, payload)).digest('hex');
+}
+/**
+ * The envelope of `payload` signed by an ID token, plus any key signatures made over the same bytes
+ * (both at once lets receivers move from keys to OIDC one at a time).
+ */
+async function signEnvelopeWithIdToken(payload, getIdToken, alsoSignedBy = () => []) {
+    const body = Buffer.from(JSON.stringify(payload), 'utf8');
+    const jwt = await getIdToken(oidcAudience(payload_PAYLOAD_TYPE, body));
+    return {
+        payload: body.toString('base64'),
+        payloadType: payload_PAYLOAD_TYPE,
+        signatures: [
+            { keyid: OIDC_KEYID, sig: Buffer.from(jwt, 'ascii').toString('base64') },
+            ...alsoSignedBy(body),
+        ],
+    };
+}
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+/** The JWT in a signature entry, or undefined when the bytes are not a compact JWS (an Ed25519 or HMAC sig). */
+function jwtFromSignature(sig) {
+    if (sig.length < 16 || sig.length > 8192)
+        return undefined;
+    const text = sig.toString('latin1');
+    return COMPACT_JWS.test(text) ? text : undefined;
+}
+//# sourceMappingURL=oidc.js.map
 ;// CONCATENATED MODULE: ./lib/core/release/target.js
 // Where GitHub is and who we are: the REST target, its request headers, and the client's error types.
 const DEFAULT_API_URL = 'https://api.github.com';
@@ -53739,6 +54535,17 @@ class target_AssetTooLarge extends target_GitHubError {
 // GitHub's rate-limit headers, and when a refusal is a rate limit and how long it asks us to wait.
 /** GitHub's advice when neither retry-after nor a reset time says how long: wait at least a minute. */
 const MIN_UNKNOWN_WAIT_MS = 60_000;
+/**
+ * The longest wait we accept from any answer (docs/security.md): GitHub's windows are an hour, and a reset in
+ * the year 3000 or a huge Retry-After must not switch the poller off, across restarts too.
+ */
+const MAX_RATE_LIMIT_WAIT_MS = 3_600_000;
+/** `retryAt` (epoch ms), never before `now` and never more than MAX_RATE_LIMIT_WAIT_MS after it. */
+function capRetryAt(retryAt, now = Date.now()) {
+    if (!Number.isFinite(retryAt))
+        return now + MAX_RATE_LIMIT_WAIT_MS;
+    return Math.min(Math.max(now, retryAt), now + MAX_RATE_LIMIT_WAIT_MS);
+}
 class RateLimited extends Error {
     retryAt;
     rate;
@@ -53799,19 +54606,90 @@ function rateLimitOf(status, headers, bodyText, now = Date.now()) {
         retryAt = Math.max(now, rate.reset * 1000);
     else
         retryAt = now + MIN_UNKNOWN_WAIT_MS;
-    return new RateLimited(retryAt, rate, status);
+    return new RateLimited(capRetryAt(retryAt, now), rate, status);
 }
 //# sourceMappingURL=rate-limit.js.map
 ;// CONCATENATED MODULE: ./lib/core/release/http.js
 // One REST call to GitHub: timeout, turning failures into GitHubError / RateLimited, and retry with backoff.
 
 
+
+/** An error answer is read this far, no further: enough for GitHub's JSON message, never a flood. */
+const ERROR_BODY_BYTES = 64 * 1024;
+/**
+ * Aborts `ctl` with a github_timeout after `ms`, however the bytes trickle in: the total deadline of one
+ * download (docs/security.md), next to the idle timer. Returns the function that disarms it.
+ */
+function http_armDeadline(ctl, ms, what) {
+    const timer = setTimeout(() => ctl.abort(new target_GitHubError('github_timeout', `${what}: not complete within ${ms} ms`)), ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+}
+/** The GitHubError a deadline or cap aborted with, else `err` itself. */
+function abortReason(signal, err) {
+    return signal?.aborted && signal.reason instanceof target_GitHubError ? signal.reason : err;
+}
+/**
+ * Reads a response body into memory, at most `maxBytes`: `overflow` says whether more is an error
+ * (github_body_too_large) or is cut off (an error answer we only quote).
+ */
+async function http_readBody(res, maxBytes, what, opts) {
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (opts.overflow === 'throw' && Number.isFinite(declared) && declared > maxBytes) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new target_GitHubError('github_body_too_large', `${what}: ${declared} bytes, over the ${maxBytes}-byte cap`, res.status);
+    }
+    if (!res.body)
+        return Buffer.alloc(0);
+    const reader = res.body.getReader();
+    const chunks = [];
+    let total = 0;
+    try {
+        for (;;) {
+            let step;
+            try {
+                step = await reader.read();
+            }
+            catch (err) {
+                const reason = abortReason(opts.signal, err);
+                if (reason instanceof target_GitHubError)
+                    throw reason;
+                throw new target_GitHubError('github_unreachable', `${what}: ${describe(err)}`);
+            }
+            if (step.done)
+                break;
+            const room = maxBytes - total;
+            if (step.value.byteLength > room) {
+                if (opts.overflow === 'throw')
+                    throw new target_GitHubError('github_body_too_large', `${what}: more than ${maxBytes} bytes`, res.status);
+                chunks.push(step.value.subarray(0, room));
+                total = maxBytes;
+                break;
+            }
+            chunks.push(step.value);
+            total += step.value.byteLength;
+        }
+    }
+    finally {
+        // Stops the transfer when we quit early, and releases the socket.
+        await reader.cancel().catch(() => undefined);
+    }
+    return Buffer.concat(chunks, total);
+}
 function describe(err) {
     if (err instanceof Error) {
         const cause = err.cause;
         return cause?.code ?? cause?.message ?? err.message;
     }
     return String(err);
+}
+/**
+ * How a request is named in errors: the API path after the configured base (which may hold credentials or a
+ * secret proxy path), or just the origin of another host (a signed asset URL is a credential).
+ */
+function shownUrl(t, url) {
+    const base = target_apiBase(t);
+    return url.startsWith(base + '/') ? url.slice(base.length).split('?')[0] : redactUrl(url);
 }
 /** fetch with a header timeout; network failures and timeouts become transient GitHubErrors. */
 async function http_call(t, url, opts = {}) {
@@ -53837,27 +54715,49 @@ async function http_call(t, url, opts = {}) {
     }
     catch (err) {
         if (opts.signal?.aborted)
-            throw err;
-        const what = timeout.signal.aborted ? `timed out after ${target_timeoutOf(t)} ms` : `failed: ${describe(err)}`;
-        throw new target_GitHubError('github_unreachable', `${init.method} ${new URL(url).pathname} ${what}`);
+            throw abortReason(opts.signal, err);
+        const what = timeout.signal.aborted
+            ? `timed out after ${target_timeoutOf(t)} ms`
+            : `failed: ${scrubText(describe(err), [t.token])}`;
+        throw new target_GitHubError('github_unreachable', `${init.method} ${shownUrl(t, url)} ${what}`);
     }
     finally {
         clearTimeout(timer);
     }
     if ((res.status >= 200 && res.status < 300) || opts.accept?.includes(res.status))
         return res;
-    const text = await res.text().catch(() => '');
+    const text = (await http_readBody(res, ERROR_BODY_BYTES, `${init.method} ${shownUrl(t, url)}`, {
+        overflow: 'truncate',
+    }).catch(() => Buffer.alloc(0))).toString('utf8');
     const limited = rateLimitOf(res.status, res.headers, text);
     if (limited)
         throw limited;
-    let message = '';
+    // GitHub's message is quoted, but an answer can echo what we sent (the token) or hold a URL.
+    const message = scrubText(githubMessage(text), [t.token]);
+    throw new target_GitHubError(`github_http_${res.status}`, `${init.method} ${shownUrl(t, url)} → HTTP ${res.status}${message ? `: ${message}` : ''}`, res.status);
+}
+/**
+ * GitHub's error text: `message`, then each `errors[]` entry's own message (or its resource/field/code), since
+ * the reason is often only there ("Validation Failed: Cannot upload assets to an immutable release.").
+ */
+function githubMessage(text) {
+    let doc;
     try {
-        message = String(JSON.parse(text).message ?? '');
+        doc = JSON.parse(text);
     }
     catch {
-        message = text.slice(0, 200);
+        return text.slice(0, 200);
     }
-    throw new target_GitHubError(`github_http_${res.status}`, `${init.method} ${new URL(url).pathname} → HTTP ${res.status}${message ? `: ${message}` : ''}`, res.status);
+    const details = (Array.isArray(doc.errors) ? doc.errors : []).map((e) => {
+        if (typeof e === 'string')
+            return e;
+        const x = (e ?? {});
+        if (typeof x.message === 'string' && x.message)
+            return x.message;
+        return [x.resource, x.field, x.code].filter((v) => typeof v === 'string' && v).join(' ');
+    });
+    const parts = [String(doc.message ?? ''), details.filter(Boolean).join('; ')].filter(Boolean);
+    return parts.join(': ').replace(/\s+/g, ' ').slice(0, 500);
 }
 async function callJson(t, url, opts = {}) {
     const res = await http_call(t, url, opts);
@@ -53898,7 +54798,7 @@ async function withRetry(policy, fn) {
 
 
 
-function toReleaseInfo(r) {
+function latest_toReleaseInfo(r) {
     const info = {
         id: r.id,
         tag: r.tag_name,
@@ -53920,16 +54820,28 @@ function toReleaseInfo(r) {
     return info;
 }
 /**
+ * A release's JSON is a few KiB per asset; anything near this cap is not a release we published
+ * (docs/security.md), and reading it whole would cost the receiver its memory.
+ */
+const MAX_RELEASE_JSON_BYTES = (/* unused pure expression or super */ null && (1024 * 1024));
+/**
  * GET /repos/{o}/{r}/releases/latest with If-None-Match. A 304 costs no rate limit; a 404 means the repo has
  * no published full release yet (`none`). Throws RateLimited or GitHubError otherwise.
  */
 async function getLatestRelease(t, etag, opts = {}) {
     const headers = apiHeaders(t, etag ? { 'if-none-match': etag } : {});
-    const res = await call(t, repoUrl(t, '/releases/latest'), {
-        headers,
-        accept: [304, 404],
-        signal: opts.signal,
-    });
+    const ctl = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, ctl.signal]) : ctl.signal;
+    const disarm = opts.deadlineMs ? armDeadline(ctl, opts.deadlineMs, 'GET releases/latest') : () => { };
+    try {
+        return await latestWithin(t, headers, signal, opts.maxBytes ?? MAX_RELEASE_JSON_BYTES);
+    }
+    finally {
+        disarm();
+    }
+}
+async function latestWithin(t, headers, signal, maxBytes) {
+    const res = await call(t, repoUrl(t, '/releases/latest'), { headers, accept: [304, 404], signal });
     const rate = parseRateLimit(res.headers);
     if (res.status === 304) {
         await res.body?.cancel();
@@ -53939,7 +54851,15 @@ async function getLatestRelease(t, etag, opts = {}) {
         await res.body?.cancel();
         return { status: 'none', rate };
     }
-    const release = toReleaseInfo((await res.json()));
+    const text = await readBody(res, maxBytes, 'GET releases/latest', { overflow: 'throw', signal });
+    let raw;
+    try {
+        raw = JSON.parse(text.toString('utf8'));
+    }
+    catch {
+        throw new GitHubError('github_bad_json', 'GET releases/latest: the answer is not JSON', res.status);
+    }
+    const release = latest_toReleaseInfo(raw);
     const newEtag = res.headers.get('etag') ?? undefined;
     return newEtag ? { status: 'ok', etag: newEtag, release, rate } : { status: 'ok', release, rate };
 }
@@ -53954,15 +54874,28 @@ const MAX_HOPS = 3;
  * GET /repos/{o}/{r}/releases/assets/{id} with Accept: application/octet-stream. GitHub answers 302 with a
  * signed URL on another host: we follow it by hand so the Authorization header never leaves the API origin.
  * The size cap is checked three times: the declared size, Content-Length, and the bytes actually streamed.
+ * `deadlineMs` bounds the whole download, redirects and body included, however slowly the bytes trickle.
  */
 async function downloadAsset(t, asset, opts) {
     if (asset.size > opts.maxBytes) {
         throw new AssetTooLarge(`asset ${asset.id} is ${asset.size} bytes, over the ${opts.maxBytes}-byte cap`);
     }
-    const apiOrigin = new URL(apiBase(t)).origin;
     // Body-phase idle timeout: one controller we can also abort when the cap is hit.
     const ctl = new AbortController();
     const signal = opts.signal ? AbortSignal.any([opts.signal, ctl.signal]) : ctl.signal;
+    const disarm = opts.deadlineMs ? armDeadline(ctl, opts.deadlineMs, `asset ${asset.id}`) : () => { };
+    try {
+        const body = await download_open(t, asset, opts.maxBytes, signal);
+        return capped(body, opts.maxBytes, timeoutOf(t), ctl, asset.id, disarm);
+    }
+    catch (err) {
+        disarm();
+        throw err;
+    }
+}
+/** Follows the redirects and checks Content-Length; returns the body to stream. */
+async function download_open(t, asset, maxBytes, signal) {
+    const apiOrigin = new URL(apiBase(t)).origin;
     let url = repoUrl(t, `/releases/assets/${asset.id}`);
     let res;
     for (let hop = 0; hop <= MAX_HOPS; hop++) {
@@ -53983,16 +54916,16 @@ async function downloadAsset(t, asset, opts) {
     if (!res)
         throw new GitHubError('github_bad_redirect', `asset ${asset.id}: too many redirects`);
     const declared = Number(res.headers.get('content-length') ?? NaN);
-    if (Number.isFinite(declared) && declared > opts.maxBytes) {
+    if (Number.isFinite(declared) && declared > maxBytes) {
         await res.body?.cancel();
-        throw new AssetTooLarge(`asset ${asset.id}: Content-Length ${declared} is over the ${opts.maxBytes}-byte cap`);
+        throw new AssetTooLarge(`asset ${asset.id}: Content-Length ${declared} is over the ${maxBytes}-byte cap`);
     }
     const body = res.body;
     if (!body)
         throw new GitHubError('github_empty_body', `asset ${asset.id}: empty response`);
-    return capped(body, opts.maxBytes, timeoutOf(t), ctl, asset.id);
+    return body;
 }
-async function* capped(body, maxBytes, idleMs, ctl, id) {
+async function* capped(body, maxBytes, idleMs, ctl, id, disarm) {
     const reader = body.getReader();
     let total = 0;
     let idle;
@@ -54022,13 +54955,123 @@ async function* capped(body, maxBytes, idleMs, ctl, id) {
     }
     finally {
         clearTimeout(idle);
+        disarm();
         // Stops the transfer when we quit early (cap hit, consumer error), and releases the socket.
         await reader.cancel().catch(() => undefined);
     }
 }
 //# sourceMappingURL=download.js.map
+;// CONCATENATED MODULE: ./lib/core/release/ours.js
+// Which releases are skill-sync's: found by tag prefix and ordered by the serial in the tag, never by "Latest".
+
+
+
+
+/** Releases whose tag is this prefix and a serial are ours; pruning and polling never touch any other. */
+const DEFAULT_TAG_PREFIX = 'skill-sync-';
+/** Ten pages of 100 is far beyond any sane `release-keep`; the bound stops a misbehaving server looping us. */
+const MAX_PAGES = 10;
+/**
+ * A page of 100 releases whose bodies are all at GitHub's 125,000-character limit still fits; more is not
+ * GitHub, and reading it whole would cost the receiver its memory (docs/security.md).
+ */
+const MAX_RELEASE_PAGE_BYTES = 16 * 1024 * 1024;
+/** The serial in `skill-sync-<serial>`, or null when the tag is not one of ours. */
+function serialOfTag(tag, prefix = DEFAULT_TAG_PREFIX) {
+    if (!tag.startsWith(prefix))
+        return null;
+    const rest = tag.slice(prefix.length);
+    if (!/^[1-9][0-9]{0,15}$/.test(rest))
+        return null;
+    const n = Number(rest);
+    return Number.isSafeInteger(n) ? n : null;
+}
+/**
+ * Ours, highest serial first. GitHub lists releases by `created_at`, which it documents as the date of the
+ * release's commit, so a re-deploy of an older commit sorts low there: only the serial tells which is newest.
+ */
+function oursBySerial(releases, prefix = DEFAULT_TAG_PREFIX) {
+    const withSerial = releases
+        .map((r) => ({ r, serial: serialOfTag(r.tag_name, prefix) }))
+        .filter((x) => x.serial !== null);
+    return withSerial.sort((a, b) => b.serial - a.serial || b.r.id - a.r.id).map((x) => x.r);
+}
+/** The release a poller should look at: our published, non-prerelease release with the highest serial. */
+function newestPublished(releases, prefix = DEFAULT_TAG_PREFIX) {
+    return oursBySerial(releases, prefix).find((r) => !r.draft && !r.prerelease);
+}
+/**
+ * GET /releases, every page (bounded). With `etag`, the first page is asked with If-None-Match: a 304 costs no
+ * rate limit and is taken as "nothing new" (exact while the repository has at most 100 releases; see
+ * docs/decisions.md for the limit beyond that).
+ */
+async function listReleases(t, opts = {}) {
+    const ctl = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, ctl.signal]) : ctl.signal;
+    const disarm = opts.deadlineMs ? http_armDeadline(ctl, opts.deadlineMs, 'GET releases') : () => { };
+    try {
+        return await listWithin(t, opts.etag, signal, opts.maxBytes ?? MAX_RELEASE_PAGE_BYTES);
+    }
+    finally {
+        disarm();
+    }
+}
+async function listWithin(t, etag0, signal, maxBytes) {
+    const out = [];
+    let url = target_repoUrl(t, '/releases?per_page=100');
+    let etag;
+    let rate = {};
+    for (let page = 0; url && page < MAX_PAGES; page++) {
+        const conditional = page === 0 && etag0 ? { 'if-none-match': etag0 } : {};
+        const res = await http_call(t, url, {
+            headers: target_apiHeaders(t, conditional),
+            accept: page === 0 ? [304] : [],
+            signal,
+        });
+        rate = rate_limit_parseRateLimit(res.headers);
+        if (res.status === 304) {
+            await res.body?.cancel();
+            return { status: 'not_modified', rate };
+        }
+        if (page === 0)
+            etag = res.headers.get('etag') ?? undefined;
+        const text = await http_readBody(res, maxBytes, 'GET releases', { overflow: 'throw', signal });
+        let releases;
+        try {
+            releases = JSON.parse(text.toString('utf8'));
+        }
+        catch {
+            throw new target_GitHubError('github_bad_json', 'GET releases: the answer is not JSON', res.status);
+        }
+        if (!Array.isArray(releases))
+            throw new target_GitHubError('github_bad_json', 'GET releases: the answer is not a list', res.status);
+        out.push(...releases);
+        url = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+    }
+    return etag ? { status: 'ok', releases: out, etag, rate } : { status: 'ok', releases: out, rate };
+}
+/**
+ * The poll side's "latest": our newest release by serial, whatever the repository marks as Latest (a human
+ * release may be Latest, and skill-sync never takes that mark). Same shape as getLatestRelease.
+ */
+async function getLatestOurs(t, etag, opts = {}) {
+    const { prefix, ...listing } = opts;
+    const list = await listReleases(t, { etag, ...listing });
+    if (list.status === 'not_modified')
+        return list;
+    const newest = newestPublished(list.releases, prefix);
+    if (!newest)
+        return { status: 'none', rate: list.rate };
+    const release = toReleaseInfo(newest);
+    return list.etag
+        ? { status: 'ok', etag: list.etag, release, rate: list.rate }
+        : { status: 'ok', release, rate: list.rate };
+}
+//# sourceMappingURL=ours.js.map
 ;// CONCATENATED MODULE: ./lib/core/release/publish.js
-// Publish side: create the release (marked latest), upload bundle + envelope to the upload host, prune old ones.
+// Publish side: create the release as a draft, upload bundle + envelope, publish it, prune old ones by serial.
+
+
 
 
 
@@ -54036,23 +55079,48 @@ async function* capped(body, maxBytes, idleMs, ctl, id) {
 
 const BUNDLE_ASSET = 'skills.tar.gz';
 const ENVELOPE_ASSET = 'skills.dsse.json';
-/** Releases whose tag starts with this are ours; pruning never touches any other release. */
-const DEFAULT_TAG_PREFIX = 'skill-sync-';
+/** GitHub's answer to a job token without the permission a write needs. */
+const NOT_ACCESSIBLE = /Resource not accessible by integration/i;
 async function publishRelease(t, r) {
+    try {
+        return await publishSteps(t, r);
+    }
+    catch (err) {
+        if (err instanceof target_GitHubError && err.status === 403 && NOT_ACCESSIBLE.test(err.message)) {
+            throw new target_GitHubError(err.code, `${err.message} — the workflow's token may not write releases: add \`permissions: contents: write\` to the job`, err.status);
+        }
+        throw err;
+    }
+}
+/**
+ * Draft → upload → publish: with immutable releases on, a published release takes no more assets, and a
+ * draft is invisible to pollers and has no tag, so nobody sees a release without its assets.
+ */
+async function publishSteps(t, r) {
     const prefix = r.tagPrefix ?? DEFAULT_TAG_PREFIX;
     const retry = r.retry ?? {};
-    const release = await withRetry(retry, () => createOrReuse(t, r));
+    let release = await withRetry(retry, () => createOrReuse(t, r));
     const existing = new Map((release.assets ?? []).map((a) => [a.name, a.id]));
     const { size } = await (0,promises_namespaceObject.stat)(r.bundleFile);
     const envelope = Buffer.from(r.envelopeJson, 'utf8');
-    await withRetry(retry, () => upload(t, release, BUNDLE_ASSET, 'application/gzip', size, () => external_node_stream_.Readable.toWeb((0,external_node_fs_namespaceObject.createReadStream)(r.bundleFile)), existing));
-    await withRetry(retry, () => upload(t, release, ENVELOPE_ASSET, 'application/json', envelope.length, () => envelope, existing));
-    const { pruned, errors } = await prune(t, release.id, prefix, Math.max(1, r.keep), retry);
+    try {
+        await withRetry(retry, () => upload(t, release, BUNDLE_ASSET, 'application/gzip', size, () => external_node_stream_.Readable.toWeb((0,external_node_fs_namespaceObject.createReadStream)(r.bundleFile)), existing));
+        await withRetry(retry, () => upload(t, release, ENVELOPE_ASSET, 'application/json', envelope.length, () => envelope, existing));
+        if (release.draft)
+            release = await withRetry(retry, () => publish(t, release.id));
+    }
+    catch (err) {
+        // A draft of ours that cannot be finished is removed, so a failed run leaves nothing behind.
+        if (release.draft)
+            await deleteDraft(t, release.id).catch(() => undefined);
+        throw err;
+    }
+    const { pruned, errors } = await prune(t, release, prefix, Math.max(1, r.keep), retry);
     return { url: release.html_url, id: release.id, pruned, pruneErrors: errors };
 }
 /**
- * POST /releases is not idempotent: when a retry follows a create whose answer was lost, GitHub says 422
- * (tag already has a release). Then the release of that tag is ours to finish.
+ * POST /releases (as a draft) is not idempotent: when a retry follows a create whose answer was lost, GitHub
+ * says 422 (tag already has a release). Then the release of that tag, draft or not, is ours to finish.
  */
 async function createOrReuse(t, r) {
     const res = await http_call(t, target_repoUrl(t, '/releases'), {
@@ -54063,81 +55131,109 @@ async function createOrReuse(t, r) {
             target_commitish: r.commit,
             name: r.name,
             body: r.body,
-            draft: false,
+            draft: true,
             prerelease: false,
-            make_latest: 'true',
+            // The repository's "Latest" mark belongs to its own releases; pollers find ours by tag prefix.
+            make_latest: 'false',
         }),
         accept: [422],
     });
     if (res.status !== 422)
         return (await res.json());
     const text = await res.text();
-    if (!/already_exists/.test(text)) {
-        throw new target_GitHubError('github_http_422', `POST /releases → HTTP 422: ${text.slice(0, 200)}`, 422);
+    if (!/"already_exists"/.test(text)) {
+        throw new target_GitHubError('github_http_422', `POST /releases → HTTP 422: ${githubMessage(text)}`, 422);
     }
-    return callJson(t, target_repoUrl(t, `/releases/tags/${encodeURIComponent(r.tag)}`), {
-        headers: target_apiHeaders(t),
+    // Drafts have no tag yet, so GET /releases/tags/{tag} cannot find them: look through the list.
+    const list = await listReleases(t);
+    const found = list.status === 'ok' ? list.releases.find((x) => x.tag_name === r.tag) : undefined;
+    if (!found)
+        throw new target_GitHubError('github_http_422', `POST /releases → HTTP 422: ${githubMessage(text)}`, 422);
+    return found;
+}
+/** PATCH draft: false publishes (GitHub creates the tag then), still without taking the "Latest" mark. */
+function publish(t, id) {
+    return callJson(t, target_repoUrl(t, `/releases/${id}`), {
+        method: 'PATCH',
+        headers: target_apiHeaders(t, { 'content-type': 'application/json' }),
+        body: JSON.stringify({ draft: false, make_latest: 'false' }),
     });
+}
+/** Deletes the release only while it is still a draft: a publish whose answer was lost may have gone through. */
+async function deleteDraft(t, id) {
+    const now = await callJson(t, target_repoUrl(t, `/releases/${id}`), { headers: target_apiHeaders(t) });
+    if (now.draft)
+        await deleteRelease(t, id);
+}
+async function deleteRelease(t, id) {
+    const res = await http_call(t, target_repoUrl(t, `/releases/${id}`), {
+        method: 'DELETE',
+        headers: target_apiHeaders(t),
+        accept: [404],
+    });
+    await res.body?.cancel();
 }
 /** Uploads go to the host in `upload_url` (uploads.github.com), with an exact Content-Length. */
 async function upload(t, release, name, contentType, size, body, existing) {
     // A half-finished earlier attempt leaves an asset with this name, and GitHub refuses duplicates.
     const stale = existing.get(name);
     if (stale !== undefined) {
-        await http_call(t, target_repoUrl(t, `/releases/assets/${stale}`), {
-            method: 'DELETE',
-            headers: target_apiHeaders(t),
-            accept: [404],
-        });
+        await deleteAsset(t, stale);
         existing.delete(name);
     }
     const url = new URL(release.upload_url.replace(/\{[^}]*\}$/, ''));
     url.searchParams.set('name', name);
-    const res = await http_call(t, url.toString(), {
+    const post = () => http_call(t, url.toString(), {
         method: 'POST',
         headers: target_apiHeaders(t, { 'content-type': contentType, 'content-length': String(size) }),
         body: body(),
+        accept: [422],
+    });
+    let res = await post();
+    if (res.status === 422 && /"already_exists"/.test(await res.clone().text())) {
+        // After a 502, GitHub can keep a `starter` asset of that name: re-list, delete it, upload again.
+        await res.body?.cancel();
+        const assets = await callJson(t, target_repoUrl(t, `/releases/${release.id}/assets?per_page=100`), { headers: target_apiHeaders(t) });
+        for (const a of assets.filter((x) => x.name === name))
+            await deleteAsset(t, a.id);
+        res = await post();
+    }
+    if (res.status === 422) {
+        throw new target_GitHubError('github_http_422', `POST ${url.pathname}?name=${name} → HTTP 422: ${githubMessage(await res.text())}`, 422);
+    }
+    await res.body?.cancel();
+}
+async function deleteAsset(t, id) {
+    const res = await http_call(t, target_repoUrl(t, `/releases/assets/${id}`), {
+        method: 'DELETE',
+        headers: target_apiHeaders(t),
+        accept: [404],
     });
     await res.body?.cancel();
 }
-async function listOurs(t, prefix) {
-    const out = [];
-    let url = target_repoUrl(t, '/releases?per_page=100');
-    // Ten pages of 100 is far beyond any sane `keep`; the bound stops a misbehaving server from looping us.
-    for (let page = 0; url && page < 10; page++) {
-        const res = await http_call(t, url, { headers: target_apiHeaders(t) });
-        out.push(...(await res.json()).filter((r) => r.tag_name.startsWith(prefix)));
-        url = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
-    }
-    return out;
-}
-async function prune(t, newId, prefix, keep, retry) {
+/**
+ * Keeps the `keep` published releases of ours with the highest serials (the new one always), and deletes the
+ * rest with their tags; drafts of ours with a lower serial are leftovers of failed runs and go too.
+ */
+async function prune(t, current, prefix, keep, retry) {
     const pruned = [];
     const errors = [];
     let ours;
     try {
-        ours = await withRetry(retry, () => listOurs(t, prefix));
+        const list = await withRetry(retry, () => listReleases(t));
+        ours = list.status === 'ok' ? oursBySerial(list.releases, prefix) : [];
     }
     catch (err) {
         return { pruned, errors: [err.message] };
     }
-    // Newest first; the release just created always stays, whatever the clocks say.
-    ours.sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? '') || b.id - a.id);
-    const kept = new Set([
-        newId,
-        ...ours
-            .filter((r) => r.id !== newId)
-            .slice(0, keep - 1)
-            .map((r) => r.id),
-    ]);
-    for (const old of ours.filter((r) => !kept.has(r.id))) {
+    const mine = serialOfTag(current.tag_name, prefix) ?? Infinity;
+    const published = ours.filter((r) => !r.draft && r.id !== current.id);
+    const kept = new Set([current.id, ...published.slice(0, keep - 1).map((r) => r.id)]);
+    const doomed = ours.filter((r) => !kept.has(r.id) && (!r.draft || (serialOfTag(r.tag_name, prefix) ?? Infinity) < mine));
+    for (const old of doomed) {
         try {
-            await withRetry(retry, () => http_call(t, target_repoUrl(t, `/releases/${old.id}`), {
-                method: 'DELETE',
-                headers: target_apiHeaders(t),
-                accept: [404],
-            }));
-            // Deleting a release leaves its tag; GitHub answers 422 when the ref is already gone.
+            await withRetry(retry, () => deleteRelease(t, old.id));
+            // Deleting a release leaves its tag; GitHub answers 422 when the ref is already gone (or a draft's never was).
             await withRetry(retry, () => http_call(t, target_repoUrl(t, `/git/refs/tags/${encodeURIComponent(old.tag_name)}`), {
                 method: 'DELETE',
                 headers: target_apiHeaders(t),
@@ -54152,6 +55248,39 @@ async function prune(t, newId, prefix, keep, retry) {
     return { pruned, errors };
 }
 //# sourceMappingURL=publish.js.map
+;// CONCATENATED MODULE: ./lib/core/release/branch.js
+// Where a branch points now, and what changed between two commits, from GitHub's REST API (contents: read).
+
+
+/** GET /repos/{o}/{r}/git/ref/heads/{branch}: the tip sha, or null when the branch no longer exists (404). */
+async function getBranchTip(t, branch, opts = {}) {
+    const ref = branch.split('/').map(encodeURIComponent).join('/');
+    const res = await http_call(t, target_repoUrl(t, `/git/ref/heads/${ref}`), {
+        headers: target_apiHeaders(t),
+        accept: [404],
+        signal: opts.signal,
+    });
+    if (res.status === 404) {
+        await res.body?.cancel();
+        return null;
+    }
+    const body = (await res.json());
+    const sha = body.object?.sha;
+    return typeof sha === 'string' ? sha : null;
+}
+const COMPARE_FILE_LIMIT = 300;
+/** GET /repos/{o}/{r}/compare/{base}...{head} (no paging parameters, so the file list is included). */
+async function compareCommits(t, base, head, opts = {}) {
+    const res = await http_call(t, target_repoUrl(t, `/compare/${encodeURIComponent(base)}...${encodeURIComponent(head)}`), { headers: target_apiHeaders(t), signal: opts.signal });
+    const body = (await res.json());
+    const files = (body.files ?? []).map((f) => String(f.filename ?? ''));
+    return {
+        status: typeof body.status === 'string' ? body.status : 'unknown',
+        files,
+        complete: files.length < COMPARE_FILE_LIMIT,
+    };
+}
+//# sourceMappingURL=branch.js.map
 ;// CONCATENATED MODULE: ./lib/core/release/index.js
 // GitHub releases over plain fetch: publish (create, upload, prune) and poll (latest + ETag, asset download).
 
@@ -54160,13 +55289,83 @@ async function prune(t, newId, prefix, keep, retry) {
 
 
 
+
+
+
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./lib/core/release/clock.js
+// The signer's clock against GitHub's: a serial is a signing time, so a runner clock far off signs bad serials.
+
+
+/** Same default as the receiver's SKILL_SYNC_MAX_CLOCK_SKEW (docs/security.md). */
+const MAX_SIGNER_SKEW_MS = 5 * 60_000;
+/**
+ * Milliseconds this machine's clock is ahead of GitHub's (negative: behind), from the `Date` header of
+ * `GET /rate_limit`, which does not count against the rate limit. Undefined when GitHub gives no usable
+ * answer: the release step reports that on its own, and the receiver checks serials against its clock anyway.
+ */
+async function clockSkewFromGitHub(t) {
+    const sent = Date.now();
+    try {
+        const res = await http_call(t, `${target_apiBase(t)}/rate_limit`, {
+            headers: target_apiHeaders(t),
+            accept: [401, 403, 404, 429],
+        });
+        await res.body?.cancel();
+        const date = Date.parse(res.headers.get('date') ?? '');
+        if (Number.isNaN(date))
+            return undefined;
+        // The header has whole seconds and was stamped while the request was in flight: compare with the midpoint.
+        const local = (sent + Date.now()) / 2;
+        return Math.round(local - date);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** A refusal message when the skew is over the cap, else undefined. */
+function signerClockProblem(skewMs, maxMs = MAX_SIGNER_SKEW_MS) {
+    if (skewMs === undefined || Math.abs(skewMs) <= maxMs)
+        return undefined;
+    const s = Math.round(Math.abs(skewMs) / 1000);
+    return (`this machine's clock is ${s} s ${skewMs > 0 ? 'ahead of' : 'behind'} GitHub's (its Date header): ` +
+        `the release serial is the signing time, so nothing was signed; fix the clock (NTP) and run again`);
+}
+//# sourceMappingURL=clock.js.map
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+;// CONCATENATED MODULE: ./lib/core/net-error.js
+// One line for a failed connection: Node's fetch says only "fetch failed"; the reason is in its cause.
+
+function one(e) {
+    // Happy eyeballs (IPv6 and IPv4 tried) fails with an AggregateError whose own message is empty.
+    const inner = Array.isArray(e.errors) ? e.errors[0] : undefined;
+    const msg = e.message || inner?.message || '';
+    const code = e.code ?? inner?.code;
+    if (code && msg.includes(code))
+        return msg;
+    return code ? `${code}${msg ? `: ${msg}` : ''}` : msg || String(e);
+}
+/** `fetch failed` becomes `fetch failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9`, scrubbed of secrets. */
+function describeNetworkError(err) {
+    if (!(err instanceof Error))
+        return redactSecrets(String(err));
+    const e = err;
+    let text = one(e);
+    let cause = e.cause;
+    for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
+        text += `: ${one(cause)}`;
+        cause = cause.cause;
+    }
+    return redactSecrets(text);
+}
+//# sourceMappingURL=net-error.js.map
 ;// CONCATENATED MODULE: ./lib/core/publish.js
 // Push delivery: POST the signed bundle to each receiver, with per-attempt timeout and jittered retries.
+
+
 
 
 
@@ -54196,17 +55395,8 @@ function withApiPath(base, apiPath) {
 }
 /** A URL fit for logs: no user, password or query values (they often carry tokens). */
 function displayUrl(raw) {
-    try {
-        const url = new URL(String(raw).trim());
-        url.username = '';
-        url.password = '';
-        for (const key of [...url.searchParams.keys()])
-            url.searchParams.set(key, '***');
-        return url.toString();
-    }
-    catch {
-        return '<invalid url>';
-    }
+    // A receiver URL's path is its API base, which we know holds no secret: it stays, to tell receivers apart.
+    return redactUrl(raw, { keepPath: true });
 }
 /** Same bundle bytes and envelope to every receiver, in parallel; one result per receiver, in input order. */
 async function publishToReceivers(urls, bundleFile, envelopeHeader, opts = {}) {
@@ -54253,6 +55443,18 @@ async function publishOne(receiver, bundleFile, size, envelopeHeader, opts) {
                 };
             }
             const { code, message } = parseError(status, body);
+            if (status === 404) {
+                // Nothing at that path: the likely mistake is the URL itself, so show the whole one that was posted.
+                const posted = `POST ${displayUrl(url)} answered 404${message ? ` (${message})` : ''}: is receiver-url the receiver's base URL?`;
+                return {
+                    receiver: shown,
+                    outcome: 'refused',
+                    httpStatus: status,
+                    attempts: attempt,
+                    code,
+                    message: posted,
+                };
+            }
             if (status !== 429 && status < 500) {
                 return { receiver: shown, outcome: 'refused', httpStatus: status, attempts: attempt, code, message };
             }
@@ -54348,7 +55550,7 @@ function headerValue(v) {
     return Array.isArray(v) ? v[0] : v;
 }
 function describeError(err) {
-    return redactSecrets(err.code ? `${err.code}: ${err.message}` : err.message);
+    return describeNetworkError(err);
 }
 function parseReply(body) {
     try {
@@ -54388,7 +55590,13 @@ function publish_sleep(ms) {
 
 
 
-/** `fail`: any error blocks the deploy; `skip`: ship only the valid skills and report the rest. */
+
+
+
+/**
+ * `fail`: any error blocks the deploy; `skip`: ship only the valid skills, keep the live versions of the
+ * skipped ones, and report them. A committed secret is never skipped: it blocks the deploy either way.
+ */
 function selectSkills(skills, findings, onInvalid) {
     const errors = findings.filter((f) => f.severity === 'error').length;
     const ship = skills.filter((s) => s.valid);
@@ -54397,12 +55605,24 @@ function selectSkills(skills, findings, onInvalid) {
         return {
             ship: [],
             skipped: skills,
+            retain: [],
             blocked: `validation found ${errors} error(s) in ${skipped.length} skill(s); nothing deployed (on-invalid: fail)`,
         };
     }
+    const secrets = findings.filter((f) => f.severity === 'error' && f.rule.startsWith('secret/'));
+    if (secrets.length > 0) {
+        const where = secrets.slice(0, 5).map((f) => `${f.file}:${f.line}`);
+        return {
+            ship: [],
+            skipped: skills,
+            retain: [],
+            blocked: `${secrets.length} committed secret(s) (${where.join(', ')}${secrets.length > 5 ? ', …' : ''}) block the deploy even with on-invalid: skip; remove and rotate them`,
+        };
+    }
+    const retain = skipped.map((s) => s.name);
     if (ship.length === 0)
-        return { ship, skipped, blocked: 'no valid skills to deploy' };
-    return { ship, skipped };
+        return { ship, skipped, retain, blocked: 'no valid skills to deploy' };
+    return { ship, skipped, retain };
 }
 /** The `skill-sync-<serial>` tag sorts and prunes by serial; the body is for humans browsing releases. */
 function releaseBody(payload, skills) {
@@ -54423,11 +55643,24 @@ function releaseBody(payload, skills) {
 async function runDeploy(opts) {
     const log = opts.log ?? (() => { });
     // Parse the key before any work, so a bad key fails fast and nothing half-made is left.
-    const key = parseSigningKey(opts.signingKey);
+    const key = opts.idToken && !opts.signingKey ? undefined : parseSigningKey(opts.signingKey);
+    // A serial from the future would outrank every later release on the receivers (docs/security.md).
+    if (opts.release && !opts.dryRun) {
+        const problem = signerClockProblem(await clockSkewFromGitHub({ ...opts.release, timeoutMs: opts.timeoutMs }));
+        if (problem)
+            throw new Error(problem);
+    }
     await (0,promises_namespaceObject.mkdir)(opts.workDir, { recursive: true });
     const bundleFile = external_node_path_namespaceObject.join(opts.workDir, 'skills.tar.gz');
     const envelopeFile = external_node_path_namespaceObject.join(opts.workDir, 'skills.dsse.json');
-    const packed = await packBundle(opts.root, opts.skills, bundleFile, { contents: opts.contents });
+    const packed = await packBundle(opts.root, opts.skills, bundleFile, {
+        contents: opts.contents,
+        retain: opts.retain,
+    });
+    const unpacked = opts.skills.reduce((n, s) => n + s.files.reduce((m, f) => m + f.size, 0), 0);
+    const oversize = refusedBySize(packed.size, unpacked);
+    if (oversize)
+        throw new Error(`${oversize}; remove large assets from the skills`);
     const payload = {
         v: 1,
         repository: opts.source.repository,
@@ -54439,7 +55672,9 @@ async function runDeploy(opts) {
         bundle: { sha256: packed.sha256, size: packed.size },
         skills: opts.skills.length,
     };
-    const envelope = signEnvelope(payload, [key]);
+    const envelope = opts.idToken
+        ? await signEnvelopeWithIdToken(payload, opts.idToken, (body) => (key ? keySignatures(body, [key]) : []))
+        : signEnvelope(payload, key ? [key] : []);
     const envelopeJson = JSON.stringify(envelope, null, 2) + '\n';
     await (0,promises_namespaceObject.writeFile)(envelopeFile, envelopeJson);
     log(`packed ${opts.skills.length} skill(s): sha256:${packed.sha256} (${packed.size} bytes), serial ${payload.serial}`);
@@ -54466,7 +55701,7 @@ async function runDeploy(opts) {
                 token: opts.release.token,
                 timeoutMs: opts.timeoutMs,
             }, {
-                tag: `skill-sync-${payload.serial}`,
+                tag: `${DEFAULT_TAG_PREFIX}${payload.serial}`,
                 name: `skill-sync ${payload.serial}`,
                 body: releaseBody(payload, opts.skills),
                 commit: payload.commit,
@@ -54518,16 +55753,30 @@ function judge(r, releaseCreated, out) {
 }
 //# sourceMappingURL=deploy-flow.js.map
 ;// CONCATENATED MODULE: ./lib/action/annotations.js
-// PR annotations: the most important findings as `::error`/`::warning` commands, within GitHub's display caps.
+// Annotations: findings as `::error`/`::warning` within GitHub's per-step caps, leaving room for the run's own.
 
 
-/** GitHub shows at most 10 errors and 10 warnings per step; more are silently dropped. */
+/** GitHub keeps at most 10 error and 10 warning annotations per step; more are silently dropped. */
 const ANNOTATION_CAP = { error: 10, warning: 10 };
-/** Finding paths are already relative to the workspace (checkRepo's `pathPrefix`), as annotations need. */
-function annotate(findings) {
+/**
+ * Most important first: by severity, then the pull request's own files, then `sortFindings`' order (secrets,
+ * file, position). Finding paths are relative to the workspace (checkRepo's `pathPrefix`), as annotations need.
+ */
+function annotate(findings, opts = {}) {
+    const cap = {
+        error: Math.max(0, ANNOTATION_CAP.error - (opts.reserve?.error ?? 0)),
+        warning: Math.max(0, ANNOTATION_CAP.warning - (opts.reserve?.warning ?? 0)),
+    };
+    const changed = opts.changedFiles;
+    const ordered = sortFindings(findings);
+    if (changed?.size) {
+        const rank = (f) => (f.severity === 'error' ? 0 : 2) + (changed.has(f.file) ? 0 : 1);
+        // Array.prototype.sort is stable: within a rank the sortFindings order stays.
+        ordered.sort((a, b) => rank(a) - rank(b));
+    }
     const counts = { shown: { error: 0, warning: 0 }, hidden: { error: 0, warning: 0 } };
-    for (const f of sortFindings(findings)) {
-        if (counts.shown[f.severity] >= ANNOTATION_CAP[f.severity]) {
+    for (const f of ordered) {
+        if (counts.shown[f.severity] >= cap[f.severity]) {
             counts.hidden[f.severity]++;
             continue;
         }
@@ -54542,19 +55791,90 @@ function annotate(findings) {
             props.startColumn = f.column;
         const message = f.fix ? `${f.message}\nFix: ${f.fix}` : f.message;
         if (f.severity === 'error')
-            error(message, props);
+            core_error(message, props);
         else
-            warning(message, props);
+            core_warning(message, props);
     }
-    const hidden = counts.hidden.error + counts.hidden.warning;
-    if (hidden > 0) {
-        info(`${counts.hidden.error} more error(s) and ${counts.hidden.warning} more warning(s) were not annotated ` +
-            `(GitHub shows ${ANNOTATION_CAP.error} + ${ANNOTATION_CAP.warning} per step); all are in the job summary and the JSON report.`);
+    const { error, warning } = counts.hidden;
+    if (error + warning > 0) {
+        notice(`${error} more error(s) and ${warning} more warning(s) were not annotated: GitHub keeps ` +
+            `${ANNOTATION_CAP.error} error and ${ANNOTATION_CAP.warning} warning annotations per step. ` +
+            'Every finding is in the job summary, the JSON report (output report-path) and the SARIF file ' +
+            '(output sarif-path, for code scanning).', { title: 'skill-sync: findings not annotated' });
     }
     return counts;
 }
+/** The run's closing warnings as at most `cap` annotations: the overflow is joined into the last one. */
+function closingWarnings(warnings, cap = ANNOTATION_CAP.warning) {
+    if (warnings.length <= cap)
+        return warnings;
+    return [...warnings.slice(0, cap - 1), warnings.slice(cap - 1).join('\n')];
+}
 //# sourceMappingURL=annotations.js.map
+;// CONCATENATED MODULE: ./lib/action/changed-files.js
+// A pull request's changed files (REST `pulls/{n}/files` with the job token), so their findings are annotated first.
+
+
+/** GitHub lists at most 3000 files for a pull request, 100 per page (docs.github.com/rest/pulls/pulls). */
+const PER_PAGE = 100;
+const changed_files_MAX_PAGES = 30;
+/**
+ * Paths (relative to the repository) that the pull request adds, changes or renames to. Throws on any failure;
+ * the caller goes on without the ordering.
+ */
+async function pullRequestFiles(t, pullNumber) {
+    const files = new Set();
+    let url = target_repoUrl(t, `/pulls/${pullNumber}/files?per_page=${PER_PAGE}`);
+    for (let page = 0; url && page < changed_files_MAX_PAGES; page++) {
+        const res = await http_call(t, url, { headers: target_apiHeaders(t) });
+        const list = (await res.json());
+        if (!Array.isArray(list))
+            break;
+        for (const f of list) {
+            if (f.status === 'removed')
+                continue;
+            if (typeof f.filename === 'string')
+                files.add(f.filename);
+        }
+        url = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+    }
+    return files;
+}
+//# sourceMappingURL=changed-files.js.map
+;// CONCATENATED MODULE: ./lib/action/oidc.js
+// Keyless signing in the Action: the `signing` input, and the job's OIDC ID token for one exact payload.
+
+/** Default: `oidc` when no signing-key is given and the job may request an ID token, else `key`. */
+function resolveSigning(input, signingKey, env = process.env) {
+    const v = input.trim();
+    if (v === '')
+        return !signingKey.trim() && env.ACTIONS_ID_TOKEN_REQUEST_URL ? 'oidc' : 'key';
+    if (v !== 'key' && v !== 'oidc')
+        throw new Error(`input/bad-value: 'signing' must be one of key, oidc, got '${v}'`);
+    return v;
+}
+/**
+ * The ID-token source for `signing: oidc`, after the checks a user can act on: the job may request a
+ * token, and the payload names the job's own ref and commit (the token carries those, and the
+ * receiver refuses a payload that differs).
+ */
+function keylessSigner(source, job, env = process.env) {
+    if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN)
+        throw new Error('input/missing: signing: oidc needs an ID token and this job cannot request one: add `permissions: id-token: write` (next to `contents: write`) to the workflow or job');
+    if (source.ref !== job.ref || source.commit !== job.sha)
+        throw new Error(`input/bad-value: signing: oidc deploys the commit the workflow runs on (${job.ref} ${job.sha.slice(0, 12)}), not ${source.ref} ${source.commit.slice(0, 12)}: run the workflow on that ref, or use signing: key`);
+    return async (audience) => {
+        try {
+            return await getIDToken(audience);
+        }
+        catch (err) {
+            throw new Error(`signing: oidc: the ID token request failed: ${err.message}`);
+        }
+    };
+}
+//# sourceMappingURL=oidc.js.map
 ;// CONCATENATED MODULE: ./lib/action/plan.js
+
 
 
 const EMPTY = { deploymentId: null, serial: null, commit: null, appliedAt: null, skills: [] };
@@ -54571,8 +55891,7 @@ async function fetchLiveState(planUrl, apiKey, timeoutMs) {
         });
     }
     catch (err) {
-        const cause = err.cause?.code;
-        throw new Error(`plan/unreachable: ${shown}: ${redactSecrets(cause ?? err.message)}`);
+        throw new Error(`plan/unreachable: ${shown}: ${describeNetworkError(err)}`);
     }
     if (res.status === 404)
         return EMPTY;
@@ -54626,8 +55945,171 @@ function computePlan(live, skills) {
     return plan;
 }
 //# sourceMappingURL=plan.js.map
+;// CONCATENATED MODULE: ./lib/action/tip.js
+// Re-run guard: a push (or scheduled) deploy goes ahead only while its commit is still the tip of its branch.
+
+/**
+ * Each run signs a fresh serial, so re-running the run of an older push would make that older commit live
+ * again. Push and schedule runs are checked (a re-run keeps its old GITHUB_SHA); `workflow_dispatch` with a
+ * ref is the deliberate way to deploy older content (docs/action.md). A check that fails (GitHub down, no permission) fails the run rather than risk
+ * rolling production back.
+ */
+async function checkStillTip(ctx, inputs, commit) {
+    const checked = ctx.eventName === 'push' || ctx.eventName === 'schedule';
+    if (!checked || !ctx.ref.startsWith('refs/heads/'))
+        return { kind: 'deploy' };
+    const branch = ctx.ref.slice('refs/heads/'.length);
+    if (!inputs.githubToken || !ctx.owner || !ctx.repo) {
+        return {
+            kind: 'unchecked',
+            notice: `not checked that ${tip_short(commit)} is still the tip of ${branch} (no github-token): a re-run of an older push would deploy older content`,
+        };
+    }
+    const target = {
+        apiUrl: ctx.apiUrl,
+        owner: ctx.owner,
+        repo: ctx.repo,
+        token: inputs.githubToken,
+        timeoutMs: inputs.timeoutMs,
+    };
+    const failed = (err) => new Error(`could not check that ${tip_short(commit)} is still the tip of ${branch}, so nothing was deployed: ${err.message}`);
+    let tip;
+    try {
+        tip = await withRetry({ attempts: 3 }, () => getBranchTip(target, branch));
+    }
+    catch (err) {
+        throw failed(err);
+    }
+    if (tip === commit)
+        return { kind: 'deploy' };
+    if (tip) {
+        const newer = tip;
+        // A newer commit that changes nothing we pack (say README only, with no deploy run of its own because of
+        // a `paths:` filter) makes this deploy the same as the tip's: going ahead rolls nothing back.
+        let cmp;
+        try {
+            cmp = await withRetry({ attempts: 3 }, () => compareCommits(target, commit, newer));
+        }
+        catch (err) {
+            throw failed(err);
+        }
+        if (!touchesSkills(cmp, inputs.rootPrefix)) {
+            return {
+                kind: 'newer-same-skills',
+                notice: `${branch} has moved on to ${tip}, but nothing under ${inputs.rootPrefix || '.'} changed since ${commit}: deploying`,
+            };
+        }
+    }
+    const why = tip ? `${branch} has moved on to ${tip}` : `${branch} no longer exists`;
+    return {
+        kind: 'skip',
+        notice: `deploy skipped: this run is for ${commit}, but ${why}; a re-run of an older push must not roll production back. To deploy older content on purpose, run the workflow with workflow_dispatch and ref: ${commit}.`,
+    };
+}
+/** Whether the newer commits may change the bundle: anything under the skills root, or the config file. */
+function touchesSkills(cmp, rootPrefix) {
+    if (cmp.status !== 'ahead' || !cmp.complete || !rootPrefix)
+        return true;
+    const under = `${rootPrefix.replace(/\/+$/, '')}/`;
+    return cmp.files.some((f) => f.startsWith(under) || f === '.skillsync.yml' || f.endsWith('/.skillsync.yml'));
+}
+function tip_short(sha) {
+    return sha.slice(0, 12);
+}
+//# sourceMappingURL=tip.js.map
+;// CONCATENATED MODULE: ./lib/schemas/skillsync.schema.json
+const skillsync_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/kurultai/skill-sync/schemas/skillsync.schema.json","title":"skill-sync .skillsync.yml","description":"Repository settings read by the skill-sync CLI and the GitHub Action. Flags and Action inputs given explicitly override them.","type":"object","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"const":1,"description":"File format version; only 1 exists."},"profile":{"enum":["openclaw","agentskills","strict"],"description":"Validation profile (default openclaw)."},"requiredFields":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"},"description":"Frontmatter fields every SKILL.md must have, instead of the profile\'s."},"limits":{"type":"object","additionalProperties":false,"properties":{"maxFileSize":{"type":"integer","minimum":1,"maximum":1073741824,"description":"Per-file limit in bytes (default 256000, the gateway\'s)."}}},"ignore":{"type":"array","maxItems":1000,"items":{"type":"string","minLength":1,"maxLength":4096,"pattern":"^[^\\\\n\\\\r]+$"},"description":"gitignore patterns, relative to the skills folder: matching files and folders are neither checked nor shipped."}}}');
+;// CONCATENATED MODULE: ./lib/core/config-file.js
+// `.skillsync.yml`: a repository's settings (profile, limits, ignore rules), read the same way by the CLI and the Action.
+
+
+
+
+
+const CONFIG_FILE = '.skillsync.yml';
+/** A settings file is a few lines; anything bigger is a mistake (or a hostile file), not settings. */
+const MAX_CONFIG_BYTES = 64 * 1024;
+class ConfigFileError extends Error {
+    name = 'ConfigFileError';
+}
+const validate = new ajv.Ajv({ allErrors: true, strict: true, validateSchema: false }).compile(skillsync_schema_namespaceObject);
+/**
+ * The nearest `.skillsync.yml` at or above `start`. The search stops at `stop` (the Action's workspace) or at the
+ * folder holding `.git` (the repository root), so a file outside the repository never applies.
+ */
+function findConfigFile(start, stop) {
+    let dir = external_node_path_namespaceObject.resolve(start);
+    const end = stop === undefined ? undefined : external_node_path_namespaceObject.resolve(stop);
+    for (;;) {
+        const candidate = external_node_path_namespaceObject.join(dir, CONFIG_FILE);
+        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
+            return candidate;
+        const parent = external_node_path_namespaceObject.dirname(dir);
+        if (dir === end || parent === dir || (0,external_node_fs_namespaceObject.existsSync)(external_node_path_namespaceObject.join(dir, '.git')))
+            return undefined;
+        dir = parent;
+    }
+}
+function loadConfigFile(file) {
+    let text;
+    try {
+        if ((0,external_node_fs_namespaceObject.statSync)(file).size > MAX_CONFIG_BYTES)
+            throw new ConfigFileError(`${file}: larger than ${MAX_CONFIG_BYTES} bytes`);
+        text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+    }
+    catch (err) {
+        if (err instanceof ConfigFileError)
+            throw err;
+        throw new ConfigFileError(`cannot read ${file}: ${err.code ?? 'error'}`);
+    }
+    let doc;
+    try {
+        doc = (0,dist/* parse */.qg)(text) ?? {};
+    }
+    catch (err) {
+        throw new ConfigFileError(`${file}: not valid YAML: ${err.message.split('\n')[0]}`);
+    }
+    if (!validate(doc)) {
+        const first = validate.errors?.[0];
+        const where = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : 'top level';
+        const params = (first?.params ?? {});
+        const what = params.additionalProperty
+            ? `unknown key '${params.additionalProperty}'`
+            : params.allowedValues
+                ? `must be one of ${params.allowedValues.join(', ')}`
+                : (first?.message ?? 'is invalid');
+        throw new ConfigFileError(`${file}: ${where}: ${what} (schema: schemas/skillsync.schema.json)`);
+    }
+    return {
+        file,
+        ...(doc.profile ? { profile: doc.profile } : {}),
+        ...(doc.requiredFields ? { requiredFields: doc.requiredFields } : {}),
+        ...(doc.limits?.maxFileSize !== undefined ? { maxFileSize: doc.limits.maxFileSize } : {}),
+        ...(doc.ignore?.length ? { ignore: doc.ignore } : {}),
+    };
+}
+/** The file's settings under the options given explicitly: a flag or an Action input always wins. */
+function withConfigFile(explicit, config) {
+    if (!config)
+        return explicit;
+    const merged = { ...explicit };
+    merged.profile ??= config.profile;
+    merged.requiredFields ??= config.requiredFields;
+    merged.maxFileSize ??= config.maxFileSize;
+    if (config.ignore)
+        merged.ignore = [...config.ignore, ...(explicit.ignore ?? [])];
+    for (const k of ['profile', 'requiredFields', 'maxFileSize'])
+        if (merged[k] === undefined)
+            delete merged[k];
+    return merged;
+}
+//# sourceMappingURL=config-file.js.map
 ;// CONCATENATED MODULE: ./lib/action/inputs.js
 // Action inputs and GitHub context: read from INPUT_* and GITHUB_* variables, checked, secrets masked.
+
+
+
+
 
 
 
@@ -54642,17 +56124,23 @@ function absolutePath(name, fallback) {
 function readContext(env = process.env) {
     const repository = env.GITHUB_REPOSITORY ?? '';
     const [owner = '', repo = ''] = repository.split('/');
-    let dispatchInputs = {};
+    let event = {};
     if (env.GITHUB_EVENT_PATH) {
         try {
-            const event = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(env.GITHUB_EVENT_PATH, 'utf8'));
-            if (event.inputs && typeof event.inputs === 'object')
-                dispatchInputs = event.inputs;
+            event = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(env.GITHUB_EVENT_PATH, 'utf8')) ?? {};
         }
         catch {
             // No or unreadable event file (local runs): the env variables are enough.
         }
     }
+    const dispatchInputs = event.inputs && typeof event.inputs === 'object' ? event.inputs : {};
+    const pr = event.pull_request;
+    // A deleted fork has `head.repo: null`; it was still a fork, so no secrets either.
+    const headRepo = pr?.head?.repo;
+    const fromFork = !!pr &&
+        (headRepo === null ||
+            headRepo?.fork === true ||
+            (!!headRepo?.full_name && !!pr.base?.repo?.full_name && headRepo.full_name !== pr.base.repo.full_name));
     return {
         eventName: env.GITHUB_EVENT_NAME ?? '',
         repository,
@@ -54663,7 +56151,10 @@ function readContext(env = process.env) {
         apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
         workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
         runnerTemp: env.RUNNER_TEMP ?? external_node_os_namespaceObject.tmpdir(),
+        serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
         dispatchInputs,
+        pullNumber: typeof pr?.number === 'number' ? pr.number : undefined,
+        fromFork,
     };
 }
 class InputError extends Error {
@@ -54713,24 +56204,24 @@ function triggerFor(eventName) {
 function maskSecret(value) {
     if (!value)
         return;
-    core_setSecret(value);
+    setSecret(value);
     // Multi-line values (PEM keys) are matched line by line in the log, so mask each line too.
     for (const line of value.split(/\r?\n/)) {
         const t = line.trim();
         if (t.length >= 8 && !/^-----(BEGIN|END) /.test(t))
-            core_setSecret(t);
+            setSecret(t);
     }
 }
 function maskUrlCredentials(raw) {
     try {
         const url = new URL(raw);
         if (url.username)
-            core_setSecret(decodeURIComponent(url.username));
+            setSecret(decodeURIComponent(url.username));
         if (url.password)
-            core_setSecret(decodeURIComponent(url.password));
+            setSecret(decodeURIComponent(url.password));
         for (const v of url.searchParams.values())
             if (v.length >= 6)
-                core_setSecret(v);
+                setSecret(v);
     }
     catch {
         // Bad URLs are reported later, by the code that uses them, without their content.
@@ -54756,29 +56247,191 @@ function readInputs(ctx) {
     const requiredFields = getInput('required-fields')
         .split(/[\s,]+/)
         .filter(Boolean);
+    // The repository's .skillsync.yml (docs/cli.md); an input given explicitly wins over it.
+    const configFile = findConfigFile(root, workspace);
+    const config = configFile ? loadConfigFile(configFile) : undefined;
+    if (configFile)
+        info(`settings: ${external_node_path_namespaceObject.relative(workspace, configFile) || configFile}`);
+    const mode = resolveMode(oneOf('mode', ['auto', 'validate', 'deploy'], 'auto'), ctx.eventName);
+    const release = bool('release', true);
+    const dryRun = bool('dry-run', false);
+    const notices = [];
+    let signingKeyId;
+    if (mode === 'deploy') {
+        checkReceivers(receivers, release, dryRun, notices);
+        if (!dryRun && release && (!ctx.owner || !ctx.repo || !githubToken)) {
+            throw new InputError("input/missing: release: true needs GITHUB_REPOSITORY and 'github-token' (default ${{ github.token }})");
+        }
+        if (signingKey) {
+            try {
+                signingKeyId = parseSigningKey(signingKey).keyid;
+            }
+            catch (err) {
+                throw new InputError(`input/bad-value: 'signing-key': ${err.message}`);
+            }
+        }
+    }
     return {
         root,
         rootPrefix: rel.startsWith('..') || external_node_path_namespaceObject.isAbsolute(rel) ? '' : rel.split(external_node_path_namespaceObject.sep).join('/'),
-        mode: resolveMode(oneOf('mode', ['auto', 'validate', 'deploy'], 'auto'), ctx.eventName),
+        mode,
         receivers,
         signingKey,
-        profile: readProfile(),
-        requiredFields: requiredFields.length ? requiredFields : undefined,
-        maxFileSize: inputs_int('max-file-size', undefined, 1),
+        signing: resolveSigning(getInput('signing'), signingKey),
+        signingKeyId,
+        notices,
+        profile: readProfile() ?? config?.profile,
+        requiredFields: requiredFields.length ? requiredFields : config?.requiredFields,
+        maxFileSize: inputs_int('max-file-size', undefined, 1) ?? config?.maxFileSize,
+        ignore: config?.ignore,
         syncDataRoot: absolutePath('sync-data-root', '/data'),
         onInvalid: oneOf('on-invalid', ['fail', 'skip'], 'fail'),
-        release: bool('release', true),
+        release,
         releaseKeep: inputs_int('release-keep', 10, 1) ?? 10,
         githubToken,
         timeoutMs: (inputs_int('timeout', 30, 1) ?? 30) * 1000,
-        dryRun: bool('dry-run', false),
+        dryRun,
         planUrl,
         planApiKey,
     };
 }
+/**
+ * Checked before anything is read or packed. An empty value is what an unset `vars.X` gives: with a release the
+ * receivers' pollers still deliver, so that is only a notice; without one nothing would deliver the bundle.
+ */
+function checkReceivers(receivers, release, dryRun, notices) {
+    receivers.forEach((u, i) => {
+        try {
+            withApiPath(u, '/v1/deployments');
+        }
+        catch (err) {
+            throw new InputError(`input/bad-value: 'receiver-url' line ${i + 1} (${displayUrl(u)}): ${err.message}`);
+        }
+    });
+    if (receivers.length > 0 || dryRun)
+        return;
+    if (!release) {
+        throw new InputError("input/missing: 'receiver-url' is empty and release is false, so nothing would deliver the bundle. " +
+            'Set receiver-url (is the variable it reads defined for this repository or environment?), ' +
+            'or set release: true so the receivers poll the GitHub release.');
+    }
+    notices.push("receiver-url is empty: nothing is pushed; the receivers' pollers will deliver the GitHub release.");
+}
 //# sourceMappingURL=inputs.js.map
+;// CONCATENATED MODULE: ./lib/core/skill/rules.js
+// Rule ids of the skill validator, each with the one-line description the docs list.
+const SKILL_RULES = {
+    'frontmatter/missing': 'SKILL.md does not start with a `---` frontmatter block, so the gateway sees no description and drops it.',
+    'frontmatter/unclosed': 'The frontmatter block is opened with `---` but never closed by a `---` line.',
+    'frontmatter/empty': 'The frontmatter block holds no fields.',
+    'frontmatter/yaml-invalid': 'The frontmatter is not valid YAML (or not a `key: value` mapping), so the gateway drops the skill; the message carries the gateway’s reason.',
+    'frontmatter/repaired': 'A `description:` line is not valid YAML; the gateway repairs it by reading the whole line as one string (quote it).',
+    'frontmatter/coerced': 'A field is not a string (a number, list or mapping); the gateway turns it into one (an error under agentskills/strict: `frontmatter/type`).',
+    'frontmatter/yaml-reading': 'YAML takes part of the `name`/`description` line as an anchor (`&x`), a tag (`!x`) or a comment (` # x`); the gateway loads the rest.',
+    'frontmatter/line-value': 'YAML reads `name`/`description` as empty (e.g. `description: # text`), but the gateway’s line reader loads the text.',
+    'frontmatter/required': 'A field the profile (or --required-fields) requires is missing or empty.',
+    'frontmatter/type': 'A field has the wrong type (e.g. a number where a string is expected).',
+    'frontmatter/name-format': 'Agent Skills: `name` is 1-64 chars of [a-z0-9-] without leading, trailing or double hyphens.',
+    'frontmatter/name-mismatch': 'Agent Skills: `name` must equal the skill’s folder name.',
+    'frontmatter/description-length': 'Agent Skills: `description` is 1-1024 characters.',
+    'frontmatter/shape': 'A field does not match the frontmatter JSON Schema.',
+    'file/too-large': 'SKILL.md is over the gateway’s 256,000 bytes (maxSkillFileBytes), or another file is over the per-file limit (default 10 MiB).',
+    'file/encoding': 'SKILL.md is not valid UTF-8; the gateway loads it with the bad bytes replaced.',
+    'file/symlink': 'A symlink inside a skill: bundles carry only regular files.',
+    'file/unreadable': 'A file inside a skill could not be read.',
+    'skill/duplicate-name': 'Two skills have the same name: the gateway keeps the later one in its load order (a warning) and drops the other (an error).',
+    'gateway/not-read': 'The gateway never reads this SKILL.md where it is deployed: a dot-folder, too deep, or outside the folder it reads.',
+    'gateway/scan-cap': 'Warning: the folder holds more than the 300 sub-folders the gateway scans (sorted); this skill is past them and does not load.',
+    'gateway/skill-cap': 'Warning: the gateway loads at most 200 skills from one folder (in name order); this one is past the cap and does not load.',
+    'gateway/bundled-name': 'The gateway has its own skill of this name: deployed to the managed folder ours replaces it (warning); from extraDirs the gateway’s wins (error).',
+    'gateway/nested-skill': 'A SKILL.md inside another skill’s folder: the gateway never searches there, so it is a file of the outer skill.',
+    'gateway/prompt-cut': 'The gateway puts at most 150 skills in the model’s prompt; this one is left out.',
+    'gateway/prompt-compact': 'The skills’ prompt catalog is over the gateway’s 18,000 characters, so it shortens every description.',
+};
+/** Rule ids with their descriptions, in a stable order for docs. */
+function listSkillRules() {
+    return Object.keys(SKILL_RULES).map((rule) => ({
+        rule,
+        description: SKILL_RULES[rule],
+    }));
+}
+//# sourceMappingURL=rules.js.map
+;// CONCATENATED MODULE: ./lib/core/sarif.js
+
+
+const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+const TOOL_URI = 'https://github.com/kurultai/skill-sync';
+const secretDescriptions = new Map(secretRules.map((r) => [`secret/${r.id}`, r.description]));
+function describeRule(rule) {
+    if (rule in SKILL_RULES)
+        return SKILL_RULES[rule];
+    return secretDescriptions.get(rule) ?? rule;
+}
+/** A path for `artifactLocation.uri`: a relative URI reference, so each segment is percent-encoded. */
+function uriOf(file, prefix) {
+    const p = prefix ? `${prefix.replace(/\/+$/, '')}/${file}` : file;
+    return p
+        .split('/')
+        .filter((s) => s !== '' && s !== '.')
+        .map(encodeURIComponent)
+        .join('/');
+}
+/**
+ * One run, one result per finding. Code scanning needs `region.startLine` on every result, so a finding about a
+ * whole file points at its line 1. Messages are the findings' own, already redacted at the source.
+ */
+function toSarif(findings, opts = {}) {
+    const ruleIds = [...new Set(findings.map((f) => f.rule))].sort();
+    const index = new Map(ruleIds.map((id, i) => [id, i]));
+    const rules = ruleIds.map((id) => {
+        const sev = findings.find((f) => f.rule === id)?.severity ?? 'warning';
+        return {
+            id,
+            shortDescription: { text: describeRule(id) },
+            defaultConfiguration: { level: sev },
+            // Code scanning ranks security alerts by `security-severity` (0-10); a committed credential is critical.
+            ...(id.startsWith('secret/') ? { properties: { tags: ['security'], 'security-severity': '9.0' } } : {}),
+        };
+    });
+    return {
+        $schema: SARIF_SCHEMA,
+        version: '2.1.0',
+        runs: [
+            {
+                tool: {
+                    driver: {
+                        name: 'skill-sync',
+                        ...(opts.toolVersion ? { version: opts.toolVersion } : {}),
+                        informationUri: TOOL_URI,
+                        rules,
+                    },
+                },
+                columnKind: 'utf16CodeUnits',
+                results: findings.map((f) => ({
+                    ruleId: f.rule,
+                    ruleIndex: index.get(f.rule) ?? 0,
+                    level: f.severity,
+                    message: { text: f.fix ? `${f.message}\nFix: ${f.fix}` : f.message },
+                    locations: [
+                        {
+                            physicalLocation: {
+                                artifactLocation: { uri: uriOf(f.file, opts.uriPrefix), uriBaseId: '%SRCROOT%' },
+                                region: {
+                                    startLine: f.line > 0 ? f.line : 1,
+                                    ...(f.line > 0 && f.column > 0 ? { startColumn: f.column } : {}),
+                                },
+                            },
+                        },
+                    ],
+                })),
+            },
+        ],
+    };
+}
+//# sourceMappingURL=sarif.js.map
 ;// CONCATENATED MODULE: ./lib/action/summary.js
-// Job summary and JSON report: always written, whatever the outcome, so a failed run still explains itself.
+// Job summary, JSON report and SARIF file: written whatever the outcome, so a failed run still explains itself.
+
 
 
 
@@ -54786,15 +56439,23 @@ function readInputs(ctx) {
 
 
 const REPORT_FILE = 'skill-sync-report.json';
+const SARIF_FILE = 'skill-sync.sarif';
 async function writeReport(report, dir) {
     await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
     const file = external_node_path_namespaceObject.join(dir, REPORT_FILE);
     await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
     return file;
 }
-async function writeSummary(report, reportPath) {
+/** Finding paths are relative to the workspace, which is where code scanning resolves them. */
+async function writeSarif(findings, dir) {
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    const file = external_node_path_namespaceObject.join(dir, SARIF_FILE);
+    await writeFileAtomic(file, JSON.stringify(toSarif(findings), null, 2) + '\n');
+    return file;
+}
+async function writeSummary(report, reportPath, serverUrl) {
     // Findings are redacted at the source; this pass catches anything that came from outside (receiver replies).
-    const markdown = redactSecrets(renderSummary(report, { reportPath }));
+    const markdown = redactSecrets(renderSummary(report, { reportPath, serverUrl }));
     if (!process.env.GITHUB_STEP_SUMMARY) {
         info('GITHUB_STEP_SUMMARY is not set; job summary skipped (the JSON report has everything).');
         return;
@@ -54804,6 +56465,10 @@ async function writeSummary(report, reportPath) {
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./lib/action/main.js
 // The Action's run: validate → annotate → (plan | pack → sign → release → publish) → summary, report, outputs.
+
+
+
+
 
 
 
@@ -54834,43 +56499,75 @@ async function run() {
         setFailed(redactSecrets(err instanceof Error ? err.message : String(err)));
     }
 }
-async function runAction() {
-    const ctx = readContext();
-    const inputs = readInputs(ctx);
-    const { root } = inputs;
-    info(`skill-sync ${inputs.mode}${inputs.dryRun ? ' (dry run)' : ''}: ${root}`);
-    const check = await checkRepo(root, {
-        profile: inputs.profile,
-        requiredFields: inputs.requiredFields,
-        maxFileSize: inputs.maxFileSize,
-        dataRoot: inputs.syncDataRoot,
-        pathPrefix: inputs.rootPrefix,
-        retainBytes: inputs.mode === 'validate' ? 0 : PACK_RETAIN_BYTES,
-    });
-    const findings = check.findings;
-    annotate(findings);
-    const counts = countFindings(findings);
-    const invalid = check.skills.filter((s) => !s.valid).length;
-    const report = {
+/** What every run reports, before anything is read: inputs that fail to parse still get a summary. */
+function emptyReport(ctx) {
+    return {
         v: 1,
-        mode: inputs.mode,
-        root: inputs.rootPrefix || '.',
+        mode: resolveMode('auto', ctx.eventName),
+        gateway: GATEWAY_ID,
+        root: '.',
         generatedAt: new Date().toISOString(),
         repository: ctx.repository || undefined,
         ref: deployRef(ctx) || undefined,
-        commit: checkedOutCommit(root, ctx.sha) || undefined,
-        counts: { skills: check.skills.length, valid: check.skills.length - invalid, invalid, ...counts },
-        skills: skillRows(check.skills),
-        findings,
+        commit: ctx.sha || undefined,
+        counts: { skills: 0, valid: 0, invalid: 0, errors: 0, warnings: 0 },
+        skills: [],
+        findings: [],
         outcome: 'ok',
         failures: [],
         warnings: [],
+        notices: [],
     };
-    setOutput('skills-count', check.skills.length);
-    setOutput('invalid-count', invalid);
+}
+const CHECKOUT_HINT = 'Is the repository checked out? Add `- uses: actions/checkout@v7` before this step, and check the `path` input.';
+/** Discover and check; a missing or unreadable folder, or no skill at all, is an error that names the fix. */
+async function checkSkills(inputs) {
+    const shown = inputs.rootPrefix || '.';
+    let check;
     try {
+        check = await checkRepo(inputs.root, {
+            profile: inputs.profile,
+            requiredFields: inputs.requiredFields,
+            maxFileSize: inputs.maxFileSize,
+            ignore: inputs.ignore,
+            dataRoot: inputs.syncDataRoot,
+            pathPrefix: inputs.rootPrefix,
+            retainBytes: inputs.mode === 'validate' ? 0 : PACK_RETAIN_BYTES,
+        });
+    }
+    catch (err) {
+        throw new Error(`skills/unreadable: could not read the skills folder '${shown}': ${err.message}. ${CHECKOUT_HINT}`);
+    }
+    if (check.skills.length === 0) {
+        throw new Error(`skills/none: no skill found under '${shown}' (a skill is a folder with a SKILL.md). ${CHECKOUT_HINT}`);
+    }
+    return check;
+}
+async function runAction() {
+    const ctx = readContext();
+    const report = emptyReport(ctx);
+    let inputs;
+    let checked = false;
+    try {
+        inputs = readInputs(ctx);
+        report.mode = inputs.mode;
+        report.root = inputs.rootPrefix || '.';
+        report.notices?.push(...inputs.notices);
+        info(`skill-sync ${inputs.mode}${inputs.dryRun ? ' (dry run)' : ''}: ${inputs.root}`);
+        if (inputs.signingKeyId)
+            info(`signing with key id ${inputs.signingKeyId}`);
+        report.commit = checkedOutCommit(inputs.root, ctx.sha) || undefined;
+        const check = await checkSkills(inputs);
+        checked = true;
+        const counts = countFindings(check.findings);
+        const invalid = check.skills.filter((s) => !s.valid).length;
+        report.findings = check.findings;
+        report.skills = skillRows(check.skills);
+        report.counts = { skills: check.skills.length, valid: check.skills.length - invalid, invalid, ...counts };
+        setOutput('skills-count', check.skills.length);
+        setOutput('invalid-count', invalid);
         if (inputs.mode === 'validate')
-            await validateMode(inputs, report, check.skills);
+            await validateMode(inputs, ctx, report, check.skills);
         else
             await deployMode(inputs, ctx, report, check);
     }
@@ -54878,29 +56575,70 @@ async function runAction() {
         report.failures.push(redactSecrets(err instanceof Error ? err.message : String(err)));
     }
     finally {
-        if (report.failures.length)
-            report.outcome = 'failed';
-        for (const w of report.warnings)
-            warning(w);
-        const reportPath = await writeReport(report, ctx.runnerTemp);
-        setOutput('report-path', reportPath);
-        try {
-            await writeSummary(report, reportPath);
-        }
-        catch (err) {
-            warning(`could not write the job summary: ${err.message}`);
-        }
-        if (report.failures.length)
-            setFailed(report.failures.join('\n'));
+        await finish(report, ctx, inputs, checked);
     }
 }
-async function validateMode(inputs, report, skills) {
-    if (inputs.planUrl) {
-        // What merging would deploy: with on-invalid skip only the valid skills go out.
-        const shipped = inputs.onInvalid === 'skip' ? report.skills.filter((s) => s.status === 'valid') : skills;
+/**
+ * The run's closing: annotations (findings first, within the slots the closing messages leave), notices and
+ * warnings, the JSON report, the SARIF file (only when the check ran: an empty one would close open alerts),
+ * the job summary, and the failure.
+ */
+async function finish(report, ctx, inputs, checked) {
+    if (report.failures.length)
+        report.outcome = 'failed';
+    const warnings = closingWarnings(report.warnings);
+    annotate(report.findings, {
+        reserve: { error: report.failures.length ? 1 : 0, warning: warnings.length },
+        changedFiles: report.findings.length ? await changedFiles(ctx, inputs) : undefined,
+    });
+    for (const n of report.notices ?? [])
+        notice(n);
+    for (const w of warnings)
+        core_warning(w);
+    const reportPath = await writeReport(report, ctx.runnerTemp);
+    setOutput('report-path', reportPath);
+    if (checked)
+        setOutput('sarif-path', await writeSarif(report.findings, ctx.runnerTemp));
+    try {
+        await writeSummary(report, reportPath, ctx.serverUrl);
+    }
+    catch (err) {
+        core_warning(`could not write the job summary: ${err.message}`);
+    }
+    if (report.failures.length)
+        setFailed(report.failures.join('\n'));
+}
+/** On a pull request, the files it changed (REST, job token); anything else, or any failure: none. */
+async function changedFiles(ctx, inputs) {
+    if (!ctx.pullNumber || !ctx.owner || !ctx.repo || !inputs?.githubToken)
+        return undefined;
+    try {
+        return await pullRequestFiles({
+            apiUrl: ctx.apiUrl,
+            owner: ctx.owner,
+            repo: ctx.repo,
+            token: inputs.githubToken,
+            timeoutMs: inputs.timeoutMs,
+        }, ctx.pullNumber);
+    }
+    catch (err) {
+        info(`could not list the pull request's files (${redactSecrets(err.message)}); annotating in the usual order`);
+        return undefined;
+    }
+}
+async function validateMode(inputs, ctx, report, skills) {
+    if (inputs.planUrl && ctx.fromFork) {
+        // GitHub gives a fork's pull request no secrets, so the plan's API key is empty: expected, not a problem.
+        report.notices?.push('deploy plan skipped: pull requests from forks get no secrets (plan-api-key is empty on them)');
+    }
+    else if (inputs.planUrl) {
+        // What merging would deploy: with on-invalid skip the valid skills, and the live versions of the rest.
+        const valid = report.skills.filter((s) => s.status === 'valid');
+        const skipped = new Set(report.skills.filter((s) => s.status !== 'valid').map((s) => s.name));
         try {
             const live = await fetchLiveState(inputs.planUrl, inputs.planApiKey || undefined, inputs.timeoutMs);
-            report.plan = computePlan(live, shipped);
+            const kept = live.skills.filter((s) => skipped.has(s.name));
+            report.plan = computePlan(live, inputs.onInvalid === 'skip' ? [...valid, ...kept] : skills);
             const p = report.plan;
             info(`deploy plan: ${p.added.length} added, ${p.changed.length} changed, ${p.removed.length} removed, ${p.unchanged} unchanged`);
         }
@@ -54922,22 +56660,30 @@ async function deployMode(inputs, ctx, report, { skills, contents }) {
     }
     if (selection.skipped.length) {
         report.skills = skillRows(skills, 'skipped');
-        report.warnings.push(`on-invalid: skip: ${selection.skipped.length} invalid skill(s) not deployed: ${selection.skipped.map((s) => s.name).join(', ')}`);
+        report.warnings.push(`on-invalid: skip: ${selection.skipped.length} invalid skill(s) not updated; receivers keep their live versions: ${selection.skipped.map((s) => s.name).join(', ')}`);
     }
-    if (!inputs.signingKey)
-        throw new Error('input/missing: signing-key is required to deploy');
-    if (!inputs.dryRun && inputs.receivers.length === 0 && !inputs.release) {
-        throw new Error('input/missing: deploy needs receiver-url, or release: true, or dry-run: true');
-    }
-    if (!inputs.dryRun && inputs.release && (!ctx.owner || !ctx.repo || !inputs.githubToken)) {
-        throw new Error('input/missing: release: true needs GITHUB_REPOSITORY and github-token');
+    if (!inputs.signingKey && inputs.signing === 'key')
+        throw new Error('input/missing: signing-key is required to deploy, or keyless signing: add `permissions: id-token: write` to the job');
+    const idToken = inputs.signing === 'oidc'
+        ? keylessSigner({ ref: report.ref ?? '', commit: report.commit ?? '' }, ctx)
+        : undefined;
+    if (!inputs.dryRun) {
+        const tip = await checkStillTip(ctx, inputs, report.commit ?? ctx.sha);
+        if (tip.kind !== 'deploy')
+            notice(tip.notice);
+        if (tip.kind === 'skip') {
+            report.skipped = tip.notice;
+            return;
+        }
     }
     const workDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_namespaceObject.join(ctx.runnerTemp, 'skill-sync-'));
     const result = await runDeploy({
         root: inputs.root,
         skills: selection.ship,
+        retain: selection.retain,
         contents,
         signingKey: inputs.signingKey,
+        idToken,
         receivers: inputs.receivers,
         release: inputs.release
             ? {
@@ -54950,7 +56696,9 @@ async function deployMode(inputs, ctx, report, { skills, contents }) {
             : undefined,
         source: {
             repository: ctx.repository,
-            ref: report.ref ?? '',
+            // The ref the workflow ran on, which branch protection and environments gate (receivers allowlist it,
+            // docs/security.md); a re-deployed older ref is named by its commit.
+            ref: ctx.ref,
             commit: report.commit ?? '',
             trigger: triggerFor(ctx.eventName),
         },
@@ -54960,6 +56708,7 @@ async function deployMode(inputs, ctx, report, { skills, contents }) {
         log: (m) => info(redactSecrets(m)),
     });
     report.deploy = result.record;
+    logDelivery(result.record);
     report.failures.push(...result.failures);
     report.warnings.push(...result.warnings);
     setOutput('bundle-digest', result.payload.bundle.sha256);
@@ -54968,6 +56717,34 @@ async function deployMode(inputs, ctx, report, { skills, contents }) {
         setOutput('deployment-id', result.deploymentId);
     if (result.releaseUrl)
         setOutput('release-url', result.releaseUrl);
+}
+/** One line per destination: which receivers got the bundle, and what each answered. */
+function logDelivery(d) {
+    // Receiver answers come from outside: scrubbed like everything else they reach.
+    const log = (m) => info(redactSecrets(m));
+    if (d.dryRun)
+        return;
+    if (d.release && 'url' in d.release)
+        log(`delivery: GitHub release ${d.release.url}`);
+    else if (d.release && 'error' in d.release)
+        log(`delivery: GitHub release failed: ${d.release.error}`);
+    for (const r of d.receivers) {
+        const tries = `${r.attempts} attempt(s)`;
+        if (r.outcome === 'ok') {
+            const reply = [r.reply.status, r.reply.deploymentId && `deployment ${r.reply.deploymentId}`]
+                .filter(Boolean)
+                .join(', ');
+            log(`delivery: ${r.receiver} got the bundle: HTTP ${r.httpStatus}${reply ? ` ${reply}` : ''} (${tries})`);
+        }
+        else if (r.outcome === 'refused') {
+            log(`delivery: ${r.receiver} refused it: HTTP ${r.httpStatus} ${r.code}: ${r.message} (${tries})`);
+        }
+        else {
+            log(`delivery: ${r.receiver} not reached: ${r.message} (${tries})`);
+        }
+    }
+    if (d.receivers.length === 0)
+        log('delivery: no receiver-url; the receivers poll the release');
 }
 //# sourceMappingURL=main.js.map
 
