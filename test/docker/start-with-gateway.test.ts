@@ -82,7 +82,11 @@ describe('start-with-gateway.sh', () => {
     const { code, log } = await run(true);
     expect(code).toBe(0);
     expect(log).toMatch(/^gosu skill-sync skill-sync$/m);
-    expect(log).toMatch(/^chown -R skill-sync .*\/data\/skill-sync .*\/data\/skills$/m);
+    expect(log).toMatch(/^chown -R skill-sync .*\/data\/skill-sync$/m);
+    // The live folder's parent (by default the volume; on Railway the gateway's managed skills folder) is only
+    // made writable to the receiver, never taken over recursively.
+    expect(log).toMatch(/^chown skill-sync .*\/data$/m);
+    expect(log).not.toMatch(/^chown -R skill-sync .*\/data$/m);
     // No gateway user configured: the gateway keeps the container's user.
     expect(log).not.toMatch(/^gosu \S+ gateway/m);
   });
@@ -90,12 +94,24 @@ describe('start-with-gateway.sh', () => {
   it('lists every variable the receiver reads, except the ones it shares with the gateway', async () => {
     const script = await readFile(SCRIPT, 'utf8');
     const config = await readFile(path.join(REPO, 'receiver/config.ts'), 'utf8');
-    const read = [...config.matchAll(/\(env, '([A-Z0-9_]+)'/g)].map((m) => m[1]!);
-    const shared = new Set(['PORT', 'HOST', 'DATA_DIR', 'SKILLS_DIR', 'LOG_LEVEL']);
+    const read = [...config.matchAll(/\(env, '([A-Z0-9_]+)'|^ {4}'([A-Z0-9_]+)',$/gm)].map(
+      (m) => (m[1] ?? m[2])!,
+    );
+    // The gateway's own token and URL: the receiver reads them to ask it what it loaded.
+    const shared = new Set([
+      'PORT',
+      'HOST',
+      'DATA_DIR',
+      'SKILLS_DIR',
+      'LOG_LEVEL',
+      'OPENCLAW_GATEWAY_TOKEN',
+      'OPENCLAW_GATEWAY_URL',
+    ]);
     const missing = read.filter(
       (v) => !shared.has(v) && !v.startsWith('SKILL_SYNC_') && !new RegExp(`\\b${v}\\b`).test(script),
     );
     expect(read.length).toBeGreaterThan(10);
+    expect(read).toContain('GATEWAY_CHECK');
     expect(missing).toEqual([]);
   });
 });
