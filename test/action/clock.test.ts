@@ -25,6 +25,7 @@ beforeAll(async () => {
   await writeSkills(workspace, [{ dir: 'skills/alpha', skillMd: skillMd('alpha', { version: '1.0.0' }) }]);
   // GitHub's clock a day behind ours: the same as a runner whose clock was set a day ahead.
   gh = await startFakeGitHub({ owner: 'acme', repo: 'skills', clockSkewMs: -24 * 3600_000 });
+  gh.setBranch('main', 'a'.repeat(40)); // the run's commit is its branch's tip: only the clock can stop it
   receiver = await startStubReceiver(accepted);
 });
 afterAll(async () => {

@@ -75,7 +75,7 @@ describe('toSarif', () => {
     },
     {
       severity: 'warning',
-      rule: 'frontmatter/yaml-fallback',
+      rule: 'frontmatter/repaired',
       file: 'skills/b/SKILL.md',
       line: 2,
       column: 0,
@@ -91,7 +91,7 @@ describe('toSarif', () => {
     expect(r?.results.map((x) => [x.ruleId, x.level])).toEqual([
       ['secret/github-pat', 'error'],
       ['frontmatter/required', 'error'],
-      ['frontmatter/yaml-fallback', 'warning'],
+      ['frontmatter/repaired', 'warning'],
     ]);
     const rule = r?.tool.driver.rules.find((x) => x.id === 'frontmatter/required');
     expect(rule?.shortDescription.text).toMatch(/requires is missing/);

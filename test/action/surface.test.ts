@@ -28,6 +28,7 @@ let gh: FakeGitHub;
 beforeAll(async () => {
   await ensureDist();
   gh = await startFakeGitHub();
+  gh.setBranch('main', 'a'.repeat(40)); // a push run's commit is its branch's tip, so it deploys
 });
 afterAll(async () => {
   await Promise.all(stubs.map((s) => s.close()));

@@ -24,7 +24,7 @@ beforeAll(async () => {
     await writeFile(path.join(repo, 'skills', rel), text);
   };
   await skill('alpha/SKILL.md', '---\ndescription: Alpha.\n---\n');
-  await skill('alpha/notes.bak', 'old notes\n');
+  await skill('alpha/notes.bak', 'old notes, kept for reference\n');
   await skill('drafts/beta/SKILL.md', '---\nname: beta\n---\n'); // invalid: no description
 });
 afterAll(async () => {

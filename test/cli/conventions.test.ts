@@ -167,7 +167,7 @@ describe('--quiet and colour', () => {
     const ok = await cli(['validate', 'skills/good', '-q'], { cwd: work });
     expect(ok).toMatchObject({ code: 0, stdout: '', stderr: '' });
     const loud = await cli(['validate', 'skills'], { cwd: work });
-    expect(loud.stdout).toContain('warning frontmatter/yaml-fallback');
+    expect(loud.stdout).toContain('warning frontmatter/repaired');
     const quiet = await cli(['validate', 'skills', '--quiet'], { cwd: work });
     expect(quiet.code).toBe(1);
     expect(quiet.stdout).toContain('bad/SKILL.md:1:1 error frontmatter/required');

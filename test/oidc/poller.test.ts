@@ -20,6 +20,9 @@ let issuer: TestIssuer;
 beforeAll(async () => {
   await ensureDist();
   gh = await startFakeGitHub({ owner: 'acme', repo: 'skills' });
+  // Each run's commit is its branch's tip, so the Action's re-run check lets it deploy.
+  gh.setBranch('main', 'a'.repeat(40));
+  gh.setBranch('dev', 'a'.repeat(40));
   issuer = await startIssuer();
   cleanup.add(() => gh.close());
   cleanup.add(() => issuer.close());

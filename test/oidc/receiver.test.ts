@@ -315,11 +315,14 @@ describe('refusals before the body is read', () => {
   it.each(cases)('%s', async (_what, make, code) => {
     const rel = await make();
     const before = (await liveState(rx)).serial;
+    const audited = (await auditLines(rx.dataDir)).length;
     const res = await postWithoutBody(rx.url, rel);
     expect(res, JSON.stringify(res)).toMatchObject({ status: 401, code });
     expect((await liveState(rx)).serial).toBe(before);
-    const last = (await auditLines(rx.dataDir)).at(-1);
-    expect(last).toMatchObject({ status: 'rejected', reason: code });
+    // Nothing verified yet: counted, not audited, so junk from anyone cannot rotate real history away.
+    expect(await auditLines(rx.dataDir)).toHaveLength(audited);
+    const metrics = await (await fetch(`${rx.url}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`skill_sync_rejected_requests_total\\{reason="${code}"\\} [1-9]`));
   });
 
   it('an unknown kid refetches the JWKS at most once a minute', async () => {

@@ -251,7 +251,7 @@ describe('poller: 8. repository allowlist and 12. huge Content-Length', () => {
 
   it('refuses a release of another repository, downloading no bundle', async () => {
     const rel = await buildRelease({ m: { version: '1.0.0' } }, key.signing);
-    publish(signBundle(rel.bundle, [key.signing], { payloadOverride: { repository: 'mallory/x' } }), 'm-1');
+    publish(signBundle(rel.bundle, [key.signing], { payloadOverride: { repository: 'mallory/x' } }), 'skill-sync-1');
     const before = fetched();
     expect(await sync()).toMatchObject({ result: 'refused', code: 'repository-not-allowed' });
     expect(fetched() - before).toBe(1); // the envelope only
@@ -260,7 +260,7 @@ describe('poller: 8. repository allowlist and 12. huge Content-Length', () => {
 
   it('refuses an asset whose Content-Length is over the signed size, and does not retry it', async () => {
     const rel = await buildRelease({ c: { version: '1.0.0' } }, key.signing);
-    publish(rel, 'c-1');
+    publish(rel, 'skill-sync-2');
     // The asset host answers the envelope normally, then declares a bundle of 100 GB.
     gh.failNext(
       200,

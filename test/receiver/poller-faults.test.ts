@@ -64,7 +64,7 @@ describe('poller against a hostile GitHub', () => {
   it('a release JSON that stalls after its headers does not hold up a push', async () => {
     const { gh, start } = await setup();
     publish(gh, await buildRelease({ polled: { version: '1.0.0' } }, key.signing), 'skill-sync-1');
-    const stalled = gh.deliverNext({ kind: 'stall' }, { path: /\/releases\/latest$/ });
+    const stalled = gh.deliverNext({ kind: 'stall' }, { path: /\/releases$/ });
     const rx = await start();
     await until(() => stalled.started, 'the poll to reach the stalled answer');
     const rel = await buildRelease({ pushed: { version: '1.0.0' } }, key.signing);
@@ -93,9 +93,9 @@ describe('poller against a hostile GitHub', () => {
   it('a huge release JSON is cut off at the cap, not read into memory', async () => {
     const { gh, start } = await setup();
     const rx = await start();
-    // The first poll finds no release yet (404); the next one gets the padded answer.
-    await until(() => gh.requests.some((q) => q.status === 404), 'the first poll');
-    const huge = gh.deliverNext({ kind: 'huge', bytes: 400 * 1024 * 1024 }, { path: /\/releases\/latest$/ });
+    // The first poll finds no release yet (an empty list); the next one gets the padded answer.
+    await until(() => gh.requests.some((q) => q.path.endsWith('/releases')), 'the first poll');
+    const huge = gh.deliverNext({ kind: 'huge', bytes: 400 * 1024 * 1024 }, { path: /\/releases$/ });
     publish(gh, await buildRelease({ big: { version: '1.0.0' } }, key.signing), 'skill-sync-1');
     const r = await sync(rx);
     expect(r.body).toMatchObject({ result: 'error', code: 'github_body_too_large' });
