@@ -251,7 +251,10 @@ describe('poller: 8. repository allowlist and 12. huge Content-Length', () => {
 
   it('refuses a release of another repository, downloading no bundle', async () => {
     const rel = await buildRelease({ m: { version: '1.0.0' } }, key.signing);
-    publish(signBundle(rel.bundle, [key.signing], { payloadOverride: { repository: 'mallory/x' } }), 'skill-sync-1');
+    publish(
+      signBundle(rel.bundle, [key.signing], { payloadOverride: { repository: 'mallory/x' } }),
+      'skill-sync-1',
+    );
     const before = fetched();
     expect(await sync()).toMatchObject({ result: 'refused', code: 'repository-not-allowed' });
     expect(fetched() - before).toBe(1); // the envelope only
