@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { GatewayClient } from '../receiver/gateway/client.js';
-import { startGateway, type RunningGateway } from '../scripts/gateway-process.js';
+import { startGateway, type RunningGateway } from '../scripts/gateway/process.js';
 import {
   benchKey,
   packTree,

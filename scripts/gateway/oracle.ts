@@ -1,30 +1,15 @@
 // The pinned OpenClaw gateway as an oracle: which skills it loads from a folder, asked through `skills list --json`.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Placement } from '../../core/gateway/discovery.js';
+import type { GatewayRuntime } from './runtime.js';
+
+export { gatewayRuntime, type GatewayRuntime } from './runtime.js';
 
 const run = promisify(execFile);
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** The repo root, from scripts/gateway (tests) or lib/scripts/gateway (the built script). */
-const ROOT = path.resolve(HERE, path.basename(path.resolve(HERE, '../..')) === 'lib' ? '../../..' : '../..');
-
-export interface GatewayRuntime {
-  node: string;
-  entry: string;
-}
-
-/** Node 24 and the pinned gateway's `openclaw.mjs` (installed by the scripts on first use). */
-export function gatewayRuntime(): GatewayRuntime {
-  return {
-    node: execFileSync('bash', [path.join(ROOT, 'scripts/node24.sh')], { encoding: 'utf8' }).trim(),
-    entry: execFileSync('bash', [path.join(ROOT, 'scripts/openclaw.sh')], { encoding: 'utf8' }).trim(),
-  };
-}
-
 export interface ListedSkill {
   name: string;
   description: string;

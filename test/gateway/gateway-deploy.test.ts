@@ -8,8 +8,8 @@ import { ensureDist, REPO } from '../action/harness.js';
 import { actionLog, auditLines, Cleanup, pushDeploy, receiverFor } from '../e2e/kit.js';
 import { startReceiver, tempDir, type ReceiverProcess } from '../support/receiver.js';
 import { buildRelease, ed25519Key, postBundle, type SkillSpec } from '../support/release.js';
-import { startGateway, type RunningGateway } from '../../scripts/gateway-process.js';
-import { SHAPE_MAX_FILE_SIZE, SHAPE_SKILLS, writeUserRepoShape } from './user-repo-shape.js';
+import { startGateway, type RunningGateway } from '../../scripts/gateway/process.js';
+import { SHAPE_MAX_FILE_SIZE, SHAPE_SKILLS, writeUserRepoShape } from '../support/user-repo.js';
 
 // The gateway always runs on Node 24 (scripts/node24.sh); CI's second pass (every test again on Node 24) would
 // only repeat the same two processes, so these suites run in the first pass only (docs/decisions.md).

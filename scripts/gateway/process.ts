@@ -1,27 +1,11 @@
 // The pinned OpenClaw gateway as a process (`gateway run`, loopback, token auth, offline) for tests and bench/gateway.ts.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { GatewayClient, type SkillsStatus } from '../receiver/gateway/client.js';
-
-/** The repository root, from scripts/ (tests) or lib/scripts/ (the compiled bench). */
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'scripts', 'openclaw.sh'))) dir = path.dirname(dir);
-  return dir;
-}
-
-/** Node 24 and the gateway's `openclaw.mjs`, installed on first use by scripts/node24.sh and scripts/openclaw.sh. */
-function openclaw(): { node: string; entry: string } {
-  const root = repoRoot();
-  const run = (script: string) =>
-    execFileSync('bash', [path.join(root, 'scripts', script)], { encoding: 'utf8' }).trim();
-  return { node: run('node24.sh'), entry: run('openclaw.sh') };
-}
+import { GatewayClient, type SkillsStatus } from '../../receiver/gateway/client.js';
+import { gatewayRuntime } from './runtime.js';
 
 export const GATEWAY_TOKEN = 'gateway-test-token-0123456789abcdef';
 
@@ -77,7 +61,7 @@ async function freePort(): Promise<number> {
 
 /** Starts the gateway and resolves once it answers `skills.status` (it takes 15-30 s). */
 export async function startGateway(): Promise<RunningGateway> {
-  const { node, entry } = openclaw();
+  const { node, entry } = gatewayRuntime();
   const root = await mkdtemp(path.join(os.tmpdir(), 'skill-sync-gateway-'));
   const stateDir = path.join(root, 'state');
   const home = path.join(root, 'home');
