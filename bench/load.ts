@@ -1,5 +1,6 @@
 // Load and soak: bad-signature POST storm vs /health latency and RSS; 500 sequential deploys vs leaked files and fds.
 // Run: npx tsc -p tsconfig.build.json && node lib/bench/load.js [--quick]   (BENCH_JSON=out.json; exits 1 on a miss)
+import { inspect as show } from 'node:util';
 import { mkdir, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -341,6 +342,6 @@ try {
 printFigures(figures);
 await writeBenchJson('load', figures);
 if (failed) {
-  process.stderr.write(`load bench failed: ${failed instanceof Error ? failed.message : String(failed)}\n`);
+  process.stderr.write(`load bench failed: ${failed instanceof Error ? failed.message : show(failed)}\n`);
   process.exitCode = 2;
 } else if (figures.some((f) => f.met === false)) process.exitCode = 1;

@@ -106,8 +106,8 @@ export async function startReceiver(opts: {
     out += d.toString();
     if (out.length > 128 * 1024) out = out.slice(-64 * 1024);
   };
-  proc.stdout!.on('data', keep);
-  proc.stderr!.on('data', keep);
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
   const exited = new Promise<number | null>((resolve) =>
     proc.on('exit', (code) => {
       running.delete(proc);
@@ -120,11 +120,11 @@ export async function startReceiver(opts: {
       const m = /"port":(\d+)[^\n]*"msg":"receiver listening"/.exec(out);
       if (m) {
         clearTimeout(timer);
-        proc.stdout!.off('data', check);
+        proc.stdout.off('data', check);
         resolve(Number(m[1]));
       }
     };
-    proc.stdout!.on('data', check);
+    proc.stdout.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`receiver exited with ${code} before listening:\n${out.slice(-4000)}`));

@@ -1,5 +1,6 @@
 // Talking to a running receiver from the CLI: base URL, API key from the environment, JSON requests.
 import { UsageError } from './args.js';
+import { describeNetworkError } from '../core/net-error.js';
 import { redactUrl, scrubText } from '../core/secrets/redact.js';
 
 export interface Remote {
@@ -41,9 +42,7 @@ export async function call(
       signal: AbortSignal.timeout(120_000),
     });
   } catch (err) {
-    throw new Error(
-      `cannot reach ${redactUrl(remote.url)}: ${scrubText(String((err as Error).cause ?? (err as Error).message))}`,
-    );
+    throw new Error(`cannot reach ${redactUrl(remote.url)}: ${scrubText(describeNetworkError(err))}`);
   }
   const text = await res.text();
   let json: unknown = text;

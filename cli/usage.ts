@@ -13,7 +13,7 @@ export class UsageError extends Error {}
  */
 export function didYouMean(typed: string, known: readonly string[]): string | undefined {
   if (known.length === 0) return undefined;
-  const best = closest(typed, known as string[]);
+  const best = closest(typed, known);
   const allowed = Math.min(3, Math.max(1, Math.floor(typed.replace(/^-+/, '').length / 3)));
   if (distance(typed, best) <= allowed) return best;
   const prefixed = typed.length >= 3 ? known.filter((k) => k.startsWith(typed)) : [];

@@ -20,7 +20,7 @@ export const fsyncDir = fsyncPath;
 
 /** Runs fn over items, at most `limit` at a time; results in item order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+  const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {

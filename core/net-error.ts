@@ -19,7 +19,7 @@ export function describeNetworkError(err: unknown): string {
   let text = one(e);
   let cause = e.cause;
   for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
-    text += `: ${one(cause as Cause)}`;
+    text += `: ${one(cause)}`;
     cause = (cause as Cause).cause;
   }
   return redactSecrets(text);

@@ -253,10 +253,16 @@ function describeError(err: Error & { code?: string }): string {
 function parseReply(body: string): ReceiverReply {
   try {
     const v: unknown = JSON.parse(body);
-    return v && typeof v === 'object' ? (v as ReceiverReply) : {};
+    return v && typeof v === 'object' ? v : {};
   } catch {
     return {};
   }
+}
+
+/** A JSON field shown as text: strings as they are, anything else as JSON. */
+function textOf(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 /** Receiver errors are `{error:{code,message}}`; anything else is shown short and scrubbed. */
@@ -265,8 +271,8 @@ function parseError(status: number, body: string): { code: string; message: stri
     const v = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
     if (v?.error && typeof v.error === 'object') {
       return {
-        code: redactSecrets(String(v.error.code ?? `http_${status}`)).slice(0, 100),
-        message: redactSecrets(String(v.error.message ?? '')).slice(0, 500),
+        code: redactSecrets(textOf(v.error.code) || `http_${status}`).slice(0, 100),
+        message: redactSecrets(textOf(v.error.message)).slice(0, 500),
       };
     }
   } catch {

@@ -395,7 +395,7 @@ function ownBuffer(data: Uint8Array): ArrayBuffer {
     data.buffer instanceof ArrayBuffer
   )
     return data.buffer;
-  return data.slice().buffer as ArrayBuffer;
+  return data.slice().buffer;
 }
 
 /** I/O in this thread (sync): for when no worker can be started. */
@@ -485,9 +485,9 @@ function startWorker(onDead: () => void): TreeIO | null {
   }
   let nextId = 0;
   const pending = new Map<number, { resolve: (r: Response) => void; reject: (e: unknown) => void }>();
-  let failure: unknown;
+  let failure: Error | undefined;
   const failAll = (err: unknown) => {
-    failure = err;
+    failure = err instanceof Error ? err : new Error(String(err));
     onDead();
     for (const p of pending.values()) p.reject(err);
     pending.clear();

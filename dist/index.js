@@ -51177,7 +51177,7 @@ function startWorker(onDead) {
     const pending = new Map();
     let failure;
     const failAll = (err) => {
-        failure = err;
+        failure = err instanceof Error ? err : new Error(String(err));
         onDead();
         for (const p of pending.values())
             p.reject(err);
@@ -51694,7 +51694,7 @@ function parseFrontmatter(raw, file) {
                 const lost = v.anchor ? `&${v.anchor}` : v.tag ? v.tag : `#${v.comment ?? ''}`;
                 const end = recovered.indexOf('\n', k.range[0]);
                 const fix = quotedLineFix(recovered.slice(k.range[0], end === -1 ? undefined : end));
-                result.findings.push(finding(file, 'frontmatter/yaml-reading', 'warning', filePos(lc, k.range[0]), `YAML reads ${JSON.stringify(lost)} on the \`${key}\` line as ${what}; the gateway loads ${JSON.stringify(String(v.value ?? ''))}`, fix ? `quote the value if it is text: ${fix}` : 'quote the value if it is text'));
+                result.findings.push(finding(file, 'frontmatter/yaml-reading', 'warning', filePos(lc, k.range[0]), `YAML reads ${JSON.stringify(lost)} on the \`${key}\` line as ${what}; the gateway loads ${JSON.stringify(v.toString())}`, fix ? `quote the value if it is text: ${fix}` : 'quote the value if it is text'));
             }
         }
     }
@@ -54030,8 +54030,8 @@ async function packBundle(root, skills, out, opts = {}) {
     const pin = new GzipHeaderPin();
     const done = (0,external_node_stream_promises_namespaceObject.pipeline)(gzip, pin, (0,external_node_fs_namespaceObject.createWriteStream)(tmp, { flags: 'wx', mode: 0o644 }));
     // Surface a write failure (disk full) while we are still producing, not only at the end.
-    let failed = null;
-    done.catch((err) => (failed = err));
+    const write = {};
+    done.catch((err) => (write.failed = err instanceof Error ? err : new Error(String(err))));
     try {
         const w = new BatchWriter(gzip);
         const manifestBytes = Buffer.from(canonicalJson(manifest), 'utf8');
@@ -54041,8 +54041,8 @@ async function packBundle(root, skills, out, opts = {}) {
         const files = entries.filter((e) => e.kind === 'file' && !e.checked);
         const reads = readAhead(io, files);
         for (const e of entries) {
-            if (failed)
-                throw failed;
+            if (write.failed)
+                throw write.failed;
             if (e.kind === 'dir') {
                 await w.put(encodeEntry({ path: `${e.path}/`, type: '5', size: 0, mode: 0o755 }));
                 continue;
@@ -54610,7 +54610,6 @@ function rateLimitOf(status, headers, bodyText, now = Date.now()) {
 }
 //# sourceMappingURL=rate-limit.js.map
 ;// CONCATENATED MODULE: ./lib/core/release/http.js
-// One REST call to GitHub: timeout, turning failures into GitHubError / RateLimited, and retry with backoff.
 
 
 
@@ -54756,7 +54755,10 @@ function githubMessage(text) {
             return x.message;
         return [x.resource, x.field, x.code].filter((v) => typeof v === 'string' && v).join(' ');
     });
-    const parts = [String(doc.message ?? ''), details.filter(Boolean).join('; ')].filter(Boolean);
+    const parts = [
+        typeof doc.message === 'string' ? doc.message : '',
+        details.filter(Boolean).join('; '),
+    ].filter(Boolean);
     return parts.join(': ').replace(/\s+/g, ' ').slice(0, 500);
 }
 async function callJson(t, url, opts = {}) {
@@ -55273,7 +55275,7 @@ const COMPARE_FILE_LIMIT = 300;
 async function compareCommits(t, base, head, opts = {}) {
     const res = await http_call(t, target_repoUrl(t, `/compare/${encodeURIComponent(base)}...${encodeURIComponent(head)}`), { headers: target_apiHeaders(t), signal: opts.signal });
     const body = (await res.json());
-    const files = (body.files ?? []).map((f) => String(f.filename ?? ''));
+    const files = (body.files ?? []).map((f) => (typeof f.filename === 'string' ? f.filename : ''));
     return {
         status: typeof body.status === 'string' ? body.status : 'unknown',
         files,
@@ -55561,14 +55563,20 @@ function parseReply(body) {
         return {};
     }
 }
+/** A JSON field shown as text: strings as they are, anything else as JSON. */
+function textOf(v) {
+    if (v === undefined || v === null)
+        return '';
+    return typeof v === 'string' ? v : JSON.stringify(v);
+}
 /** Receiver errors are `{error:{code,message}}`; anything else is shown short and scrubbed. */
 function parseError(status, body) {
     try {
         const v = JSON.parse(body);
         if (v?.error && typeof v.error === 'object') {
             return {
-                code: redactSecrets(String(v.error.code ?? `http_${status}`)).slice(0, 100),
-                message: redactSecrets(String(v.error.message ?? '')).slice(0, 500),
+                code: redactSecrets(textOf(v.error.code) || `http_${status}`).slice(0, 100),
+                message: redactSecrets(textOf(v.error.message)).slice(0, 500),
             };
         }
     }

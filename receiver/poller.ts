@@ -585,13 +585,13 @@ export class Poller {
 
 /** Passes the download through and keeps its error, so a deploy failure can be traced to the network or the cap. */
 class Tracked implements AsyncIterable<Uint8Array> {
-  error: unknown;
+  error: Error | undefined;
   constructor(private readonly inner: AsyncIterable<Uint8Array>) {}
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     try {
       yield* this.inner;
     } catch (err) {
-      this.error = err;
+      this.error = err instanceof Error ? err : new Error(String(err));
       throw err;
     }
   }

@@ -24,8 +24,8 @@ function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
     const p = spawn(cmd, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d));
-    p.stderr.on('data', (d: Buffer) => (stderr += d));
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     p.on('error', reject);
     p.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
@@ -68,8 +68,8 @@ async function startReceiver(dataDir: string, env: NodeJS.ProcessEnv) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
-  proc.stdout.on('data', (d: Buffer) => (log += d));
-  proc.stderr.on('data', (d: Buffer) => (log += d));
+  proc.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');

@@ -231,8 +231,8 @@ export async function packBundle(
   const pin = new GzipHeaderPin();
   const done = pipeline(gzip, pin, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
   // Surface a write failure (disk full) while we are still producing, not only at the end.
-  let failed: unknown = null;
-  done.catch((err: unknown) => (failed = err));
+  const write: { failed?: Error } = {};
+  done.catch((err: unknown) => (write.failed = err instanceof Error ? err : new Error(String(err))));
   try {
     const w = new BatchWriter(gzip);
     const manifestBytes = Buffer.from(canonicalJson(manifest), 'utf8');
@@ -242,7 +242,7 @@ export async function packBundle(
     const files = entries.filter((e): e is FileEntry => e.kind === 'file' && !e.checked);
     const reads = readAhead(io, files);
     for (const e of entries) {
-      if (failed) throw failed;
+      if (write.failed) throw write.failed;
       if (e.kind === 'dir') {
         await w.put(encodeEntry({ path: `${e.path}/`, type: '5', size: 0, mode: 0o755 }));
         continue;

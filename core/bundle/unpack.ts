@@ -240,7 +240,7 @@ class StagingSink implements TarSink {
         await f.fh.close();
       }
     } else {
-      await this.addStep({ rel: f.path, off: 0, len: f.size, mode: f.mode }, f.parts!);
+      await this.addStep({ rel: f.path, off: 0, len: f.size, mode: f.mode }, f.parts);
     }
     const sha256 = f.hash.digest('hex');
     this.files.set(f.path, { sha256, size: f.size, mode: f.mode });
@@ -262,7 +262,7 @@ class StagingSink implements TarSink {
   /** Skill folder → its lane: a skill's folders and files are written in order by one worker. */
   private readonly skillLane: (skill: string) => number;
   private readonly inFlight: Promise<void>[] = [];
-  private writeError: unknown = null;
+  private writeError: Error | null = null;
 
   /** The lane for `skills/<name>/…` is the skill's; anything at the top (the manifest, `skills/`) goes on lane 0. */
   private lane(rel: string): number {
@@ -309,7 +309,7 @@ class StagingSink implements TarSink {
           if (failed) this.writeError ??= batchError(failed, steps);
         },
         (err: unknown) => {
-          this.writeError ??= err;
+          this.writeError ??= err instanceof Error ? err : new Error(String(err));
         },
       ),
     );

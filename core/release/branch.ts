@@ -48,7 +48,7 @@ export async function compareCommits(
     { headers: apiHeaders(t), signal: opts.signal },
   );
   const body = (await res.json()) as { status?: unknown; files?: { filename?: unknown }[] };
-  const files = (body.files ?? []).map((f) => String(f.filename ?? ''));
+  const files = (body.files ?? []).map((f) => (typeof f.filename === 'string' ? f.filename : ''));
   return {
     status: typeof body.status === 'string' ? body.status : 'unknown',
     files,

@@ -1,4 +1,5 @@
 // One REST call to GitHub: timeout, turning failures into GitHubError / RateLimited, and retry with backoff.
+import type { ReadableStreamReadResult } from 'node:stream/web';
 import { redactUrl, scrubText } from '../secrets/redact.js';
 import { apiBase, GitHubError, timeoutOf, type GitHubTarget } from './target.js';
 import { RateLimited, rateLimitOf } from './rate-limit.js';
@@ -59,7 +60,7 @@ export async function readBody(
   let total = 0;
   try {
     for (;;) {
-      let step: Awaited<ReturnType<typeof reader.read>>;
+      let step: ReadableStreamReadResult<Uint8Array>;
       try {
         step = await reader.read();
       } catch (err) {
@@ -166,7 +167,10 @@ export function githubMessage(text: string): string {
     if (typeof x.message === 'string' && x.message) return x.message;
     return [x.resource, x.field, x.code].filter((v) => typeof v === 'string' && v).join(' ');
   });
-  const parts = [String(doc.message ?? ''), details.filter(Boolean).join('; ')].filter(Boolean);
+  const parts = [
+    typeof doc.message === 'string' ? doc.message : '',
+    details.filter(Boolean).join('; '),
+  ].filter(Boolean);
   return parts.join(': ').replace(/\s+/g, ' ').slice(0, 500);
 }
 

@@ -437,7 +437,7 @@ export function parseFrontmatter(raw: string, file: string): ParsedFrontmatter {
             'frontmatter/yaml-reading',
             'warning',
             filePos(lc, k.range[0]),
-            `YAML reads ${JSON.stringify(lost)} on the \`${key}\` line as ${what}; the gateway loads ${JSON.stringify(String(v.value ?? ''))}`,
+            `YAML reads ${JSON.stringify(lost)} on the \`${key}\` line as ${what}; the gateway loads ${JSON.stringify(v.toString())}`,
             fix ? `quote the value if it is text: ${fix}` : 'quote the value if it is text',
           ),
         );

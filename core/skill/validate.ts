@@ -190,8 +190,8 @@ export function validateSkillMd(bytes: Uint8Array, ctx: SkillMdContext): SkillMd
           'frontmatter/line-value',
           'warning',
           fm.keys.get(field),
-          `YAML reads \`${field}\` as empty, but the gateway's line reader loads ${JSON.stringify(clip(fields[field] as string))}`,
-          `quote the value: ${field}: ${JSON.stringify(clip(fields[field] as string))}`,
+          `YAML reads \`${field}\` as empty, but the gateway's line reader loads ${JSON.stringify(clip(fields[field]))}`,
+          `quote the value: ${field}: ${JSON.stringify(clip(fields[field]))}`,
         );
       }
     }

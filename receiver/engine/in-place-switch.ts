@@ -5,7 +5,7 @@ import { syncTree, tempName, writeFileAtomic } from '../../core/fsutil.js';
 import type { BundleManifest } from '../../core/manifest.js';
 import { failureError, laneBySkill, openTreeLanes, type TreeCopy } from '../../core/tree-io.js';
 import { crashAfterOps, crashPoint } from './crash.js';
-import { execBit, expectedFiles, scanTree } from './tree.js';
+import { execBit, expectedFiles, scanTree, type TreeEntry } from './tree.js';
 
 export interface InPlaceOp {
   op: 'write' | 'remove';
@@ -32,7 +32,7 @@ const SKILL_MD = 'SKILL.md';
  */
 export async function planInPlace(live: string, target: BundleManifest): Promise<InPlaceOp[]> {
   const want = expectedFiles(target);
-  const have = (await scanTree(live)) ?? new Map();
+  const have = (await scanTree(live)) ?? new Map<string, TreeEntry>();
   const changed = new Set<string>();
   for (const [p, f] of want) {
     const e = have.get(p);

@@ -151,10 +151,16 @@ export class GatewayClient {
   }
 }
 
+/** A frame's bytes as text: ws hands over a Buffer, a list of fragments, or an ArrayBuffer. */
+function rawText(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
+}
+
 function parse(data: WebSocket.RawData): Frame | null {
   try {
-    const f: unknown = JSON.parse(String(data));
-    return f && typeof f === 'object' ? (f as Frame) : null;
+    const f: unknown = JSON.parse(rawText(data));
+    return f && typeof f === 'object' ? f : null;
   } catch {
     return null;
   }

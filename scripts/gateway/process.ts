@@ -109,8 +109,8 @@ export async function startGateway(): Promise<RunningGateway> {
     proc = p;
     running.add(p);
     p.once('exit', () => running.delete(p));
-    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
     // Ready = the gateway logged `ready` (an event), then answered skills.status once.
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
@@ -119,11 +119,11 @@ export async function startGateway(): Promise<RunningGateway> {
       );
       const onData = () => {
         if (!/\[gateway\] ready/.test(out)) return;
-        p.stdout!.off('data', onData);
+        p.stdout.off('data', onData);
         clearTimeout(timer);
         resolve();
       };
-      p.stdout!.on('data', onData);
+      p.stdout.on('data', onData);
       p.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`gateway exited with ${code} before ready:\n${out.slice(-3000)}`));

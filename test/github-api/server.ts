@@ -553,7 +553,7 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
     }
     if (method === 'POST' && rest === '/releases') {
       const i = input();
-      const tag = String(i.tag_name ?? '');
+      const tag = typeof i.tag_name === 'string' ? i.tag_name : '';
       if (!tag)
         return json(422, {
           message: 'Validation Failed',
@@ -663,7 +663,7 @@ export async function startFakeGitHub(opts: FakeOptions = {}): Promise<FakeGitHu
           state.tags.add(r.tagName);
         }
         // GitHub: make_latest defaults to true for newly published releases.
-        const ml = String(i.make_latest ?? (publishing ? 'true' : ''));
+        const ml = typeof i.make_latest === 'string' ? i.make_latest : publishing ? 'true' : '';
         if (ml === 'true' && !r.draft && !r.prerelease) state.latestId = r.id;
         return json(200, releaseJson(r));
       }

@@ -26,12 +26,12 @@ function publish(gh: FakeGitHub, rel: SignedRelease, tag: string): void {
 
 async function setup(
   env: Record<string, string> = {},
-): Promise<{ gh: FakeGitHub; start(): Promise<ReceiverProcess> }> {
+): Promise<{ gh: FakeGitHub; start: () => Promise<ReceiverProcess> }> {
   const gh = await startFakeGitHub({ owner: 'acme', repo: 'skills' });
   cleanups.push(() => gh.close());
   return {
     gh,
-    async start() {
+    start: async () => {
       const rx = await startReceiver({
         env: {
           SKILL_SYNC_PUBLIC_KEYS: key.publicKeys,

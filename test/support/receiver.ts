@@ -60,8 +60,8 @@ export async function startReceiver(opts: {
   running.add(proc);
   proc.once('exit', () => running.delete(proc));
   let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
 
   const port = await new Promise<number>((resolve, reject) => {
@@ -73,7 +73,7 @@ export async function startReceiver(opts: {
         resolve(Number(m[1]));
       }
     };
-    proc.stdout!.on('data', check);
+    proc.stdout.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`receiver exited with ${code} before listening:\n${out}`));

@@ -52,7 +52,7 @@ async function shellSkill(
     ...sync,
   };
   await writeFile(path.join(dir, 'SYNC.json'), JSON.stringify(manifest, null, 2) + '\n');
-  return manifest.outputFile as string;
+  return manifest.outputFile;
 }
 
 /** Copies an example skill and points its outputFile into this world's data root (the real one is /data/workspace). */
