@@ -8,7 +8,7 @@ import type { OnInvalid } from '../core/deploy-flow.js';
 import { parseSigningKey } from '../core/envelope/index.js';
 import { displayUrl, withApiPath } from '../core/publish.js';
 import { PROFILES, isProfile, type Profile } from '../core/skill/profiles.js';
-import { findConfigFile, loadConfigFile } from '../core/config-file.js';
+import { findConfigFile, loadConfigFile, withConfigFile } from '../core/config-file.js';
 import { resolveSigning, type Signing } from './oidc.js';
 
 export type Mode = 'validate' | 'deploy';
@@ -207,6 +207,14 @@ export function readInputs(ctx: GitHubContext): ActionInputs {
   // The repository's .skillsync.yml (docs/cli.md); an input given explicitly wins over it.
   const configFile = findConfigFile(root, workspace);
   const config = configFile ? loadConfigFile(configFile) : undefined;
+  const checks = withConfigFile(
+    {
+      profile: readProfile(),
+      requiredFields: requiredFields.length ? requiredFields : undefined,
+      maxFileSize: int('max-file-size', undefined, 1),
+    },
+    config,
+  );
   if (configFile) core.info(`settings: ${path.relative(workspace, configFile) || configFile}`);
   const mode = resolveMode(oneOf('mode', ['auto', 'validate', 'deploy'] as const, 'auto'), ctx.eventName);
   const release = bool('release', true);
@@ -237,10 +245,10 @@ export function readInputs(ctx: GitHubContext): ActionInputs {
     signing: resolveSigning(core.getInput('signing'), signingKey),
     signingKeyId,
     notices,
-    profile: readProfile() ?? config?.profile,
-    requiredFields: requiredFields.length ? requiredFields : config?.requiredFields,
-    maxFileSize: int('max-file-size', undefined, 1) ?? config?.maxFileSize,
-    ignore: config?.ignore,
+    profile: checks.profile,
+    requiredFields: checks.requiredFields,
+    maxFileSize: checks.maxFileSize,
+    ignore: checks.ignore,
     syncDataRoot: absolutePath('sync-data-root', '/data'),
     onInvalid: oneOf('on-invalid', ['fail', 'skip'] as const, 'fail'),
     release,

@@ -56258,6 +56258,11 @@ function readInputs(ctx) {
     // The repository's .skillsync.yml (docs/cli.md); an input given explicitly wins over it.
     const configFile = findConfigFile(root, workspace);
     const config = configFile ? loadConfigFile(configFile) : undefined;
+    const checks = withConfigFile({
+        profile: readProfile(),
+        requiredFields: requiredFields.length ? requiredFields : undefined,
+        maxFileSize: inputs_int('max-file-size', undefined, 1),
+    }, config);
     if (configFile)
         info(`settings: ${external_node_path_namespaceObject.relative(workspace, configFile) || configFile}`);
     const mode = resolveMode(oneOf('mode', ['auto', 'validate', 'deploy'], 'auto'), ctx.eventName);
@@ -56288,10 +56293,10 @@ function readInputs(ctx) {
         signing: resolveSigning(getInput('signing'), signingKey),
         signingKeyId,
         notices,
-        profile: readProfile() ?? config?.profile,
-        requiredFields: requiredFields.length ? requiredFields : config?.requiredFields,
-        maxFileSize: inputs_int('max-file-size', undefined, 1) ?? config?.maxFileSize,
-        ignore: config?.ignore,
+        profile: checks.profile,
+        requiredFields: checks.requiredFields,
+        maxFileSize: checks.maxFileSize,
+        ignore: checks.ignore,
         syncDataRoot: absolutePath('sync-data-root', '/data'),
         onInvalid: oneOf('on-invalid', ['fail', 'skip'], 'fail'),
         release,

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs the skill-sync receiver next to the gateway in one container; if either exits, the container exits.
-# The gateway never sees the receiver's variables, and the two run as different users (docs/security.md).
+# The gateway never sees the receiver's variables; as root the receiver drops to its own user, and so does the
+# gateway when SKILL_SYNC_GATEWAY_USER names one: only then can it not read the receiver's /proc (docs/security.md).
 set -eu
 DATA_DIR="${DATA_DIR:-/data}"
 RECEIVER_USER="${SKILL_SYNC_RECEIVER_USER:-skill-sync}"

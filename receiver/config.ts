@@ -184,7 +184,7 @@ export function loadConfig(env: Env, opts: { insecureDev?: boolean } = {}): Rece
     insecureDev,
     maxClockSkewMs: Math.round(num(env, 'SKILL_SYNC_MAX_CLOCK_SKEW', 5, 0) * 60_000),
     allowedRepositories: list(env, 'SKILL_SYNC_ALLOWED_REPOSITORIES'),
-    allowedRefs: list(env, 'SKILL_SYNC_ALLOWED_REFS') ?? ['refs/heads/main'],
+    allowedRefs: list(env, 'SKILL_SYNC_ALLOWED_REFS') ?? [],
     rateLimit: {
       deploymentsPerMin: int(env, 'RATE_LIMIT_DEPLOYMENTS_PER_MIN', 60, 0),
       authFailuresPerMin: int(env, 'RATE_LIMIT_AUTH_FAILURES_PER_MIN', 10, 0),
@@ -228,6 +228,9 @@ export function loadConfig(env: Env, opts: { insecureDev?: boolean } = {}): Rece
   }
 
   cfg.oidc = loadOidcPolicy(env);
+  // One policy, not two: a keyless receiver's pinned repository and refs are also what it allows by default.
+  if (cfg.oidc) cfg.allowedRepositories ??= [cfg.oidc.repository];
+  if (cfg.allowedRefs.length === 0) cfg.allowedRefs = cfg.oidc?.refs ?? ['refs/heads/main'];
   if (!cfg.publicKeys && !cfg.hmacSecrets && !cfg.oidc && !insecureDev)
     throw new ConfigError(
       'SKILL_SYNC_PUBLIC_KEYS',

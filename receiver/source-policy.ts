@@ -1,4 +1,5 @@
 // Source policy: which repositories and refs may deploy here, and how far ahead of our clock a serial may be.
+import { refMatches } from '../core/envelope/oidc-verify.js';
 import type { ReleasePayload } from '../core/payload.js';
 import type { ReceiverConfig } from './config.js';
 import { Refusal } from './refusal.js';
@@ -12,7 +13,8 @@ export function checkSource(
   cfg: Pick<ReceiverConfig, 'allowedRepositories' | 'allowedRefs'>,
 ): void {
   const repos = cfg.allowedRepositories;
-  // GitHub treats owner/repo case-insensitively; refs are case-sensitive. `*` is an explicit "any".
+  // GitHub treats owner/repo case-insensitively; refs are case-sensitive, matched as the OIDC pins are
+  // (`refs/tags/v*` is a prefix). `*` is an explicit "any".
   const anyRepo = !repos || repos.includes('*');
   if (!anyRepo && !repos.some((r) => r.toLowerCase() === payload.repository.toLowerCase()))
     throw new Refusal(
@@ -20,7 +22,7 @@ export function checkSource(
       'repository-not-allowed',
       `repository ${JSON.stringify(payload.repository)} is not in SKILL_SYNC_ALLOWED_REPOSITORIES`,
     );
-  if (!cfg.allowedRefs.includes('*') && !cfg.allowedRefs.includes(payload.ref))
+  if (!cfg.allowedRefs.some((r) => r === '*' || refMatches(payload.ref, r)))
     throw new Refusal(
       403,
       'ref-not-allowed',

@@ -1,5 +1,4 @@
 // `skill-sync publish`: validate, pack, sign and POST skills to receivers; the Action's deploy path, from a shell.
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import {
   parse,
   printJson,
 } from '../args.js';
+import { provenance } from '../provenance.js';
 import { info, output } from '../output.js';
 import { checkRepo, PACK_RETAIN_BYTES } from '../../core/check.js';
 import { runDeploy, selectSkills, type OnInvalid } from '../../core/deploy-flow.js';
@@ -29,24 +29,20 @@ options:
   --key FILE               signing key file (Ed25519 PEM or HMAC secret)
   --key-env VAR            environment variable holding the signing key
   --release                also create a GitHub release with the bundle and envelope
-  --github-repo O/R        repository for --release (default $GITHUB_REPOSITORY)
+  --github-repo O/R        repository signed and released to (default $GITHUB_REPOSITORY, else git remote origin)
   --github-token-env VAR   token variable for --release (default GITHUB_TOKEN)
   --release-keep N         releases to keep (default 10)
 ${CHECK_HELP}
   --on-invalid fail|skip   fail (default): refuse on any error; skip: ship only valid skills
   --timeout SECONDS        per-request timeout (default 30)
-  --ref REF                the ref recorded in the signed payload
+  --ref REF                the ref recorded in the signed payload (default $GITHUB_REF, else the checked-out
+                           branch; receivers allow refs/heads/main unless told otherwise)
   --out DIR                keep the bundle and envelope in DIR (default: a temp folder, removed)
   --dry-run                pack and sign, post nothing
   --json                   print the outcome as JSON
 ${GLOBAL_HELP}
 
 exit: 0 published, 1 findings, refused or a failed delivery, 2 usage or config error`;
-
-function commitOf(dir: string): string {
-  const r = spawnSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : '';
-}
 
 async function readKey(file: string | undefined, envVar: string | undefined): Promise<string> {
   if (file && envVar) throw new UsageError('publish/key: give --key or --key-env, not both');
@@ -97,8 +93,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!dryRun && receivers.length === 0 && !values.release) {
     throw new UsageError('publish needs --to URL, --release, or --dry-run');
   }
-  const repository = values['github-repo'] ?? process.env.GITHUB_REPOSITORY ?? '';
-  const [owner = '', repo = ''] = repository.split('/');
+  const source = provenance(root, { repository: values['github-repo'], ref: values.ref });
+  const [owner = '', repo = ''] = source.repository === 'unknown' ? [] : source.repository.split('/');
   let token = '';
   if (values.release) {
     if (!owner || !repo) throw new UsageError('--release needs --github-repo OWNER/REPO');
@@ -147,7 +143,7 @@ export async function run(argv: string[]): Promise<number> {
             keep: positiveInt('release-keep', values['release-keep'], 10),
           }
         : undefined,
-      source: { repository, ref: values.ref ?? '', commit: commitOf(root), trigger: 'cli' },
+      source: { ...source, trigger: 'cli' },
       dryRun,
       workDir,
       timeoutMs: positiveInt('timeout', values.timeout, 30) * 1000,

@@ -1,5 +1,4 @@
 // `skill-sync sign --bundle FILE --key FILE|--key-env VAR --out FILE`: sign a bundle into a DSSE envelope.
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { readBundleManifest } from '../../core/bundle/index.js';
 import { sha256File } from '../../core/digest.js';
@@ -8,6 +7,7 @@ import { writeFileAtomic } from '../../core/fsutil.js';
 import type { ReleasePayload, Trigger } from '../../core/payload.js';
 import { EXIT, GLOBAL_HELP, parse, printJson, UsageError } from '../args.js';
 import { info } from '../output.js';
+import { provenance } from '../provenance.js';
 
 const TRIGGERS: readonly Trigger[] = ['push', 'workflow_dispatch', 'schedule', 'cli'];
 
@@ -29,25 +29,6 @@ options:
 ${GLOBAL_HELP}
 
 exit: 0 signed, 2 usage or config error (missing bundle, unreadable or invalid key)`;
-
-function git(args: string[]): string | undefined {
-  try {
-    const out = execFileSync('git', args, {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 5000,
-    });
-    return out.trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** `owner/name` from a GitHub remote URL (https or ssh form). */
-function repoFromRemote(url: string | undefined): string | undefined {
-  const m = url?.match(/github\.com[:/]([^/]+\/[^/]+?)(?:\.git)?$/);
-  return m?.[1];
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -92,16 +73,9 @@ export async function run(argv: string[]): Promise<number> {
 
   const manifest = await readBundleManifest(values.bundle);
   const { sha256, size } = await sha256File(values.bundle);
-  const env = process.env;
   const payload: ReleasePayload = {
     v: 1,
-    repository:
-      values.repository ??
-      env.GITHUB_REPOSITORY ??
-      repoFromRemote(git(['config', '--get', 'remote.origin.url'])) ??
-      'unknown',
-    ref: values.ref ?? env.GITHUB_REF ?? git(['symbolic-ref', '-q', 'HEAD']) ?? 'unknown',
-    commit: values.commit ?? env.GITHUB_SHA ?? git(['rev-parse', 'HEAD']) ?? 'unknown',
+    ...provenance('.', values),
     serial: nextSerial(),
     createdAt: new Date().toISOString(),
     trigger,

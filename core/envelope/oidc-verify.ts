@@ -69,7 +69,8 @@ function joseRefusal(err: unknown): EnvelopeError {
   return fail('oidc-malformed', 'the signature is not a valid JWT');
 }
 
-function refMatches(ref: string, allowed: string): boolean {
+/** A ref against an allowlist entry: exact, or a prefix when the entry ends in `*` (`refs/tags/v*`). */
+export function refMatches(ref: string, allowed: string): boolean {
   return allowed.endsWith('*') ? ref.startsWith(allowed.slice(0, -1)) : ref === allowed;
 }
 

@@ -49,7 +49,9 @@ export async function carryOver(
     }
   }
   const skills: ManifestSkill[] = [...manifest.skills, ...keep].sort((a, b) => compareBytes(a.name, b.name));
-  const merged: BundleManifest = { ...manifest, skills };
+  // The kept skills are now shipped ones: a manifest naming a skill both ways does not parse.
+  const { retain: _kept, ...rest } = manifest;
+  const merged: BundleManifest = { ...rest, skills };
   await syncTree(files, [...dirs]);
   await writeFileAtomic(path.join(stagingDir, MANIFEST_FILE), canonicalJson(merged));
   return { manifest: merged, carried: keep.map((s) => s.name) };

@@ -176,9 +176,10 @@ async function expectations(t: GatewayTarget): Promise<Expected[]> {
       if (real) dirs.add(real);
       let description: string | undefined;
       try {
-        const d = parseFrontmatter(await readFile(path.join(dir, 'SKILL.md'), 'utf8'), 'SKILL.md').data
+        // The gateway's reading of the line (`fields`), not YAML's: they differ where a finding warns.
+        const d = parseFrontmatter(await readFile(path.join(dir, 'SKILL.md'), 'utf8'), 'SKILL.md').fields
           .description;
-        if (typeof d === 'string') description = d.trim();
+        if (d !== undefined) description = d.trim();
       } catch {
         // Unreadable here means the tree check already failed; the name and folder still identify it.
       }

@@ -1,7 +1,8 @@
 // on-invalid: skip keeps the live version of a skipped skill: the built Action and a real receiver process.
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseManifest } from '../../core/bundle/index.js';
 import { liveTree } from '../engine/helpers.js';
 import { tempDir, type ReceiverProcess } from '../support/receiver.js';
 import { ed25519Key, writeSkills } from '../support/release.js';
@@ -62,6 +63,11 @@ describe.each(['in-place', 'symlink'])('on-invalid: skip with a real receiver (%
       ['beta', '1.0.0'],
     ]);
     expect(state.skills.find((s) => s.name === 'beta')!.fingerprint).toBe(betaState.fingerprint);
+    // The kept release's manifest ships beta now, so it no longer retains it: it parses (a rollback reads it).
+    const stored = await readFile(
+      path.join(rx.dataDir, 'skill-sync', 'releases', state.deploymentId!, 'skill-sync.json'),
+    );
+    expect(parseManifest(stored).retain).toBeUndefined();
     // The audit's "which version was live" sees the kept skill too.
     const last = (await auditLines(rx.dataDir)).at(-1)!;
     expect(last.skills?.map((s) => `${s.name}@${s.version}`)).toEqual(['alpha@2.0.0', 'beta@1.0.0']);

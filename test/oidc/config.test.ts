@@ -1,6 +1,8 @@
 // SKILL_SYNC_OIDC_*: keyless verification alone is a complete configuration; every mistake names its variable.
 import { describe, expect, it } from 'vitest';
+import type { ReleasePayload } from '../../core/payload.js';
 import { loadConfig } from '../../receiver/config.js';
+import { checkSource } from '../../receiver/source-policy.js';
 
 const base = { DATA_DIR: '/tmp/skill-sync-oidc-config' };
 
@@ -68,5 +70,28 @@ describe('keyless receiver configuration', () => {
     [{}, 'SKILL_SYNC_OIDC_REPOSITORY for keyless deploys'],
   ])('%o is refused: %s', (env, message) => {
     expect(() => loadConfig({ ...base, ...env })).toThrow(message);
+  });
+
+  it('the OIDC pins are the source allowlists by default: one policy, one way to match a ref', () => {
+    const cfg = loadConfig({
+      ...base,
+      SKILL_SYNC_OIDC_REPOSITORY: 'acme/skills',
+      SKILL_SYNC_OIDC_REFS: 'refs/heads/main,refs/tags/v*',
+    });
+    expect(cfg.allowedRepositories).toEqual(['acme/skills']);
+    const release = (repository: string, ref: string) => ({ repository, ref }) as ReleasePayload;
+    // A tag the OIDC policy allows deploys; before, a second list defaulting to main refused it (403).
+    expect(() => checkSource(release('acme/skills', 'refs/tags/v1.2.0'), cfg)).not.toThrow();
+    expect(() => checkSource(release('acme/skills', 'refs/heads/dev'), cfg)).toThrow(
+      /ref-not-allowed|not in/,
+    );
+    expect(() => checkSource(release('mallory/skills', 'refs/heads/main'), cfg)).toThrow(/not in/);
+    // Explicit allowlists still win.
+    const own = loadConfig({
+      ...base,
+      SKILL_SYNC_OIDC_REPOSITORY: 'acme/skills',
+      SKILL_SYNC_ALLOWED_REFS: 'refs/heads/release',
+    });
+    expect(own.allowedRefs).toEqual(['refs/heads/release']);
   });
 });

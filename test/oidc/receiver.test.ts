@@ -57,7 +57,10 @@ async function keyless(
 
 /** The envelope the Action wrote next to the bundle in RUNNER_TEMP. */
 async function envelopeOf(runnerTemp: string): Promise<Envelope> {
-  const dir = (await readdir(runnerTemp)).find((d) => d.startsWith('skill-sync-'));
+  // The work dir, not the report or SARIF file beside it.
+  const dir = (await readdir(runnerTemp, { withFileTypes: true })).find(
+    (d) => d.isDirectory() && d.name.startsWith('skill-sync-'),
+  )?.name;
   if (!dir) throw new Error(`no skill-sync work dir in ${runnerTemp}`);
   return JSON.parse(await readFile(path.join(runnerTemp, dir, 'skills.dsse.json'), 'utf8')) as Envelope;
 }
