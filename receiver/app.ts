@@ -6,6 +6,7 @@ import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import type { AuditTrail } from '../core/audit/index.js';
+import type { GatewayReport } from '../core/gateway/report.js';
 import { apiKeyAuth } from './auth.js';
 import type { ReceiverConfig } from './config.js';
 import type { DeployOutcome, Deployer } from './deployer.js';
@@ -49,6 +50,16 @@ function outcomeBody(o: DeployOutcome) {
     liveDeploymentId: o.liveDeploymentId,
     ...(o.code ? { error: { code: o.code, message: o.message } } : {}),
     ...(o.gateway && { gateway: o.gateway }),
+  };
+}
+
+/** /health is public: each skill's verdict, but not where on disk the winning copy lives (docs/receiver.md). */
+function publicVerdicts(g: GatewayReport): GatewayReport {
+  return {
+    ...g,
+    skills: g.skills.map(({ shadowedBy, ...v }) =>
+      shadowedBy ? { ...v, shadowedBy: { source: shadowedBy.source } } : v,
+    ),
   };
 }
 
@@ -178,7 +189,7 @@ export function createApp(ctx: AppContext) {
       skills: r.skills?.length,
       durationMs: r.durationMs,
       ...(r.reason ? { reason: r.reason } : {}),
-      ...(r.gateway && { gateway: full ? r.gateway : { result: r.gateway.result } }),
+      ...(r.gateway && { gateway: full ? publicVerdicts(r.gateway) : { result: r.gateway.result } }),
     });
     // Without an allowlist any repository holding the signing key deploys here (docs/security.md).
     const warnings = cfg.allowedRepositories

@@ -13,8 +13,8 @@ export interface GatewaySkillVerdict {
   name: string;
   state: GatewaySkillState;
   reason?: string;
-  /** For `shadowed`: the gateway's source name and folder of the skill that won. */
-  shadowedBy?: { source: string; path: string };
+  /** For `shadowed`: the gateway's source name and folder of the skill that won (no folder on /health). */
+  shadowedBy?: { source: string; path?: string };
   /** For `not_eligible`: what the gateway says is missing, e.g. `bins: op`, `env: API_KEY`. */
   missing?: string[];
 }

@@ -1,6 +1,7 @@
 // Gateway client: one WebSocket RPC session with the OpenClaw gateway (challenge, connect, then requests).
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { scrubText } from '../../core/secrets/redact.js';
 
 /** One entry of the gateway's `skills.status` answer (the fields the check reads). */
 export interface GatewaySkill {
@@ -89,7 +90,8 @@ export class GatewayClient {
           })
           .then(
             () => done(null),
-            (err: Error) => done(err),
+            // The gateway's refusal text is its own: it could quote what we sent.
+            (err: Error) => done(token ? new GatewayError(scrubText(err.message, [token])) : err),
           );
       };
       ws.on('message', onChallenge);
