@@ -38,7 +38,7 @@ type HttpCode = 'content-type' | 'bad-request' | 'poller-disabled' | 'not-found'
  * Every code's HTTP status, in one place (docs/receiver.md lists them with their meaning). The domain says
  * what happened; only this table says how HTTP puts it.
  */
-const HTTP_STATUS: Record<OutcomeCode | HttpCode, ContentfulStatusCode> = {
+export const HTTP_STATUS: Record<OutcomeCode | HttpCode, ContentfulStatusCode> = {
   // The request itself
   'content-type': 415,
   'bad-request': 400,
