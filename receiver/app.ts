@@ -1,6 +1,7 @@
 // The receiver's HTTP surface (Hono): deployments, state, operator API, health and metrics.
 import type { HttpBindings } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
@@ -9,11 +10,13 @@ import type { AuditTrail } from '../core/audit/index.js';
 import type { GatewayReport } from '../core/gateway/report.js';
 import { apiKeyAuth } from './auth.js';
 import type { ReceiverConfig } from './config.js';
-import type { DeployOutcome, Deployer } from './deployer.js';
+import type { Deployer } from './deployer.js';
 import type { Engine } from './engine/index.js';
 import type { Metrics } from './metrics.js';
-import type { Poller } from './poller.js';
+import type { DeployOutcome, OutcomeCode } from './outcome.js';
+import type { Poller } from './poller/index.js';
 import { authFailureLimit, deploymentLimit } from './rate-limit.js';
+import { Refusal } from './refusal.js';
 
 /** Operator API bodies are a few bytes of JSON; bundles stream on /v1/deployments under their signed size. */
 const MAX_API_BODY_BYTES = 16 * 1024;
@@ -27,6 +30,101 @@ export interface AppContext {
   metrics: Metrics;
   log: Logger;
   version: string;
+}
+
+/** Codes the HTTP layer answers with itself (auth.ts and rate-limit.ts answer theirs in their middleware). */
+type HttpCode = 'content-type' | 'bad-request' | 'poller-disabled' | 'not-found';
+
+/**
+ * Every code's HTTP status, in one place (docs/receiver.md lists them with their meaning). The domain says
+ * what happened; only this table says how HTTP puts it.
+ */
+export const HTTP_STATUS: Record<OutcomeCode | HttpCode, ContentfulStatusCode> = {
+  // The request itself
+  'content-type': 415,
+  'bad-request': 400,
+  'poller-disabled': 409,
+  'not-found': 404,
+  // The envelope: nothing here proves who sent it
+  'missing-envelope': 401,
+  malformed: 401,
+  'bad-payload-type': 401,
+  'bad-signature': 401,
+  'no-keys': 401,
+  'bad-payload': 401,
+  'oidc-malformed': 401,
+  'oidc-alg': 401,
+  'oidc-bad-signature': 401,
+  'oidc-unknown-key': 401,
+  'oidc-issuer': 401,
+  'oidc-audience': 401,
+  'oidc-expired': 401,
+  'oidc-not-yet-valid': 401,
+  'oidc-repository': 401,
+  'oidc-repository-id': 401,
+  'oidc-ref': 401,
+  'oidc-workflow': 401,
+  'oidc-environment': 401,
+  'oidc-payload-mismatch': 401,
+  // The issuer being unreachable is ours to fix, not the sender's: worth a retry.
+  'oidc-unavailable': 503,
+  // Source policy and the serial rule
+  'repository-not-allowed': 403,
+  'ref-not-allowed': 403,
+  'future-serial': 409,
+  replay: 409,
+  'previously-refused': 409,
+  'serial-not-ahead': 409,
+  // The body against the signed size and digest
+  'too-large': 413,
+  'asset-too-large': 413,
+  'assets-missing': 422,
+  'size-mismatch': 400,
+  'digest-mismatch': 400,
+  'skills-mismatch': 422,
+  // The unpacked bundle
+  'path-traversal': 422,
+  'bad-name': 422,
+  'path-too-long': 422,
+  'too-deep': 422,
+  'link-entry': 422,
+  'special-entry': 422,
+  'unexpected-entry': 422,
+  'too-many-entries': 422,
+  'file-too-large': 422,
+  ratio: 422,
+  'duplicate-entry': 422,
+  'name-collision': 422,
+  'path-conflict': 422,
+  'manifest-invalid': 422,
+  'manifest-mismatch': 422,
+  'skill-md-missing': 422,
+  'corrupt-gzip': 422,
+  'corrupt-tar': 422,
+  'staging-not-empty': 422,
+  'changed-since-check': 422,
+  'invalid-skills': 422,
+  // Rollback targets
+  'unknown-release': 404,
+  'no-previous-release': 409,
+  'carry-over-mismatch': 409,
+  // After the switch
+  'health-check-failed': 424,
+  'gateway-check-failed': 424,
+  'apply-failed': 500,
+  'disk-full': 507,
+  internal: 500,
+};
+
+/** The status of a deployment outcome: its code's, or `created` for a new deployment, or 200. */
+function outcomeStatus(o: DeployOutcome, created: ContentfulStatusCode): ContentfulStatusCode {
+  if (o.code) return HTTP_STATUS[o.code];
+  return o.status === 'deployed' ? created : 200;
+}
+
+/** An error body for a code, with its status from the table. */
+function failure(c: Context, code: OutcomeCode | HttpCode, message: string, extra: object = {}) {
+  return c.json({ ...extra, error: { code, message } }, HTTP_STATUS[code]);
 }
 
 // Bindings are absent when the app is driven by app.request() (tests): `incoming` is then undefined.
@@ -100,8 +198,7 @@ export function createApp(ctx: AppContext) {
   );
   const apiBodyLimit = bodyLimit({
     maxSize: MAX_API_BODY_BYTES,
-    onError: (c) =>
-      c.json({ error: { code: 'too-large', message: `request body over ${MAX_API_BODY_BYTES} bytes` } }, 413),
+    onError: (c) => failure(c, 'too-large', `request body over ${MAX_API_BODY_BYTES} bytes`),
   });
   app.use(async (c, next) =>
     c.req.method === 'POST' && c.req.path === '/v1/deployments' ? next() : apiBodyLimit(c, next),
@@ -114,10 +211,7 @@ export function createApp(ctx: AppContext) {
     if (type !== 'application/gzip' && type !== 'application/octet-stream') {
       metrics.rejected.inc({ reason: 'content-type' });
       c.header('Connection', 'close');
-      return c.json(
-        { status: 'rejected', error: { code: 'content-type', message: 'send application/gzip' } },
-        415,
-      );
+      return failure(c, 'content-type', 'send application/gzip', { status: 'rejected' });
     }
     const lengthHeader = c.req.header('content-length');
     const length =
@@ -126,9 +220,10 @@ export function createApp(ctx: AppContext) {
     // ingest writes, where the web stream adapter keeps pulling the socket into memory ahead of the consumer.
     const body = (c.env?.incoming ?? c.req.raw.body) as AsyncIterable<Uint8Array> | null;
     const outcome = await deployer.push(c.req.header('skill-sync-envelope'), body, length);
+    const status = outcomeStatus(outcome, 201);
     // A refusal before the body was read must not leave a half-read request on a kept-alive connection.
-    if (outcome.httpStatus !== 201) c.header('Connection', 'close');
-    return c.json(outcomeBody(outcome), outcome.httpStatus as 200);
+    if (status !== 201) c.header('Connection', 'close');
+    return c.json(outcomeBody(outcome), status);
   });
 
   app.get('/v1/state', ...auth, (c) => {
@@ -151,15 +246,14 @@ export function createApp(ctx: AppContext) {
   });
 
   app.post('/api/sync', ...auth, async (c) => {
-    if (!poller)
-      return c.json({ error: { code: 'poller-disabled', message: 'set GITHUB_OWNER and GITHUB_REPO' } }, 409);
+    if (!poller) return failure(c, 'poller-disabled', 'set GITHUB_OWNER and GITHUB_REPO');
     const result = await poller.pollNow();
     return c.json(result, result.result === 'error' ? 502 : result.result === 'rate_limited' ? 429 : 200);
   });
 
   app.post('/api/serial/reset', ...auth, async (c) => {
     const r = await deployer.resetSerial();
-    return c.json(r.body, r.httpStatus as 200);
+    return r instanceof Refusal ? failure(c, r.code, r.message) : c.json(r);
   });
 
   app.post('/api/rollback', ...auth, async (c) => {
@@ -167,11 +261,11 @@ export function createApp(ctx: AppContext) {
     if (c.req.header('content-type')?.includes('json')) {
       const body = (await c.req.json().catch(() => ({}))) as { deploymentId?: unknown };
       if (body.deploymentId !== undefined && typeof body.deploymentId !== 'string')
-        return c.json({ error: { code: 'bad-request', message: 'deploymentId must be a string' } }, 400);
+        return failure(c, 'bad-request', 'deploymentId must be a string');
       target = body.deploymentId;
     }
     const outcome = await deployer.rollback(target);
-    return c.json(outcomeBody(outcome), (outcome.status === 'deployed' ? 200 : outcome.httpStatus) as 200);
+    return c.json(outcomeBody(outcome), outcomeStatus(outcome, 200));
   });
 
   app.get('/health', (c) => {
@@ -222,12 +316,10 @@ export function createApp(ctx: AppContext) {
     return c.body(await metrics.registry.metrics());
   });
 
-  app.notFound((c) =>
-    c.json({ error: { code: 'not-found', message: `${c.req.method} ${c.req.path}` } }, 404),
-  );
+  app.notFound((c) => failure(c, 'not-found', `${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
     c.get('log')?.error({ err }, 'unhandled error');
-    return c.json({ error: { code: 'internal', message: 'internal error (see receiver logs)' } }, 500);
+    return failure(c, 'internal', 'internal error (see receiver logs)');
   });
   return app;
 }

@@ -12,7 +12,7 @@ import { Deployer } from './deployer.js';
 import { Engine } from './engine/index.js';
 import { GatewayCheck } from './gateway/check.js';
 import { createMetrics } from './metrics.js';
-import { Poller } from './poller.js';
+import { Poller } from './poller/index.js';
 import path from 'node:path';
 
 export interface RunningReceiver {
@@ -72,7 +72,6 @@ export async function startReceiver(
       intervalMs: cfg.pollingIntervalMs,
       downloadDeadlineMs: cfg.pollDownloadDeadlineMs,
       statePath: path.join(cfg.dataDir, 'skill-sync', 'poller.json'),
-      maxBundleBytes: cfg.maxBundleBytes,
       target: deployer,
       log,
       onResult: (r) => {

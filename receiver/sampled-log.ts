@@ -1,11 +1,11 @@
 // Sampled warnings: one log line per reason and interval, so a flood of junk requests cannot flood the log.
-import type { Logger } from 'pino';
+import type { Log } from './log.js';
 
 export class SampledLog {
   private readonly last = new Map<string, { at: number; suppressed: number }>();
 
   constructor(
-    private readonly log: Logger,
+    private readonly log: Log,
     private readonly intervalMs = 60_000,
     private readonly now = () => Date.now(),
   ) {}

@@ -18,13 +18,11 @@ export function checkSource(
   const anyRepo = !repos || repos.includes('*');
   if (!anyRepo && !repos.some((r) => r.toLowerCase() === payload.repository.toLowerCase()))
     throw new Refusal(
-      403,
       'repository-not-allowed',
       `repository ${JSON.stringify(payload.repository)} is not in SKILL_SYNC_ALLOWED_REPOSITORIES`,
     );
   if (!cfg.allowedRefs.some((r) => r === '*' || refMatches(payload.ref, r)))
     throw new Refusal(
-      403,
       'ref-not-allowed',
       `ref ${JSON.stringify(payload.ref)} is not in SKILL_SYNC_ALLOWED_REFS (${cfg.allowedRefs.join(', ')})`,
     );
@@ -38,7 +36,6 @@ export function checkNotFuture(payload: ReleasePayload, maxSkewMs: number, now =
   const signedAt = Math.max(payload.serial, Date.parse(payload.createdAt) || 0);
   if (signedAt > now + maxSkewMs)
     throw new Refusal(
-      409,
       'future-serial',
       `serial ${payload.serial} is ${Math.round((signedAt - now) / 1000)} s ahead of the receiver's clock ` +
         `(SKILL_SYNC_MAX_CLOCK_SKEW allows ${Math.round(maxSkewMs / 1000)} s); check the signer's clock`,

@@ -11,6 +11,8 @@ import {
   verifyEnvelope,
   type VerifyKey,
 } from '../../core/envelope/index.js';
+import { admitRelease } from '../../receiver/admission.js';
+import { Refusal } from '../../receiver/refusal.js';
 import { EXIT, GLOBAL_HELP, parse, printJson, UsageError } from '../args.js';
 import { info } from '../output.js';
 
@@ -38,15 +40,6 @@ async function publicKeyText(arg: string): Promise<string> {
   const st = await stat(arg).catch(() => undefined);
   if (!st?.isFile()) throw new UsageError(`--public-key: ${arg} is neither a key nor a readable file`);
   return readFile(arg, 'utf8');
-}
-
-class Refused extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -86,19 +79,17 @@ export async function run(argv: string[]): Promise<number> {
 
   try {
     const envStat = await stat(values.envelope);
-    if (envStat.size > MAX_ENVELOPE_BYTES) throw new Refused('malformed', 'envelope file is too large');
+    if (envStat.size > MAX_ENVELOPE_BYTES) throw new Refusal('malformed', 'envelope file is too large');
     let doc: unknown;
     try {
       doc = JSON.parse(await readFile(values.envelope, 'utf8'));
     } catch {
-      throw new Refused('malformed', 'envelope is not JSON');
+      throw new Refusal('malformed', 'envelope is not JSON');
     }
     const payload = verifyEnvelope(doc, keys);
     const { sha256, size } = await sha256File(values.bundle);
-    if (size !== payload.bundle.size)
-      throw new Refused('size-mismatch', `bundle is ${size} bytes, envelope says ${payload.bundle.size}`);
-    if (sha256 !== payload.bundle.sha256)
-      throw new Refused('digest-mismatch', 'bundle sha256 differs from the envelope');
+    // The receiver's admission rule, without a receiver's policy or state: the bundle against the envelope.
+    admitRelease(payload, undefined, { bundle: { size, sha256 } });
     let unpacked: number | undefined;
     if (values['unpack-check']) {
       const tmp = await mkdtemp(path.join(os.tmpdir(), 'skill-sync-verify-'));
@@ -106,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
         const manifest = await unpackBundle(values.bundle, path.join(tmp, 'staging'));
         unpacked = manifest.skills.length;
         if (unpacked !== payload.skills) {
-          throw new Refused(
+          throw new Refusal(
             'skills-mismatch',
             `bundle has ${unpacked} skills, envelope says ${payload.skills}`,
           );
@@ -123,9 +114,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     return EXIT.ok;
   } catch (err) {
-    if (err instanceof Refused || err instanceof EnvelopeError || err instanceof BundleError) {
+    if (err instanceof Refusal || err instanceof EnvelopeError || err instanceof BundleError) {
       const code = err.code;
-      const message = err instanceof Refused ? err.message : err.message.replace(`${code}: `, '');
+      const message = err instanceof Refusal ? err.message : err.message.replace(`${code}: `, '');
       if (values.json) printJson({ ok: false, code, message });
       process.stderr.write(`skill-sync verify: refused (${code}): ${message}\n`);
       return EXIT.findings;

@@ -25,7 +25,7 @@ export function capRetryAt(retryAt: number, now = Date.now()): number {
 }
 
 export class RateLimited extends Error {
-  readonly code = 'github_rate_limited';
+  readonly code = 'github-rate-limited';
   constructor(
     /** Epoch ms before which no request may be made. */
     readonly retryAt: number,

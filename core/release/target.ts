@@ -41,13 +41,16 @@ export function apiHeaders(t: GitHubTarget, extra: Record<string, string> = {}):
 
 /** A GitHub answer we cannot use. `code` is stable (e.g. `github_http_404`); the message never holds the token. */
 export class GitHubError extends Error {
+  /** Kebab-case, like every code on skill-sync's public APIs (docs/receiver.md): `github-http-500`. */
+  readonly code: string;
   constructor(
-    readonly code: string,
+    code: string,
     message: string,
     readonly status?: number,
   ) {
     super(message);
     this.name = 'GitHubError';
+    this.code = code.replaceAll('_', '-');
   }
 
   /** 5xx, timeouts and network failures are worth another try; 4xx are not. */
@@ -59,7 +62,7 @@ export class GitHubError extends Error {
 /** An asset larger than the caller allows, found from its declared size, Content-Length or while streaming. */
 export class AssetTooLarge extends GitHubError {
   constructor(message: string) {
-    super('asset_too_large', message);
+    super('asset-too-large', message);
     this.name = 'AssetTooLarge';
   }
   override get transient(): boolean {

@@ -15,6 +15,7 @@ import { FifoQueue } from './queue.js';
 import { recover } from './recovery.js';
 import { readState, writeState, type EngineState } from './state.js';
 import { clearJournal, EMPTY_MANIFEST, readReleaseManifest, switchLive } from './switch.js';
+import { silentLog, type Log } from '../log.js';
 import { linkTarget } from './symlink-switch.js';
 import { diffTree } from './tree.js';
 import {
@@ -23,13 +24,10 @@ import {
   type ApplyStatus,
   type DeploymentMeta,
   type EngineConfig,
-  type EngineLogger,
   type HighestSerial,
   type LiveState,
   type ReleaseRecord,
 } from './types.js';
-
-const SILENT: EngineLogger = { info() {}, warn() {}, error() {} };
 
 /** Who asked for a rollback: its own attempt id (for the audit) and trigger. */
 export interface RollbackRequest {
@@ -46,7 +44,7 @@ interface Candidate {
 
 export class Engine {
   private readonly layout: Layout;
-  private readonly log: EngineLogger;
+  private readonly log: Log;
   private readonly queue = new FifoQueue();
   private readonly lock: LockFile;
   private readonly inJob = new AsyncLocalStorage<true>();
@@ -60,7 +58,7 @@ export class Engine {
     private state: EngineState,
   ) {
     this.layout = layoutFor(cfg.dataDir, cfg.skillsDir);
-    this.log = cfg.log ?? SILENT;
+    this.log = cfg.log ?? silentLog;
     this.lock = new LockFile(this.layout.lock, cfg.lockTtlMs ?? 10 * 60_000, this.log);
   }
 

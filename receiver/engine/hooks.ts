@@ -1,7 +1,8 @@
 // After-switch hooks: reload the gateway (POST and/or touch a file), HTTP health check, alert webhook.
 import { open, utimes } from 'node:fs/promises';
 import { redactUrl } from '../../core/secrets/redact.js';
-import type { EngineConfig, EngineLogger } from './types.js';
+import type { Log } from '../log.js';
+import type { EngineConfig } from './types.js';
 
 async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
   const ctl = new AbortController();
@@ -30,11 +31,7 @@ async function touch(file: string): Promise<void> {
  * Reload hook. A failure is a warning only: the health check that follows decides whether the deploy stands.
  * Returns the list of problems (empty when every configured hook worked).
  */
-export async function runReload(
-  reload: EngineConfig['reload'],
-  body: object,
-  log?: EngineLogger,
-): Promise<string[]> {
+export async function runReload(reload: EngineConfig['reload'], body: object, log?: Log): Promise<string[]> {
   const problems: string[] = [];
   if (reload?.file) {
     await touch(reload.file).catch((err: Error) => problems.push(`reload file: ${err.message}`));
@@ -74,12 +71,7 @@ export async function httpHealth(health: EngineConfig['health']): Promise<string
 }
 
 /** Alert webhook: `text` is Slack's field, `content` Discord's. Never throws; bounded by a timeout. */
-export async function sendAlert(
-  url: string,
-  text: string,
-  details: object,
-  log?: EngineLogger,
-): Promise<void> {
+export async function sendAlert(url: string, text: string, details: object, log?: Log): Promise<void> {
   try {
     const res = await fetchWithTimeout(
       url,

@@ -7,7 +7,6 @@ export type {
   ApplyStatus,
   DeploymentMeta,
   EngineConfig,
-  EngineLogger,
   HighestSerial,
   LiveState,
   ReleaseRecord,

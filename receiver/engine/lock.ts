@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { link, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { EngineLogger } from './types.js';
+import type { Log } from '../log.js';
 
 interface LockBody {
   pid: number;
@@ -45,7 +45,7 @@ export class LockFile {
   constructor(
     private readonly file: string,
     private readonly ttlMs: number,
-    private readonly log?: EngineLogger,
+    private readonly log?: Log,
   ) {}
 
   get held(): boolean {

@@ -8,13 +8,14 @@ import { releaseDir, releaseSkills, type Layout } from './paths.js';
 import type { EngineState } from './state.js';
 import { clearJournal, EMPTY_MANIFEST, switchLive } from './switch.js';
 import { linkTarget, liveKind } from './symlink-switch.js';
-import { EngineError, type EngineLogger, type Strategy } from './types.js';
+import type { Log } from '../log.js';
+import { EngineError, type Strategy } from './types.js';
 
 export interface RecoveryContext {
   layout: Layout;
   strategy: Strategy;
   state: EngineState;
-  log: EngineLogger;
+  log: Log;
   newStaging(): Promise<string>;
 }
 

@@ -1,15 +1,10 @@
 // Apply-engine contracts: configuration, deployment metadata, live state and results shared with the HTTP layer.
+import type { Log } from '../log.js';
 import type { GatewayReport } from '../../core/gateway/report.js';
 import type { BundleManifest } from '../../core/manifest.js';
 import type { GatewayCheck } from '../gateway/check.js';
 
 export type Strategy = 'symlink' | 'in-place';
-
-export interface EngineLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 export interface EngineConfig {
   /** Data root, e.g. /data; engine state lives in `<dataDir>/skill-sync/`. */
@@ -27,7 +22,7 @@ export interface EngineConfig {
   alertUrl?: string;
   /** Asks the running gateway what it loaded after each switch (GATEWAY_CHECK); absent = off. */
   gateway?: GatewayCheck;
-  log?: EngineLogger;
+  log?: Log;
 }
 
 export interface DeploymentMeta {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { GatewayReport, GatewaySkillVerdict } from '../../core/gateway/report.js';
 import type { BundleManifest } from '../../core/manifest.js';
 import { parseFrontmatter } from '../../core/skill/frontmatter.js';
-import type { EngineLogger } from '../engine/types.js';
+import type { Log } from '../log.js';
 import { skillFolder } from '../engine/tree.js';
 import { GatewayClient, type GatewaySkill, type SkillsStatus } from './client.js';
 
@@ -36,7 +36,7 @@ const POLL_GAP_MS = 25;
 export class GatewayCheck {
   constructor(
     readonly cfg: GatewayCheckConfig,
-    private readonly log?: EngineLogger,
+    private readonly log?: Log,
   ) {}
 
   /** Before the switch: connect and note what the gateway loads now. Never throws. */
@@ -55,7 +55,7 @@ export class GatewaySession {
 
   constructor(
     private readonly cfg: GatewayCheckConfig,
-    private readonly log?: EngineLogger,
+    private readonly log?: Log,
   ) {}
 
   async open(liveDir: string): Promise<void> {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvelopeError } from '../../core/envelope/errors.js';
 import type { ReleasePayload } from '../../core/payload.js';
-import { Poller } from '../../receiver/poller.js';
+import { Poller } from '../../receiver/poller/index.js';
 import { deadUrl, ensureDist, runAction } from '../action/harness.js';
 import { actionLog, auditLines, Cleanup, eventually, health, liveState } from '../e2e/kit.js';
 import { startFakeGitHub, type FakeGitHub } from '../github-api/server.js';
@@ -114,7 +114,6 @@ describe('the poller when the OIDC issuer is unreachable', () => {
       github: { apiUrl: fake.apiUrl, owner: 'acme', repo: 'skills', token: POLL_TOKEN, timeoutMs: 1_000 },
       intervalMs: 60_000,
       statePath: path.join(dir, 'poller.json'),
-      maxBundleBytes: 1024 * 1024,
       target,
       log: captureLog().log,
     });

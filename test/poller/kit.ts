@@ -12,7 +12,11 @@ import {
   type VerifyKey,
 } from '../../core/envelope/index.js';
 import type { Envelope, ReleasePayload } from '../../core/payload.js';
-import type { DeployOutcome, PollTarget } from '../../receiver/poller.js';
+import { admitRelease, type Admission, type ReleaseFacts } from '../../receiver/admission.js';
+import type { HighestSerial } from '../../receiver/engine/index.js';
+import type { DeployOutcome } from '../../receiver/outcome.js';
+import type { PollTarget } from '../../receiver/poller/index.js';
+import { Refusal } from '../../receiver/refusal.js';
 import type { FakeGitHub } from '../github-api/server.js';
 
 export const TOKEN = 'ghp_testtokenvalue000000000000000000000';
@@ -94,10 +98,13 @@ export async function publish(
 export class TestTarget implements PollTarget {
   deployments: { serial: number; digest: string; trigger: string }[] = [];
   skipped: { serial: number; reason: string }[] = [];
-  private top: { serial: number; digest: string } | null = null;
+  private top: HighestSerial | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly liveDir: string) {}
+  constructor(
+    readonly liveDir: string,
+    private readonly maxBundleBytes = 1024 * 1024,
+  ) {}
 
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
@@ -113,6 +120,12 @@ export class TestTarget implements PollTarget {
     return this.top;
   }
 
+  /** The receiver's own admission rule, with a policy that allows any repository and ref. */
+  admit(p: ReleasePayload, bundle?: ReleaseFacts['bundle']): Admission {
+    const rules = { allowedRefs: ['*'], maxClockSkewMs: 5 * 60_000, maxBundleBytes: this.maxBundleBytes };
+    return admitRelease(p, rules, { highest: this.top, ...(bundle && { bundle }) });
+  }
+
   /** Like receiver/deployer.ts: streamed and checked outside the queue, applied inside it. */
   async deployFetched(
     _e: Envelope,
@@ -120,47 +133,51 @@ export class TestTarget implements PollTarget {
     body: AsyncIterable<Uint8Array>,
     trigger: 'polling' | 'manual' | 'webhook',
   ): Promise<DeployOutcome> {
-    const admitted = this.admit(p);
-    if (admitted) return admitted;
-    const hash = createHash('sha256');
-    const chunks: Buffer[] = [];
-    let size = 0;
     try {
-      for await (const c of body) {
-        size += c.byteLength;
-        if (size > p.bundle.size) return { status: 'rejected', code: 'size-mismatch' };
-        hash.update(c);
-        chunks.push(Buffer.from(c));
+      if (this.admit(p) === 'applied') return { status: 'already_live', serial: p.serial };
+      const hash = createHash('sha256');
+      const chunks: Buffer[] = [];
+      let size = 0;
+      try {
+        for await (const c of body) {
+          size += c.byteLength;
+          if (size > p.bundle.size) return { status: 'rejected', code: 'size-mismatch' };
+          hash.update(c);
+          chunks.push(Buffer.from(c));
+        }
+      } catch (err) {
+        return { status: 'failed', code: 'internal', message: (err as Error).message };
       }
+      const received = { size, sha256: hash.digest('hex') };
+      return await this.exclusive(() => this.apply(p, Buffer.concat(chunks), trigger, received));
     } catch (err) {
-      return { status: 'failed', code: 'internal', message: (err as Error).message };
+      if (err instanceof Refusal) return { status: 'rejected', code: err.code, message: err.message };
+      throw err;
     }
-    if (size !== p.bundle.size) return { status: 'rejected', code: 'size-mismatch' };
-    if (hash.digest('hex') !== p.bundle.sha256) return { status: 'rejected', code: 'digest-mismatch' };
-    return this.exclusive(() => this.apply(p, Buffer.concat(chunks), trigger));
   }
 
-  private admit(p: ReleasePayload): DeployOutcome | undefined {
-    if (this.top && p.serial === this.top.serial && p.bundle.sha256 === this.top.digest) {
-      return { status: 'already_live', serial: p.serial };
-    }
-    if (this.top && p.serial <= this.top.serial) return { status: 'rejected', code: 'replay' };
-    return undefined;
-  }
-
-  private async apply(p: ReleasePayload, bundle: Buffer, trigger: string): Promise<DeployOutcome> {
-    const admitted = this.admit(p);
-    if (admitted) return admitted;
+  private async apply(
+    p: ReleasePayload,
+    bundle: Buffer,
+    trigger: string,
+    received = { size: bundle.length, sha256: createHash('sha256').update(bundle).digest('hex') },
+  ): Promise<DeployOutcome> {
+    if (this.admit(p, received) === 'applied') return { status: 'already_live', serial: p.serial };
     await mkdir(this.liveDir, { recursive: true });
     await writeFile(path.join(this.liveDir, `${p.serial}.tar.gz`), bundle);
-    this.top = { serial: p.serial, digest: p.bundle.sha256 };
+    this.top = { serial: p.serial, digest: p.bundle.sha256, outcome: 'success' };
     this.deployments.push({ serial: p.serial, digest: p.bundle.sha256, trigger });
     return { status: 'deployed', serial: p.serial, digest: p.bundle.sha256, deploymentId: `d-${p.serial}` };
   }
 
   /** The webhook's path through the same queue. */
   push(envelope: Envelope, bundle: Buffer): Promise<DeployOutcome> {
-    return this.exclusive(async () => this.apply(this.verify(envelope), bundle, 'webhook'));
+    return this.exclusive(async () => this.apply(this.verify(envelope), bundle, 'webhook')).catch(
+      (err: unknown) => {
+        if (err instanceof Refusal) return { status: 'rejected', code: err.code, message: err.message };
+        throw err;
+      },
+    );
   }
 
   async recordSkipped(p: ReleasePayload, reason: string): Promise<void> {

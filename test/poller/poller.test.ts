@@ -2,7 +2,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Poller, type PollResult } from '../../receiver/poller.js';
+import { Poller, type PollResult } from '../../receiver/poller/index.js';
 import { startFakeGitHub, type FakeGitHub, type FakeOptions } from '../github-api/server.js';
 import { captureLog, publish, sign, payloadFor, tempDir, TestTarget, TOKEN, until } from './kit.js';
 
@@ -19,7 +19,7 @@ async function setup(
   const gh = await startFakeGitHub(opts.fake);
   cleanups.push(() => gh.close());
   const dir = await tempDir('skill-sync-poll-');
-  const target = new TestTarget(path.join(dir, 'live'));
+  const target = new TestTarget(path.join(dir, 'live'), opts.maxBundleBytes);
   const results: PollResult[] = [];
   /** poller.status() right after each poll: what it scheduled next. */
   const snapshots: ReturnType<Poller['status']>[] = [];
@@ -31,7 +31,6 @@ async function setup(
       intervalMs: opts.intervalMs ?? 50,
       jitter: 0.2,
       statePath,
-      maxBundleBytes: opts.maxBundleBytes ?? 1024 * 1024,
       target: t,
       log,
       onResult: (r) => {
@@ -98,7 +97,7 @@ describe('Poller', () => {
       ['backoff', 3],
     ]);
     expect(results.slice(0, 3).map((r) => r.result)).toEqual(['error', 'error', 'error']);
-    expect(results[2]!.code).toBe('github_unreachable');
+    expect(results[2]!.code).toBe('github-unreachable');
     expect(results[3]).toMatchObject({ result: 'new_release' });
     expect(delays).toHaveLength(3);
     // interval 50 ms: 2x, 4x, 8x (+ up to 20% jitter), each wait longer than the one before.
@@ -253,7 +252,7 @@ describe('Poller', () => {
   it('an oversized bundle is refused without download; a size-lying asset is cut off while streaming', async () => {
     const big = await setup({ maxBundleBytes: 10_000 });
     await publish(big.gh, bundleOf(1, 20_000), 1_000);
-    expect(await big.poller.pollNow()).toMatchObject({ result: 'refused', code: 'bundle_too_large' });
+    expect(await big.poller.pollNow()).toMatchObject({ result: 'refused', code: 'too-large' });
     expect(downloads(big.gh)).toHaveLength(1);
     expect(big.target.deployments).toHaveLength(0);
 
@@ -266,7 +265,7 @@ describe('Poller', () => {
         { name: 'skills.dsse.json', data: JSON.stringify(sign(payloadFor(signed, 7))) },
       ],
     });
-    expect(await lie.poller.pollNow()).toMatchObject({ result: 'refused', code: 'asset_too_large' });
+    expect(await lie.poller.pollNow()).toMatchObject({ result: 'refused', code: 'asset-too-large' });
     expect(lie.target.deployments).toHaveLength(0);
   });
 

@@ -273,7 +273,7 @@ describe('poller: 8. repository allowlist and 12. huge Content-Length', () => {
       Buffer.from(JSON.stringify(rel.envelope)),
     );
     gh.failNext(200, 1, { 'content-length': String(100 * 2 ** 30) }, 'assets', Buffer.alloc(16));
-    expect(await sync()).toMatchObject({ result: 'refused', code: 'asset_too_large' });
+    expect(await sync()).toMatchObject({ result: 'refused', code: 'asset-too-large' });
     // Refused for good: the next check (a 304 for the same release) downloads nothing.
     const before = fetched();
     expect((await sync()).result).not.toBe('error');

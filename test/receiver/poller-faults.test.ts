@@ -85,7 +85,7 @@ describe('poller against a hostile GitHub', () => {
     );
     const rx = await start();
     await until(() => trickle.closedEarly, 'the receiver to hang up on the trickle', 15_000);
-    await until(() => /github_timeout/.test(rx.output()), 'the poll to report the deadline');
+    await until(() => /github-timeout/.test(rx.output()), 'the poll to report the deadline');
     expect((await health(rx)).live).toBeNull();
     expect(trickle.sent).toBeLessThan(100);
   });
@@ -98,7 +98,7 @@ describe('poller against a hostile GitHub', () => {
     const huge = gh.deliverNext({ kind: 'huge', bytes: 400 * 1024 * 1024 }, { path: /\/releases$/ });
     publish(gh, await buildRelease({ big: { version: '1.0.0' } }, key.signing), 'skill-sync-1');
     const r = await sync(rx);
-    expect(r.body).toMatchObject({ result: 'error', code: 'github_body_too_large' });
+    expect(r.body).toMatchObject({ result: 'error', code: 'github-body-too-large' });
     expect(huge.closedEarly).toBe(true);
     expect(huge.sent).toBeLessThan(32 * 1024 * 1024);
   });

@@ -92,7 +92,7 @@ describe('one URL redactor in the receiver', () => {
     await until(() => gh.requests.length >= 1, 'the first poll');
     gh.failNext(401, 1, {}, 'api', { message: `Bad credentials: ${token} (see ${gh.apiUrl}/docs/${token})` });
     const body = await sync(rx);
-    expect(body).toContain('github_http_401');
+    expect(body).toContain('github-http-401');
     expect(body).toContain('Bad credentials');
     expect(body).not.toContain(token);
     expect(rx.output()).not.toContain(token);

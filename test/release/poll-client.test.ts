@@ -86,7 +86,7 @@ describe('getLatestRelease', () => {
     gh.hangNext(1);
     const err = await getLatestRelease({ ...t, timeoutMs: 200 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitHubError);
-    expect((err as GitHubError).code).toBe('github_unreachable');
+    expect((err as GitHubError).code).toBe('github-unreachable');
     expect((err as GitHubError).transient).toBe(true);
   });
 });

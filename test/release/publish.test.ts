@@ -93,7 +93,7 @@ describe('publishRelease', () => {
     gh.failNext(400, 1, {}, 'api', { message: `bad ${TOKEN}`.replace(TOKEN, 'input') });
     const err = await publishRelease(t, req('skill-sync-8')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitHubError);
-    expect((err as GitHubError).code).toBe('github_http_400');
+    expect((err as GitHubError).code).toBe('github-http-400');
     expect((err as Error).message).not.toContain(TOKEN);
     expect((err as Error).message).not.toContain('\n');
     expect(gh.requests.filter((q) => q.method === 'POST')).toHaveLength(1);
@@ -103,7 +103,7 @@ describe('publishRelease', () => {
     const err = await publishRelease({ ...t, token: undefined }, req('skill-sync-2')).catch(
       (e: unknown) => e,
     );
-    expect((err as GitHubError).code).toBe('github_http_401');
+    expect((err as GitHubError).code).toBe('github-http-401');
     expect(gh.state.releases).toHaveLength(0);
   });
 });
@@ -136,7 +136,7 @@ describe('publishRelease on real-GitHub edges', () => {
     // A published release of this tag without assets (what publish-then-upload used to leave behind).
     gh.addRelease({ tag: 'skill-sync-12', makeLatest: false });
     const err = await publishRelease(t, req('skill-sync-12')).catch((e: unknown) => e);
-    expect((err as GitHubError).code).toBe('github_http_422');
+    expect((err as GitHubError).code).toBe('github-http-422');
     expect((err as Error).message).toMatch(/Validation Failed: Cannot upload assets to an immutable release/);
   });
 
@@ -162,7 +162,7 @@ describe('publishRelease on real-GitHub edges', () => {
   it('an upload that cannot succeed deletes the draft: nothing half-made is left', async () => {
     gh.failNext(400, 1, {}, 'uploads', { message: 'Bad Content-Length' });
     const err = await publishRelease(t, req('skill-sync-14')).catch((e: unknown) => e);
-    expect((err as GitHubError).code).toBe('github_http_400');
+    expect((err as GitHubError).code).toBe('github-http-400');
     expect(gh.state.releases).toHaveLength(0);
     expect(gh.state.tags.size).toBe(0);
   });
