@@ -10,18 +10,22 @@ import { constants, crc32, createDeflateRaw, deflateRawSync } from 'node:zlib';
 export const GZIP_LEVEL = 6;
 /** Deflate level 0: the bytes go out as stored blocks, at the cost of a copy and a CRC. */
 export const STORED_LEVEL = 0;
-/** Small writes are batched: one zlib call per 64 KiB instead of one per 512-byte header. */
-const BATCH_BYTES = 64 * 1024;
+/**
+ * zlib is fed slices of exactly this size between level switches: stored blocks follow the input's slicing, so
+ * a file kept in memory and one streamed in chunks must reach zlib the same way for the bytes to be the same.
+ * Slices also batch the small writes: one zlib call per slice instead of one per 512-byte header.
+ */
+const FEED_BYTES = 1024 * 1024;
 /** zlib's output buffer: stored blocks go out in pieces this large instead of zlib's default 16 KiB. */
-const OUT_CHUNK_BYTES = 256 * 1024;
+const OUT_CHUNK_BYTES = 1024 * 1024;
 /**
  * Contents below this size are always deflated: deflating them costs little, while a level switch costs a
  * flush and a round trip to zlib's thread each way.
  */
 export const SAMPLE_MIN_BYTES = 128 * 1024;
-/** Each sample's size; three are taken (start, middle, end) so a compressible header does not decide alone. */
+/** Each sample's size; three are taken (start, middle, end) so neither a header nor a tail decides alone. */
 const SAMPLE_BYTES = 16 * 1024;
-/** Contents whose samples do not shrink below this share at level 1 are stored, not deflated (docs/decisions.md). */
+/** A sample that level 1 does not shrink below this share of its size does not compress (docs/decisions.md). */
 const DEFLATE_BELOW = 0.97;
 
 /** Where the samples of contents of `size` bytes start: beginning, middle and end. */
@@ -48,18 +52,15 @@ export async function readSamples(fh: FileHandle, size: number): Promise<Buffer[
 }
 
 /**
- * The deflate level for contents, decided by their bytes alone so the bundle stays reproducible: already
- * compressed media (JPEG, PNG, MP3, zip) is stored, everything else deflated at GZIP_LEVEL.
+ * The deflate level for contents, decided by their bytes alone so the bundle stays reproducible: contents
+ * whose samples mostly do not compress (JPEG, PNG, MP3, zip, even behind a small text header) are stored,
+ * everything else is deflated at GZIP_LEVEL.
  */
 export function contentLevel(samples: Buffer[]): number {
-  if (samples.length === 0) return GZIP_LEVEL;
-  let raw = 0;
-  let deflated = 0;
-  for (const s of samples) {
-    raw += s.length;
-    deflated += deflateRawSync(s, { level: 1 }).length;
-  }
-  return deflated >= raw * DEFLATE_BELOW ? STORED_LEVEL : GZIP_LEVEL;
+  const incompressible = samples.filter(
+    (s) => deflateRawSync(s, { level: 1 }).length >= s.length * DEFLATE_BELOW,
+  ).length;
+  return incompressible * 2 > samples.length ? STORED_LEVEL : GZIP_LEVEL;
 }
 
 /**
@@ -126,7 +127,7 @@ export class GzipFile {
     if (this.failed) throw this.failed;
     this.parts.push(buf);
     this.fill += buf.length;
-    if (this.fill >= BATCH_BYTES) await this.flush();
+    while (this.fill >= FEED_BYTES) await this.feed(FEED_BYTES);
   }
 
   /** Deflates what follows at `level`. zlib flushes (Z_SYNC_FLUSH) before it switches: the bytes stay fixed. */
@@ -142,11 +143,17 @@ export class GzipFile {
     this.level = level;
   }
 
+  /** Writes everything put so far. */
   private async flush(): Promise<void> {
-    if (this.fill === 0) return;
-    const data = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.fill);
-    this.parts = [];
-    this.fill = 0;
+    if (this.fill > 0) await this.feed(this.fill);
+  }
+
+  /** Writes the first `bytes` bytes put so far to zlib as one slice. */
+  private async feed(bytes: number): Promise<void> {
+    const all = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.fill);
+    const data = all.subarray(0, bytes);
+    this.parts = bytes < all.length ? [all.subarray(bytes)] : [];
+    this.fill -= bytes;
     this.input.crc = crc32(data, this.input.crc);
     this.input.size += data.length;
     if (!this.deflate.write(data)) await Promise.race([once(this.deflate, 'drain'), this.done]);
