@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packBundle, unpackBundle } from '../../core/bundle/index.js';
 import {
   GZIP_LEVEL,
+  GzipFile,
   SAMPLE_MIN_BYTES,
   STORED_LEVEL,
   contentLevel,
@@ -56,6 +57,34 @@ describe('contentLevel', () => {
     } finally {
       await fh.close();
     }
+  });
+});
+
+describe('GzipFile', () => {
+  it('writes a gzip member gunzip accepts, pinned header included, even with nothing put', async () => {
+    const file = path.join(work, 'empty.gz');
+    const w = new GzipFile(file);
+    const { size } = await w.close();
+    const bytes = await readFile(file);
+    expect(bytes.length).toBe(size);
+    expect([...bytes.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+    expect(gunzipSync(bytes).length).toBe(0);
+  });
+
+  it('rejects the puts and level switch that follow a failed file (taken name), instead of waiting forever', async () => {
+    const file = path.join(work, 'taken.gz');
+    await writeFile(file, 'not ours');
+    const w = new GzipFile(file);
+    await expect(
+      (async () => {
+        await w.put(randomBytes(2 * 1024 * 1024));
+        await w.setLevel(STORED_LEVEL);
+        await w.put(randomBytes(2 * 1024 * 1024));
+        await w.close();
+      })(),
+    ).rejects.toMatchObject({ code: 'EEXIST' });
+    await w.abort();
+    expect(await readFile(file, 'utf8')).toBe('not ours');
   });
 });
 
