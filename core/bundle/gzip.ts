@@ -1,4 +1,4 @@
-// The bundle's gzip stream: pinned header bytes, batched writes, and stored deflate blocks for media that does not compress.
+// The bundle's gzip stream: its own pinned gzip frame, fixed zlib feeding, and stored blocks for media.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
