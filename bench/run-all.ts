@@ -1,5 +1,5 @@
 // `npm run bench`: runs every bench script as a child process, collects its figures and writes bench/RESULTS.md.
-// Run: npm run bench [-- --quick]   (quick: validate --small, action 130 only, secrets 10 MB, receiver/load --quick)
+// Run: npm run bench [-- --quick]   (quick: validate --small, pack 3 pairs, action 130 only, secrets 10 MB, receiver/load --quick)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -41,6 +41,12 @@ const SCRIPTS: Script[] = [
     file: 'validate.js',
     args: quick ? ['--small'] : [],
     what: '`skill-sync validate --json` on generated repos vs `tar czf` of the same tree (issue 2)',
+  },
+  {
+    name: 'pack',
+    file: 'pack.js',
+    args: quick ? ['3'] : [],
+    what: "`skill-sync pack` (validate, scan, bundle) of a tree shaped like the user's repo (64 skills, ~21 MB, mostly incompressible media) vs `tar czf` of the same folder (issue 15: ≤ 1.3×)",
   },
   {
     name: 'action',
@@ -160,7 +166,7 @@ function failed(o: Outcome): boolean {
 /** How the target reads: throughputs are floors, the Action's target is on the ratio, the rest are ceilings. */
 function targetText(f: Figure): string {
   if (f.target === undefined) return '—';
-  if (/^action_wall/.test(f.metric)) return `ratio ≤ ${f.target}×`;
+  if (/^action_wall|^pack-\d+\.wall/.test(f.metric)) return `ratio ≤ ${f.target}×`;
   if (/\/s$/.test(f.unit)) return `≥ ${f.target} ${f.unit}`;
   return `≤ ${f.target} ${f.unit}`;
 }

@@ -1,14 +1,10 @@
 // Deterministic bundle packer: the same skill tree gives the same .tar.gz bytes on every run.
 // Fixed choices: entries sorted bytewise, mtime 2000-01-01, uid/gid 0, no user names, modes
-// 0644/0755, gzip level 6 with header mtime 0 and OS byte 255 ("unknown").
+// 0644/0755, gzip level 6 (stored blocks for contents that do not compress) with header mtime 0 and OS byte 255.
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { constants, createWriteStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip, type Gzip } from 'node:zlib';
 import { fingerprint } from '../digest.js';
 import { fsyncDir, fsyncPath, tempName } from '../fsutil.js';
 import type { BundleManifest } from '../manifest.js';
@@ -17,13 +13,11 @@ import type { Skill } from '../skill.js';
 import { openTreeIO, type FileRead, type TreeIO } from '../tree-io.js';
 import { isSafeRelativePath, isSafeSegment } from './entry-path.js';
 import { BundleError } from './errors.js';
+import { GzipFile, contentLevel, readSamples, samplesOf } from './gzip.js';
 import { MANIFEST_FILE, buildManifest, canonicalJson, compareBytes } from './manifest.js';
 import { ZERO_BLOCK, encodeEntry, padding } from './tar-header.js';
 
-export const GZIP_LEVEL = 6;
-const GZIP_OS_UNKNOWN = 255;
-/** Small writes are batched: one zlib call per 64 KiB instead of one per 512-byte header. */
-const BATCH_BYTES = 64 * 1024;
+export { GZIP_LEVEL } from './gzip.js';
 /** Files up to this size are read whole by the I/O worker; larger ones are streamed. */
 const READ_WHOLE_BYTES = 1024 * 1024;
 /** Files per read batch, and batches read ahead of the writer. */
@@ -48,41 +42,6 @@ type PackEntry =
       /** The bytes the check read (and hashed), when it kept them: shipped as they are, not read again. */
       checked: Buffer | undefined;
     };
-
-/** zlib's gzip header carries the build's OS byte; pin it so the bytes do not depend on the platform. */
-class GzipHeaderPin extends Transform {
-  readonly hash = createHash('sha256');
-  size = 0;
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (this.size <= 9 && this.size + chunk.length > 9) {
-      chunk = Buffer.from(chunk);
-      chunk[9 - this.size] = GZIP_OS_UNKNOWN;
-    }
-    this.size += chunk.length;
-    this.hash.update(chunk);
-    done(null, chunk);
-  }
-}
-
-class BatchWriter {
-  private parts: Buffer[] = [];
-  private fill = 0;
-  constructor(private readonly gzip: Gzip) {}
-
-  async put(buf: Buffer): Promise<void> {
-    this.parts.push(buf);
-    this.fill += buf.length;
-    if (this.fill >= BATCH_BYTES) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (this.fill === 0) return;
-    const data = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.fill);
-    this.parts = [];
-    this.fill = 0;
-    if (!this.gzip.write(data)) await once(this.gzip, 'drain');
-  }
-}
 
 function planEntries(root: string, skills: Skill[], contents: FileContents): PackEntry[] {
   const entries = new Map<string, PackEntry>();
@@ -153,12 +112,13 @@ function verifyRead(e: FileEntry, read: FileRead): Buffer {
 }
 
 /** Copies a large source file into the tar in chunks, re-hashing it: a file that changed aborts the pack. */
-async function putLargeFile(w: BatchWriter, e: FileEntry): Promise<void> {
+async function putLargeFile(w: GzipFile, e: FileEntry): Promise<void> {
   const hash = createHash('sha256');
   let seen = 0;
   const fh = await openSource(e);
   try {
     await w.put(encodeEntry({ path: e.path, type: '0', size: e.size, mode: e.mode }));
+    await w.setLevel(contentLevel(await readSamples(fh, e.size)));
     for await (const chunk of fh.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 })) {
       const buf = chunk as Buffer;
       seen += buf.length;
@@ -227,14 +187,9 @@ export async function packBundle(
   const entries = planEntries(root, skills, opts.contents ?? new Map());
   const tmp = tempName(path.resolve(out));
   const io = openTreeIO();
-  const gzip = createGzip({ level: GZIP_LEVEL, memLevel: 8, windowBits: 15 });
-  const pin = new GzipHeaderPin();
-  const done = pipeline(gzip, pin, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
-  // Surface a write failure (disk full) while we are still producing, not only at the end.
-  const write: { failed?: Error } = {};
-  done.catch((err: unknown) => (write.failed = err instanceof Error ? err : new Error(String(err))));
+  const w = new GzipFile(tmp);
+  let written: { sha256: string; size: number };
   try {
-    const w = new BatchWriter(gzip);
     const manifestBytes = Buffer.from(canonicalJson(manifest), 'utf8');
     await w.put(encodeEntry({ path: MANIFEST_FILE, type: '0', size: manifestBytes.length, mode: 0o644 }));
     await w.put(manifestBytes);
@@ -242,7 +197,6 @@ export async function packBundle(
     const files = entries.filter((e): e is FileEntry => e.kind === 'file' && !e.checked);
     const reads = readAhead(io, files);
     for (const e of entries) {
-      if (write.failed) throw write.failed;
       if (e.kind === 'dir') {
         await w.put(encodeEntry({ path: `${e.path}/`, type: '5', size: 0, mode: 0o755 }));
         continue;
@@ -253,6 +207,7 @@ export async function packBundle(
         continue;
       }
       await w.put(encodeEntry({ path: e.path, type: '0', size: e.size, mode: e.mode }));
+      await w.setLevel(contentLevel(samplesOf(data)));
       await w.put(data);
       const pad = padding(e.size);
       if (pad) await w.put(ZERO_BLOCK.subarray(0, pad));
@@ -260,19 +215,16 @@ export async function packBundle(
     await reads.return(undefined);
     await w.put(ZERO_BLOCK);
     await w.put(ZERO_BLOCK);
-    await w.flush();
-    gzip.end();
-    await done;
+    written = await w.close();
     await io.close();
     await fsyncPath(tmp);
     await rename(tmp, out);
     await fsyncDir(path.dirname(path.resolve(out)));
   } catch (err) {
     await io.close();
-    gzip.destroy();
-    await done.catch(() => undefined);
+    await w.abort();
     await rm(tmp, { force: true });
     throw err;
   }
-  return { sha256: pin.hash.digest('hex'), size: pin.size, manifest };
+  return { ...written, manifest };
 }
