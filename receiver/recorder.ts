@@ -74,7 +74,9 @@ export class Recorder {
     const { metrics, log } = this.deps;
     metrics.rejected.inc({ reason: refusal.code });
     // Nothing signed yet: junk from anyone must not rotate the audit trail or push real history out of /health.
-    const unsigned = !payload && trigger === 'webhook' && !refusal.ours;
+    // An issuer we cannot reach is our fault, but the token in hand is still unverified: anyone can send one.
+    const unverified = !refusal.ours || refusal.code === 'oidc-unavailable';
+    const unsigned = !payload && trigger === 'webhook' && unverified;
     if (unsigned) this.unsigned.warn(refusal.code, { code: refusal.code, trigger }, refusal.message);
     else if (refusal.ours) log.error({ err: cause, trigger }, 'deployment failed');
     else log.warn({ code: refusal.code, trigger, serial: payload?.serial }, refusal.message);
