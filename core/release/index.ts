@@ -10,7 +10,7 @@ export {
   capRetryAt,
 } from './rate-limit.js';
 export { type RetryPolicy } from './http.js';
-export { type ReleaseInfo, type ReleaseAsset, type LatestRelease, getLatestRelease } from './latest.js';
+export { type ReleaseInfo, type ReleaseAsset, type LatestRelease } from './latest.js';
 export { downloadAsset } from './download.js';
 export {
   type PublishRequest,

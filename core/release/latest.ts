@@ -1,7 +1,5 @@
-// Poll side: the repository's latest release (drafts and prereleases excluded by GitHub), with ETag revalidation.
-import { armDeadline, call, readBody } from './http.js';
-import { parseRateLimit, type RateInfo } from './rate-limit.js';
-import { apiHeaders, GitHubError, repoUrl, type GitHubTarget } from './target.js';
+// Poll side: a release as the poller reads it, from GitHub's JSON (which one is ours: ours.ts).
+import type { RateInfo } from './rate-limit.js';
 
 export interface ReleaseAsset {
   id: number;
@@ -56,61 +54,7 @@ export function toReleaseInfo(r: RawRelease): ReleaseInfo {
   return info;
 }
 
-/**
- * A release's JSON is a few KiB per asset; anything near this cap is not a release we published
- * (docs/security.md), and reading it whole would cost the receiver its memory.
- */
-export const MAX_RELEASE_JSON_BYTES = 1024 * 1024;
-
 export type LatestRelease =
   | { status: 'not_modified'; rate: RateInfo }
   | { status: 'none'; rate: RateInfo }
   | { status: 'ok'; etag?: string; release: ReleaseInfo; rate: RateInfo };
-
-/**
- * GET /repos/{o}/{r}/releases/latest with If-None-Match. A 304 costs no rate limit; a 404 means the repo has
- * no published full release yet (`none`). Throws RateLimited or GitHubError otherwise.
- */
-export async function getLatestRelease(
-  t: GitHubTarget,
-  etag?: string,
-  opts: { signal?: AbortSignal; deadlineMs?: number; maxBytes?: number } = {},
-): Promise<LatestRelease> {
-  const headers = apiHeaders(t, etag ? { 'if-none-match': etag } : {});
-  const ctl = new AbortController();
-  const signal = opts.signal ? AbortSignal.any([opts.signal, ctl.signal]) : ctl.signal;
-  const disarm = opts.deadlineMs ? armDeadline(ctl, opts.deadlineMs, 'GET releases/latest') : () => {};
-  try {
-    return await latestWithin(t, headers, signal, opts.maxBytes ?? MAX_RELEASE_JSON_BYTES);
-  } finally {
-    disarm();
-  }
-}
-
-async function latestWithin(
-  t: GitHubTarget,
-  headers: Record<string, string>,
-  signal: AbortSignal,
-  maxBytes: number,
-): Promise<LatestRelease> {
-  const res = await call(t, repoUrl(t, '/releases/latest'), { headers, accept: [304, 404], signal });
-  const rate = parseRateLimit(res.headers);
-  if (res.status === 304) {
-    await res.body?.cancel();
-    return { status: 'not_modified', rate };
-  }
-  if (res.status === 404) {
-    await res.body?.cancel();
-    return { status: 'none', rate };
-  }
-  const text = await readBody(res, maxBytes, 'GET releases/latest', { overflow: 'throw', signal });
-  let raw: RawRelease;
-  try {
-    raw = JSON.parse(text.toString('utf8')) as RawRelease;
-  } catch {
-    throw new GitHubError('github_bad_json', 'GET releases/latest: the answer is not JSON', res.status);
-  }
-  const release = toReleaseInfo(raw);
-  const newEtag = res.headers.get('etag') ?? undefined;
-  return newEtag ? { status: 'ok', etag: newEtag, release, rate } : { status: 'ok', release, rate };
-}

@@ -104,7 +104,7 @@ async function listWithin(
 
 /**
  * The poll side's "latest": our newest release by serial, whatever the repository marks as Latest (a human
- * release may be Latest, and skill-sync never takes that mark). Same shape as getLatestRelease.
+ * release may be Latest, and skill-sync never takes that mark).
  */
 export async function getLatestOurs(
   t: GitHubTarget,

@@ -218,7 +218,7 @@ export class Poller {
     const latest = await getLatestOurs(this.o.github, this.state.etag, {
       signal,
       deadlineMs: this.o.downloadDeadlineMs,
-      ...(this.o.maxReleaseJsonBytes ? { maxBytes: this.o.maxReleaseJsonBytes } : {}),
+      ...(this.o.maxReleasePageBytes ? { maxBytes: this.o.maxReleasePageBytes } : {}),
     });
     if (latest.rate.remaining !== undefined) this.rateRemaining = latest.rate.remaining;
     // The last request of the window succeeded: wait for the reset instead of spending a 403.

@@ -60,8 +60,8 @@ export interface PollerOptions {
    * cannot reset, unlike the idle timeout; default 5 minutes.
    */
   downloadDeadlineMs?: number;
-  /** Cap on the release JSON; default core/release's MAX_RELEASE_JSON_BYTES. */
-  maxReleaseJsonBytes?: number;
+  /** Cap on each page of the release list; default core/release's MAX_RELEASE_PAGE_BYTES. */
+  maxReleasePageBytes?: number;
   /** Backoff cap as a multiple of the interval; default 8. */
   maxBackoffFactor?: number;
   now?: () => number;

@@ -1,9 +1,9 @@
-// Poll-side client against the fake GitHub: latest release, ETag/304, 302 asset download, caps, rate limits.
+// Poll-side client against the fake GitHub: our newest release, ETag/304, 302 asset download, caps, rate limits.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AssetTooLarge,
   downloadAsset,
-  getLatestRelease,
+  getLatestOurs,
   GitHubError,
   parseRateLimit,
   rateLimitOf,
@@ -34,48 +34,34 @@ async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-describe('getLatestRelease', () => {
-  it('excludes drafts and prereleases, and follows an explicit latest mark', async () => {
-    const { gh, t } = await setup();
-    const v1 = gh.addRelease({ tag: 'skill-sync-1' });
-    gh.addRelease({ tag: 'skill-sync-2', draft: true });
-    gh.addRelease({ tag: 'skill-sync-3', prerelease: true });
-    const r = await getLatestRelease(t);
-    expect(r.status === 'ok' && r.release.id).toBe(v1.id);
-    const v4 = gh.addRelease({ tag: 'skill-sync-4', makeLatest: false });
-    const again = await getLatestRelease(t);
-    expect(again.status === 'ok' && again.release.tag).toBe('skill-sync-1');
-    gh.markLatest(v4.id);
-    const marked = await getLatestRelease(t);
-    expect(marked.status === 'ok' && marked.release.tag).toBe('skill-sync-4');
-  });
-
-  it('answers none when the repo has no full release', async () => {
+// Which release is ours (prefix, serial, never Latest): test/release/ours.test.ts.
+describe('getLatestOurs', () => {
+  it('answers none when the repo has no published release of ours', async () => {
     const { gh, t } = await setup();
     gh.addRelease({ tag: 'skill-sync-1', draft: true });
-    expect((await getLatestRelease(t)).status).toBe('none');
+    expect((await getLatestOurs(t)).status).toBe('none');
   });
 
   it('revalidates with the ETag: 304 not_modified, which does not count against the rate limit', async () => {
     const { gh, t } = await setup();
     gh.addRelease({ tag: 'skill-sync-1', assets: [{ name: 'skills.tar.gz', data: 'x' }] });
-    const first = await getLatestRelease(t);
+    const first = await getLatestOurs(t);
     if (first.status !== 'ok') throw new Error('expected ok');
     expect(first.etag).toMatch(/^"[0-9a-f]+"$/);
     expect(first.release.assets[0]).toMatchObject({ name: 'skills.tar.gz', size: 1 });
     const before = first.rate.remaining!;
-    const second = await getLatestRelease(t, first.etag);
+    const second = await getLatestOurs(t, first.etag);
     expect(second.status).toBe('not_modified');
     expect(gh.state.rate.remaining).toBe(before);
     gh.addRelease({ tag: 'skill-sync-2' });
-    expect((await getLatestRelease(t, first.etag)).status).toBe('ok');
+    expect((await getLatestOurs(t, first.etag)).status).toBe('ok');
   });
 
   it('throws RateLimited at remaining 0, waiting until x-ratelimit-reset', async () => {
     const { gh, t } = await setup();
     const reset = Math.floor(Date.now() / 1000) + 120;
     gh.setRateLimit({ remaining: 0, reset });
-    const err = await getLatestRelease(t).catch((e: unknown) => e);
+    const err = await getLatestOurs(t).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimited);
     expect((err as RateLimited).retryAt).toBe(reset * 1000);
     expect((err as RateLimited).status).toBe(403);
@@ -84,7 +70,7 @@ describe('getLatestRelease', () => {
   it('turns a hang into a timeout error', async () => {
     const { gh, t } = await setup();
     gh.hangNext(1);
-    const err = await getLatestRelease({ ...t, timeoutMs: 200 }).catch((e: unknown) => e);
+    const err = await getLatestOurs({ ...t, timeoutMs: 200 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitHubError);
     expect((err as GitHubError).code).toBe('github-unreachable');
     expect((err as GitHubError).transient).toBe(true);
