@@ -1,5 +1,5 @@
 // `skill-sync` entry: dispatches `skill-sync <command> [args]` to cli/commands/<command>.ts.
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../core/package-version.js';
 import { didYouMean, EXIT, UsageError } from './usage.js';
 import { output, paint, printJsonError } from './output.js';
 
@@ -42,11 +42,6 @@ function usage(): string {
 }
 
 /** The package's version, read at run time so the tarball, the repo and a release all report their own. */
-export function packageVersion(): string {
-  const pkg = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-}
-
 /** File-system errors that mean the user named a path that is not there or not readable. */
 const ERRNO_INPUT = new Set([
   'ENOENT',

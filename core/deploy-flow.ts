@@ -135,13 +135,12 @@ export async function runDeploy(opts: DeployFlowOptions): Promise<DeployFlowResu
   const log = opts.log ?? (() => {});
   // Parse the key before any work, so a bad key fails fast and nothing half-made is left.
   const key = opts.idToken && !opts.signingKey ? undefined : parseSigningKey(opts.signingKey);
-  // A serial from the future would outrank every later release on the receivers (docs/security.md).
-  if (opts.release && !opts.dryRun) {
-    const problem = signerClockProblem(
-      await clockSkewFromGitHub({ ...opts.release, timeoutMs: opts.timeoutMs }),
-    );
-    if (problem) throw new Error(problem);
-  }
+  // A serial from the future would outrank every later release on the receivers (docs/security.md). Asked
+  // while packing (it never throws), checked before anything is signed.
+  const skew =
+    opts.release && !opts.dryRun
+      ? clockSkewFromGitHub({ ...opts.release, timeoutMs: opts.timeoutMs })
+      : undefined;
   await mkdir(opts.workDir, { recursive: true });
   const bundleFile = path.join(opts.workDir, 'skills.tar.gz');
   const envelopeFile = path.join(opts.workDir, 'skills.dsse.json');
@@ -152,6 +151,10 @@ export async function runDeploy(opts: DeployFlowOptions): Promise<DeployFlowResu
   const unpacked = opts.skills.reduce((n, s) => n + s.files.reduce((m, f) => m + f.size, 0), 0);
   const oversize = refusedBySize(packed.size, unpacked);
   if (oversize) throw new Error(`${oversize}; remove large assets from the skills`);
+  if (skew) {
+    const problem = signerClockProblem(await skew);
+    if (problem) throw new Error(problem);
+  }
   const payload: ReleasePayload = {
     v: 1,
     repository: opts.source.repository,

@@ -46867,7 +46867,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8633);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
 // Action entry point: ncc bundles this file into dist/index.js, which action.yml runs.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -46877,7 +46877,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8633:
+/***/ 1936:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -53211,12 +53211,6 @@ function renderSummary(report, opts = {}) {
     return parts.join('\n') + '\n';
 }
 //# sourceMappingURL=report.js.map
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: external "node:readline"
 const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
 ;// CONCATENATED MODULE: ./lib/core/syncfs.js
@@ -53456,6 +53450,182 @@ function foldName(p) {
     return p.normalize('NFC').toLowerCase();
 }
 //# sourceMappingURL=entry-path.js.map
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./lib/core/bundle/gzip.js
+// The bundle's gzip stream: its own pinned gzip frame, fixed zlib feeding, and stored blocks for media.
+
+
+
+
+
+
+const GZIP_LEVEL = 6;
+/** Deflate level 0: the bytes go out as stored blocks, at the cost of a copy and a CRC. */
+const STORED_LEVEL = 0;
+/**
+ * zlib is fed slices of exactly this size between level switches: stored blocks follow the input's slicing, so
+ * a file kept in memory and one streamed in chunks must reach zlib the same way for the bytes to be the same.
+ * Slices also batch the small writes: one zlib call per slice instead of one per 512-byte header.
+ */
+const FEED_BYTES = 1024 * 1024;
+/** zlib's output buffer: stored blocks go out in pieces this large instead of zlib's default 16 KiB. */
+const OUT_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Contents below this size are always deflated: deflating them costs little, while a level switch costs a
+ * flush and a round trip to zlib's thread each way.
+ */
+const SAMPLE_MIN_BYTES = 128 * 1024;
+/** Each sample's size; three are taken (start, middle, end) so neither a header nor a tail decides alone. */
+const SAMPLE_BYTES = 16 * 1024;
+/** A sample that level 1 does not shrink below this share of its size does not compress (docs/decisions.md). */
+const DEFLATE_BELOW = 0.97;
+/** Where the samples of contents of `size` bytes start: beginning, middle and end. */
+function samplePositions(size) {
+    return [0, Math.floor((size - SAMPLE_BYTES) / 2), size - SAMPLE_BYTES];
+}
+/** The samples of contents held in memory. */
+function samplesOf(bytes) {
+    if (bytes.length < SAMPLE_MIN_BYTES)
+        return [];
+    return samplePositions(bytes.length).map((at) => bytes.subarray(at, at + SAMPLE_BYTES));
+}
+/** The samples of a file being streamed, read at the same positions as samplesOf would take them. */
+async function readSamples(fh, size) {
+    if (size < SAMPLE_MIN_BYTES)
+        return [];
+    const samples = [];
+    for (const at of samplePositions(size)) {
+        const buf = Buffer.alloc(SAMPLE_BYTES);
+        const { bytesRead } = await fh.read(buf, 0, SAMPLE_BYTES, at);
+        samples.push(buf.subarray(0, bytesRead));
+    }
+    return samples;
+}
+/**
+ * The deflate level for contents, decided by their bytes alone so the bundle stays reproducible: contents
+ * whose samples mostly do not compress (JPEG, PNG, MP3, zip, even behind a small text header) are stored,
+ * everything else is deflated at GZIP_LEVEL.
+ */
+function contentLevel(samples) {
+    const incompressible = samples.filter((s) => (0,external_node_zlib_.deflateRawSync)(s, { level: 1 }).length >= s.length * DEFLATE_BELOW).length;
+    return incompressible * 2 > samples.length ? STORED_LEVEL : GZIP_LEVEL;
+}
+/**
+ * The gzip member around the raw deflate stream (RFC 1952): header with mtime 0, no name and OS byte 255
+ * ("unknown"), so the bytes do not depend on the platform; trailer with the CRC-32 and size of the input.
+ * Node's Gzip stream cannot change its level mid-stream (params() works on Deflate/DeflateRaw only), hence
+ * the hand-written frame (docs/decisions.md).
+ */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+class GzipFrame extends external_node_stream_.Transform {
+    input;
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    size = 0;
+    constructor(input) {
+        super();
+        this.input = input;
+    }
+    out(chunk) {
+        if (this.size === 0)
+            this.send(GZIP_HEADER);
+        this.send(chunk);
+    }
+    send(chunk) {
+        this.size += chunk.length;
+        this.hash.update(chunk);
+        this.push(chunk);
+    }
+    _transform(chunk, _enc, done) {
+        this.out(chunk);
+        done();
+    }
+    _flush(done) {
+        const trailer = Buffer.alloc(8);
+        trailer.writeUInt32LE(this.input.crc >>> 0, 0);
+        trailer.writeUInt32LE(this.input.size % 2 ** 32, 4);
+        this.out(trailer);
+        done();
+    }
+}
+/**
+ * A gzip file being written (created with `wx`): batched puts, a deflate level per entry's contents, and the
+ * sha256 and size of the bytes written. A write failure (disk full) surfaces at the next put, not only at the end.
+ */
+class GzipFile {
+    deflate = (0,external_node_zlib_.createDeflateRaw)({
+        level: GZIP_LEVEL,
+        memLevel: 8,
+        windowBits: 15,
+        chunkSize: OUT_CHUNK_BYTES,
+    });
+    input = { crc: 0, size: 0 };
+    frame = new GzipFrame(this.input);
+    done;
+    failed;
+    parts = [];
+    fill = 0;
+    level = GZIP_LEVEL;
+    constructor(file) {
+        this.done = (0,external_node_stream_promises_namespaceObject.pipeline)(this.deflate, this.frame, (0,external_node_fs_namespaceObject.createWriteStream)(file, { flags: 'wx', mode: 0o644 }));
+        this.done.catch((err) => (this.failed = err instanceof Error ? err : new Error(String(err))));
+    }
+    async put(buf) {
+        if (this.failed)
+            throw this.failed;
+        this.parts.push(buf);
+        this.fill += buf.length;
+        while (this.fill >= FEED_BYTES)
+            await this.feed(FEED_BYTES);
+    }
+    /** Deflates what follows at `level`. zlib flushes (Z_SYNC_FLUSH) before it switches: the bytes stay fixed. */
+    async setLevel(level) {
+        if (level === this.level)
+            return;
+        await this.flush();
+        const switched = new Promise((resolve) => this.deflate.params(level, external_node_zlib_.constants.Z_DEFAULT_STRATEGY, () => resolve()));
+        // params() never calls back once the stream has failed: the pipeline's failure ends the wait instead.
+        await Promise.race([switched, this.done.then(() => undefined)]);
+        if (this.failed)
+            throw this.failed;
+        this.level = level;
+    }
+    /** Writes everything put so far. */
+    async flush() {
+        if (this.fill > 0)
+            await this.feed(this.fill);
+    }
+    /** Writes the first `bytes` bytes put so far to zlib as one slice. */
+    async feed(bytes) {
+        const all = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.fill);
+        const data = all.subarray(0, bytes);
+        this.parts = bytes < all.length ? [all.subarray(bytes)] : [];
+        this.fill -= bytes;
+        this.input.crc = (0,external_node_zlib_.crc32)(data, this.input.crc);
+        this.input.size += data.length;
+        if (!this.deflate.write(data))
+            await Promise.race([(0,external_node_events_.once)(this.deflate, 'drain'), this.done]);
+        if (this.failed)
+            throw this.failed;
+    }
+    /** Writes what is left and waits for the file; returns the sha256 and size of the gzip bytes. */
+    async close() {
+        await this.flush();
+        this.deflate.end();
+        await this.done;
+        return { sha256: this.frame.hash.digest('hex'), size: this.frame.size };
+    }
+    /** Stops writing after a failure; the caller removes the file. */
+    async abort() {
+        this.deflate.destroy();
+        await this.done.catch(() => undefined);
+    }
+}
+//# sourceMappingURL=gzip.js.map
 ;// CONCATENATED MODULE: ./lib/core/manifest.js
 const manifest_MANIFEST_FILE = 'skill-sync.json';
 const SKILLS_PREFIX = 'skills/';
@@ -53463,6 +53633,7 @@ const SKILLS_PREFIX = 'skills/';
 ;// CONCATENATED MODULE: ./lib/core/bundle/manifest.js
 // Bundle manifest (`skill-sync.json`): built from checked skills, written as canonical JSON, and
 // parsed back strictly on the receiving side.
+
 
 
 
@@ -53527,13 +53698,12 @@ function canonicalJson(value) {
 }
 const HEX64 = /^[0-9a-f]{64}$/;
 /**
- * C0, DEL, C1 and the bidi overrides: manifest strings end up in logs, `skill-sync audit` and `status`, where
- * an escape sequence could rewrite the terminal (or the clipboard) and a bidi override could hide text.
+ * A manifest string that is safe to store and print: manifest strings end up in logs, `skill-sync audit` and
+ * `status`, where an escape sequence could rewrite the terminal (or the clipboard) and a bidi override could
+ * hide text (core/printable.ts).
  */
-const CONTROL = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
-/** A manifest string that is safe to store and print. */
 function plain(v) {
-    return typeof v === 'string' && !CONTROL.test(v);
+    return typeof v === 'string' && !hasUnsafe(v);
 }
 function invalid(msg) {
     throw new BundleError('manifest-invalid', msg);
@@ -53833,7 +54003,7 @@ function decodePax(body) {
 ;// CONCATENATED MODULE: ./lib/core/bundle/pack.js
 // Deterministic bundle packer: the same skill tree gives the same .tar.gz bytes on every run.
 // Fixed choices: entries sorted bytewise, mtime 2000-01-01, uid/gid 0, no user names, modes
-// 0644/0755, gzip level 6 with header mtime 0 and OS byte 255 ("unknown").
+// 0644/0755, gzip level 6 (stored blocks for contents that do not compress) with header mtime 0 and OS byte 255.
 
 
 
@@ -53847,54 +54017,11 @@ function decodePax(body) {
 
 
 
-
-
-const GZIP_LEVEL = 6;
-const GZIP_OS_UNKNOWN = 255;
-/** Small writes are batched: one zlib call per 64 KiB instead of one per 512-byte header. */
-const BATCH_BYTES = 64 * 1024;
 /** Files up to this size are read whole by the I/O worker; larger ones are streamed. */
 const READ_WHOLE_BYTES = 1024 * 1024;
 /** Files per read batch, and batches read ahead of the writer. */
 const pack_READ_BATCH = 256;
 const pack_READ_AHEAD = 2;
-/** zlib's gzip header carries the build's OS byte; pin it so the bytes do not depend on the platform. */
-class GzipHeaderPin extends external_node_stream_.Transform {
-    hash = (0,external_node_crypto_.createHash)('sha256');
-    size = 0;
-    _transform(chunk, _enc, done) {
-        if (this.size <= 9 && this.size + chunk.length > 9) {
-            chunk = Buffer.from(chunk);
-            chunk[9 - this.size] = GZIP_OS_UNKNOWN;
-        }
-        this.size += chunk.length;
-        this.hash.update(chunk);
-        done(null, chunk);
-    }
-}
-class BatchWriter {
-    gzip;
-    parts = [];
-    fill = 0;
-    constructor(gzip) {
-        this.gzip = gzip;
-    }
-    async put(buf) {
-        this.parts.push(buf);
-        this.fill += buf.length;
-        if (this.fill >= BATCH_BYTES)
-            await this.flush();
-    }
-    async flush() {
-        if (this.fill === 0)
-            return;
-        const data = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.fill);
-        this.parts = [];
-        this.fill = 0;
-        if (!this.gzip.write(data))
-            await (0,external_node_events_.once)(this.gzip, 'drain');
-    }
-}
 function planEntries(root, skills, contents) {
     const entries = new Map();
     const addDir = (p) => entries.has(p) || entries.set(p, { path: p, kind: 'dir' });
@@ -53969,6 +54096,7 @@ async function putLargeFile(w, e) {
     const fh = await openSource(e);
     try {
         await w.put(encodeEntry({ path: e.path, type: '0', size: e.size, mode: e.mode }));
+        await w.setLevel(contentLevel(await readSamples(fh, e.size)));
         for await (const chunk of fh.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 })) {
             const buf = chunk;
             seen += buf.length;
@@ -54026,14 +54154,9 @@ async function packBundle(root, skills, out, opts = {}) {
     const entries = planEntries(root, skills, opts.contents ?? new Map());
     const tmp = tempName(external_node_path_namespaceObject.resolve(out));
     const io = openTreeIO();
-    const gzip = (0,external_node_zlib_.createGzip)({ level: GZIP_LEVEL, memLevel: 8, windowBits: 15 });
-    const pin = new GzipHeaderPin();
-    const done = (0,external_node_stream_promises_namespaceObject.pipeline)(gzip, pin, (0,external_node_fs_namespaceObject.createWriteStream)(tmp, { flags: 'wx', mode: 0o644 }));
-    // Surface a write failure (disk full) while we are still producing, not only at the end.
-    const write = {};
-    done.catch((err) => (write.failed = err instanceof Error ? err : new Error(String(err))));
+    const w = new GzipFile(tmp);
+    let written;
     try {
-        const w = new BatchWriter(gzip);
         const manifestBytes = Buffer.from(canonicalJson(manifest), 'utf8');
         await w.put(encodeEntry({ path: manifest_MANIFEST_FILE, type: '0', size: manifestBytes.length, mode: 0o644 }));
         await w.put(manifestBytes);
@@ -54041,8 +54164,6 @@ async function packBundle(root, skills, out, opts = {}) {
         const files = entries.filter((e) => e.kind === 'file' && !e.checked);
         const reads = readAhead(io, files);
         for (const e of entries) {
-            if (write.failed)
-                throw write.failed;
             if (e.kind === 'dir') {
                 await w.put(encodeEntry({ path: `${e.path}/`, type: '5', size: 0, mode: 0o755 }));
                 continue;
@@ -54053,6 +54174,7 @@ async function packBundle(root, skills, out, opts = {}) {
                 continue;
             }
             await w.put(encodeEntry({ path: e.path, type: '0', size: e.size, mode: e.mode }));
+            await w.setLevel(contentLevel(samplesOf(data)));
             await w.put(data);
             const pad = padding(e.size);
             if (pad)
@@ -54061,9 +54183,7 @@ async function packBundle(root, skills, out, opts = {}) {
         await reads.return(undefined);
         await w.put(ZERO_BLOCK);
         await w.put(ZERO_BLOCK);
-        await w.flush();
-        gzip.end();
-        await done;
+        written = await w.close();
         await io.close();
         await fsyncPath(tmp);
         await (0,promises_namespaceObject.rename)(tmp, out);
@@ -54071,12 +54191,11 @@ async function packBundle(root, skills, out, opts = {}) {
     }
     catch (err) {
         await io.close();
-        gzip.destroy();
-        await done.catch(() => undefined);
+        await w.abort();
         await (0,promises_namespaceObject.rm)(tmp, { force: true });
         throw err;
     }
-    return { sha256: pin.hash.digest('hex'), size: pin.size, manifest };
+    return { ...written, manifest };
 }
 //# sourceMappingURL=pack.js.map
 ;// CONCATENATED MODULE: ./lib/core/envelope/errors.js
@@ -54507,13 +54626,14 @@ function target_apiHeaders(t, extra = {}) {
 }
 /** A GitHub answer we cannot use. `code` is stable (e.g. `github_http_404`); the message never holds the token. */
 class target_GitHubError extends Error {
-    code;
     status;
+    /** Kebab-case, like every code on skill-sync's public APIs (docs/receiver.md): `github-http-500`. */
+    code;
     constructor(code, message, status) {
         super(message);
-        this.code = code;
         this.status = status;
         this.name = 'GitHubError';
+        this.code = code.replaceAll('_', '-');
     }
     /** 5xx, timeouts and network failures are worth another try; 4xx are not. */
     get transient() {
@@ -54523,7 +54643,7 @@ class target_GitHubError extends Error {
 /** An asset larger than the caller allows, found from its declared size, Content-Length or while streaming. */
 class target_AssetTooLarge extends target_GitHubError {
     constructor(message) {
-        super('asset_too_large', message);
+        super('asset-too-large', message);
         this.name = 'AssetTooLarge';
     }
     get transient() {
@@ -54550,7 +54670,7 @@ class RateLimited extends Error {
     retryAt;
     rate;
     status;
-    code = 'github_rate_limited';
+    code = 'github-rate-limited';
     constructor(
     /** Epoch ms before which no request may be made. */
     retryAt, rate, status) {
@@ -54567,7 +54687,7 @@ function num(v) {
     const n = Number(v);
     return Number.isFinite(n) ? n : undefined;
 }
-function rate_limit_parseRateLimit(headers) {
+function parseRateLimit(headers) {
     const info = {};
     const limit = num(headers.get('x-ratelimit-limit'));
     const remaining = num(headers.get('x-ratelimit-remaining'));
@@ -54593,7 +54713,7 @@ function rate_limit_parseRateLimit(headers) {
 function rateLimitOf(status, headers, bodyText, now = Date.now()) {
     if (status !== 403 && status !== 429)
         return null;
-    const rate = rate_limit_parseRateLimit(headers);
+    const rate = parseRateLimit(headers);
     const retryAfter = num(headers.get('retry-after'));
     const primary = rate.remaining === 0;
     const secondary = status === 429 || retryAfter !== undefined || /rate limit/i.test(bodyText);
@@ -54632,7 +54752,7 @@ function abortReason(signal, err) {
  * Reads a response body into memory, at most `maxBytes`: `overflow` says whether more is an error
  * (github_body_too_large) or is cut off (an error answer we only quote).
  */
-async function http_readBody(res, maxBytes, what, opts) {
+async function readBody(res, maxBytes, what, opts) {
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (opts.overflow === 'throw' && Number.isFinite(declared) && declared > maxBytes) {
         await res.body?.cancel().catch(() => undefined);
@@ -54725,7 +54845,7 @@ async function http_call(t, url, opts = {}) {
     }
     if ((res.status >= 200 && res.status < 300) || opts.accept?.includes(res.status))
         return res;
-    const text = (await http_readBody(res, ERROR_BODY_BYTES, `${init.method} ${shownUrl(t, url)}`, {
+    const text = (await readBody(res, ERROR_BODY_BYTES, `${init.method} ${shownUrl(t, url)}`, {
         overflow: 'truncate',
     }).catch(() => Buffer.alloc(0))).toString('utf8');
     const limited = rateLimitOf(res.status, res.headers, text);
@@ -54795,77 +54915,6 @@ async function withRetry(policy, fn) {
     }
 }
 //# sourceMappingURL=http.js.map
-;// CONCATENATED MODULE: ./lib/core/release/latest.js
-// Poll side: the repository's latest release (drafts and prereleases excluded by GitHub), with ETag revalidation.
-
-
-
-function latest_toReleaseInfo(r) {
-    const info = {
-        id: r.id,
-        tag: r.tag_name,
-        name: r.name ?? r.tag_name,
-        draft: r.draft,
-        prerelease: r.prerelease,
-        htmlUrl: r.html_url,
-        assets: (r.assets ?? []).map((a) => {
-            const asset = { id: a.id, name: a.name, size: a.size, url: a.url };
-            if (a.content_type)
-                asset.contentType = a.content_type;
-            return asset;
-        }),
-    };
-    if (r.created_at)
-        info.createdAt = r.created_at;
-    if (r.published_at)
-        info.publishedAt = r.published_at;
-    return info;
-}
-/**
- * A release's JSON is a few KiB per asset; anything near this cap is not a release we published
- * (docs/security.md), and reading it whole would cost the receiver its memory.
- */
-const MAX_RELEASE_JSON_BYTES = (/* unused pure expression or super */ null && (1024 * 1024));
-/**
- * GET /repos/{o}/{r}/releases/latest with If-None-Match. A 304 costs no rate limit; a 404 means the repo has
- * no published full release yet (`none`). Throws RateLimited or GitHubError otherwise.
- */
-async function getLatestRelease(t, etag, opts = {}) {
-    const headers = apiHeaders(t, etag ? { 'if-none-match': etag } : {});
-    const ctl = new AbortController();
-    const signal = opts.signal ? AbortSignal.any([opts.signal, ctl.signal]) : ctl.signal;
-    const disarm = opts.deadlineMs ? armDeadline(ctl, opts.deadlineMs, 'GET releases/latest') : () => { };
-    try {
-        return await latestWithin(t, headers, signal, opts.maxBytes ?? MAX_RELEASE_JSON_BYTES);
-    }
-    finally {
-        disarm();
-    }
-}
-async function latestWithin(t, headers, signal, maxBytes) {
-    const res = await call(t, repoUrl(t, '/releases/latest'), { headers, accept: [304, 404], signal });
-    const rate = parseRateLimit(res.headers);
-    if (res.status === 304) {
-        await res.body?.cancel();
-        return { status: 'not_modified', rate };
-    }
-    if (res.status === 404) {
-        await res.body?.cancel();
-        return { status: 'none', rate };
-    }
-    const text = await readBody(res, maxBytes, 'GET releases/latest', { overflow: 'throw', signal });
-    let raw;
-    try {
-        raw = JSON.parse(text.toString('utf8'));
-    }
-    catch {
-        throw new GitHubError('github_bad_json', 'GET releases/latest: the answer is not JSON', res.status);
-    }
-    const release = latest_toReleaseInfo(raw);
-    const newEtag = res.headers.get('etag') ?? undefined;
-    return newEtag ? { status: 'ok', etag: newEtag, release, rate } : { status: 'ok', release, rate };
-}
-//# sourceMappingURL=latest.js.map
 ;// CONCATENATED MODULE: ./lib/core/release/download.js
 // Poll side: stream one release asset, following GitHub's 302 to the asset host without our credentials.
 
@@ -55030,14 +55079,14 @@ async function listWithin(t, etag0, signal, maxBytes) {
             accept: page === 0 ? [304] : [],
             signal,
         });
-        rate = rate_limit_parseRateLimit(res.headers);
+        rate = parseRateLimit(res.headers);
         if (res.status === 304) {
             await res.body?.cancel();
             return { status: 'not_modified', rate };
         }
         if (page === 0)
             etag = res.headers.get('etag') ?? undefined;
-        const text = await http_readBody(res, maxBytes, 'GET releases', { overflow: 'throw', signal });
+        const text = await readBody(res, maxBytes, 'GET releases', { overflow: 'throw', signal });
         let releases;
         try {
             releases = JSON.parse(text.toString('utf8'));
@@ -55054,7 +55103,7 @@ async function listWithin(t, etag0, signal, maxBytes) {
 }
 /**
  * The poll side's "latest": our newest release by serial, whatever the repository marks as Latest (a human
- * release may be Latest, and skill-sync never takes that mark). Same shape as getLatestRelease.
+ * release may be Latest, and skill-sync never takes that mark).
  */
 async function getLatestOurs(t, etag, opts = {}) {
     const { prefix, ...listing } = opts;
@@ -55299,7 +55348,7 @@ async function compareCommits(t, base, head, opts = {}) {
 // The signer's clock against GitHub's: a serial is a signing time, so a runner clock far off signs bad serials.
 
 
-/** Same default as the receiver's SKILL_SYNC_MAX_CLOCK_SKEW (docs/security.md). */
+/** The receiver's SKILL_SYNC_MAX_CLOCK_SKEW default too, so signer and receiver agree (docs/security.md). */
 const MAX_SIGNER_SKEW_MS = 5 * 60_000;
 /**
  * Milliseconds this machine's clock is ahead of GitHub's (negative: behind), from the `Date` header of
@@ -55652,12 +55701,11 @@ async function runDeploy(opts) {
     const log = opts.log ?? (() => { });
     // Parse the key before any work, so a bad key fails fast and nothing half-made is left.
     const key = opts.idToken && !opts.signingKey ? undefined : parseSigningKey(opts.signingKey);
-    // A serial from the future would outrank every later release on the receivers (docs/security.md).
-    if (opts.release && !opts.dryRun) {
-        const problem = signerClockProblem(await clockSkewFromGitHub({ ...opts.release, timeoutMs: opts.timeoutMs }));
-        if (problem)
-            throw new Error(problem);
-    }
+    // A serial from the future would outrank every later release on the receivers (docs/security.md). Asked
+    // while packing (it never throws), checked before anything is signed.
+    const skew = opts.release && !opts.dryRun
+        ? clockSkewFromGitHub({ ...opts.release, timeoutMs: opts.timeoutMs })
+        : undefined;
     await (0,promises_namespaceObject.mkdir)(opts.workDir, { recursive: true });
     const bundleFile = external_node_path_namespaceObject.join(opts.workDir, 'skills.tar.gz');
     const envelopeFile = external_node_path_namespaceObject.join(opts.workDir, 'skills.dsse.json');
@@ -55669,6 +55717,11 @@ async function runDeploy(opts) {
     const oversize = refusedBySize(packed.size, unpacked);
     if (oversize)
         throw new Error(`${oversize}; remove large assets from the skills`);
+    if (skew) {
+        const problem = signerClockProblem(await skew);
+        if (problem)
+            throw new Error(problem);
+    }
     const payload = {
         v: 1,
         repository: opts.source.repository,

@@ -1,5 +1,6 @@
 // Receiver configuration: every environment variable, parsed and checked once at start.
 import path from 'node:path';
+import { MAX_SIGNER_SKEW_MS } from '../core/release/clock.js';
 import { DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_FILE_BYTES } from '../core/bundle/limits.js';
 import type { OidcPolicy } from '../core/envelope/oidc-verify.js';
 import { loadOidcPolicy } from './oidc-config.js';
@@ -182,7 +183,9 @@ export function loadConfig(env: Env, opts: { insecureDev?: boolean } = {}): Rece
       'info',
     ),
     insecureDev,
-    maxClockSkewMs: Math.round(num(env, 'SKILL_SYNC_MAX_CLOCK_SKEW', 5, 0) * 60_000),
+    maxClockSkewMs: Math.round(
+      num(env, 'SKILL_SYNC_MAX_CLOCK_SKEW', MAX_SIGNER_SKEW_MS / 60_000, 0) * 60_000,
+    ),
     allowedRepositories: list(env, 'SKILL_SYNC_ALLOWED_REPOSITORIES'),
     allowedRefs: list(env, 'SKILL_SYNC_ALLOWED_REFS') ?? [],
     rateLimit: {

@@ -250,7 +250,9 @@ export class Deployer {
       ...(result.gateway && { gateway: result.gateway }),
     };
     if (result.status !== 'success') {
-      const byGateway = result.error?.startsWith('gateway check') === true;
+      // The engine asks the gateway only once the health check passed: an enforced verdict that is not a pass
+      // is what rolled this one back.
+      const byGateway = result.gateway?.mode === 'enforce' && result.gateway.result !== 'pass';
       outcome.code = byGateway
         ? 'gateway-check-failed'
         : result.status === 'rolled_back'

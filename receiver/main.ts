@@ -1,6 +1,6 @@
 // Receiver process: load config, open engine and audit, start the poller and HTTP server, shut down cleanly.
+import { packageVersion } from '../core/package-version.js';
 import { serve, type ServerType } from '@hono/node-server';
-import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { AuditTrail } from '../core/audit/index.js';
 import { allowCollections } from '../core/memory.js';
@@ -19,15 +19,6 @@ export interface RunningReceiver {
   cfg: ReceiverConfig;
   port: number;
   stop(): Promise<void>;
-}
-
-function packageVersion(): string {
-  try {
-    const pkg = new URL('../../package.json', import.meta.url);
-    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 export async function startReceiver(

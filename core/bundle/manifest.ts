@@ -5,6 +5,7 @@ import { MANIFEST_FILE, type BundleManifest, type ManifestSkill } from '../manif
 import type { Skill, SkillFile } from '../skill.js';
 import { isSafeRelativePath, isSafeSegment } from './entry-path.js';
 import { BundleError } from './errors.js';
+import { hasUnsafe } from '../printable.js';
 
 export { MANIFEST_FILE };
 
@@ -69,14 +70,12 @@ export function canonicalJson(value: unknown): string {
 
 const HEX64 = /^[0-9a-f]{64}$/;
 /**
- * C0, DEL, C1 and the bidi overrides: manifest strings end up in logs, `skill-sync audit` and `status`, where
- * an escape sequence could rewrite the terminal (or the clipboard) and a bidi override could hide text.
+ * A manifest string that is safe to store and print: manifest strings end up in logs, `skill-sync audit` and
+ * `status`, where an escape sequence could rewrite the terminal (or the clipboard) and a bidi override could
+ * hide text (core/printable.ts).
  */
-const CONTROL = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
-
-/** A manifest string that is safe to store and print. */
 function plain(v: unknown): v is string {
-  return typeof v === 'string' && !CONTROL.test(v);
+  return typeof v === 'string' && !hasUnsafe(v);
 }
 
 function invalid(msg: string): never {

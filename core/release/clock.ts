@@ -2,7 +2,7 @@
 import { call } from './http.js';
 import { apiBase, apiHeaders, type GitHubTarget } from './target.js';
 
-/** Same default as the receiver's SKILL_SYNC_MAX_CLOCK_SKEW (docs/security.md). */
+/** The receiver's SKILL_SYNC_MAX_CLOCK_SKEW default too, so signer and receiver agree (docs/security.md). */
 export const MAX_SIGNER_SKEW_MS = 5 * 60_000;
 
 /**
