@@ -31,9 +31,23 @@ const audit = async () =>
 const liveSerial = async () =>
   ((await (await fetch(`${rx!.url}/health`)).json()) as { live: { serial: number } | null }).live?.serial;
 
+let first: SignedRelease;
+
+// Every test starts from here: the receiver came up after `first` was published and its poller converged.
 beforeAll(async () => {
   gh = await startFakeGitHub({ owner: 'acme', repo: 'skills' });
   dataDir = await tempDir('skill-sync-poll-');
+  first = await buildRelease({ polled: { version: '1.0.0' } }, key.signing);
+  publish(first);
+  // The repository's own human release holds "Latest": the poller must look past it, by tag prefix.
+  gh.addRelease({ tag: 'v9.9.9', makeLatest: true });
+  rx = await startReceiver({ dataDir, env: env() });
+  const t0 = Date.now();
+  for (;;) {
+    if ((await liveSerial()) === first.payload.serial) break;
+    if (Date.now() - t0 > 15_000) throw new Error(`did not converge:\n${rx.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 });
 afterAll(async () => {
   await rx?.stop();
@@ -41,25 +55,13 @@ afterAll(async () => {
 });
 
 describe('poller in the receiver', () => {
-  let first: SignedRelease;
-
   it('converges on a release published while the receiver was down, once it restarts', async () => {
-    first = await buildRelease({ polled: { version: '1.0.0' } }, key.signing);
-    publish(first);
-    // The repository's own human release holds "Latest": the poller must look past it, by tag prefix.
-    gh.addRelease({ tag: 'v9.9.9', makeLatest: true });
-    rx = await startReceiver({ dataDir, env: env() });
-    const t0 = Date.now();
-    for (;;) {
-      if ((await liveSerial()) === first.payload.serial) break;
-      if (Date.now() - t0 > 15_000) throw new Error(`did not converge:\n${rx.output().slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
     // /health shows the switch as soon as it is done; the audit record is appended just after it.
-    let recs = await audit();
+    const ofFirst = async () => (await audit()).filter((r) => r.serial === first.payload.serial);
+    let recs = await ofFirst();
     for (const end = Date.now() + 5000; !recs.some((r) => r.status === 'success') && Date.now() < end;) {
       await new Promise((r) => setTimeout(r, 20));
-      recs = await audit();
+      recs = await ofFirst();
     }
     expect(recs.filter((r) => r.status === 'success')).toHaveLength(1);
     expect(recs[0]).toMatchObject({ trigger: 'polling', status: 'success', serial: first.payload.serial });
@@ -127,7 +129,13 @@ describe('poller in the receiver', () => {
     expect(h.services.poller.nextCheckAt).toBeTruthy();
     expect(h.services.poller).toHaveProperty('rateLimitRemaining');
     expect(text).not.toContain(RECEIVER_GITHUB_TOKEN);
-    const metrics = await (await fetch(`${rx!.url}/metrics`)).text();
+    // At least one poll found nothing new (polls every 400 ms; none is downloading now).
+    const metricsText = () => fetch(`${rx!.url}/metrics`).then((r) => r.text());
+    let metrics = await metricsText();
+    for (const end = Date.now() + 5000; !/result="not_modified"\} [1-9]/.test(metrics) && Date.now() < end;) {
+      await new Promise((r) => setTimeout(r, 50));
+      metrics = await metricsText();
+    }
     expect(metrics).toMatch(/skill_sync_polls_total\{result="not_modified"\} [1-9]/);
     expect(metrics).toMatch(/skill_sync_live_lag_seconds 0/);
     expect(rx!.output()).not.toContain(RECEIVER_GITHUB_TOKEN);
