@@ -24,6 +24,7 @@ const CODE = {
   noPrevious: 'no-previous-release',
   unknownRelease: 'unknown-release',
   notFound: 'not-found',
+  rateLimited: 'rate-limited',
 } as const;
 
 const SKILLS = { 'unit-alpha': { version: '1.0.0' }, 'unit-beta': { body: '# beta\n' } };
@@ -141,6 +142,28 @@ describe('POST /v1/deployments', () => {
     const r = await push(a, big);
     expect(r.status).toBe(413);
     expect(r.body.error?.code).toBe(CODE.tooLarge);
+  });
+});
+
+describe('rate limits', () => {
+  it('answers 429 once a client is over its deployment attempts per minute', async () => {
+    const a = await receiver({ RATE_LIMIT_DEPLOYMENTS_PER_MIN: '2' });
+    expect((await push(a, { bundle: first.bundle })).status).toBe(401);
+    expect((await push(a, { bundle: first.bundle })).status).toBe(401);
+    const third = await push(a, first);
+    expect(third.status).toBe(429);
+    expect(third.body.error?.code).toBe(CODE.rateLimited);
+  });
+
+  it('answers 429 to a client that keeps sending wrong API keys, even with the right one', async () => {
+    const a = await receiver({ RATE_LIMIT_AUTH_FAILURES_PER_MIN: '2' });
+    const state = (apiKey: string) =>
+      answer(a.app.request('/v1/state', { headers: { 'x-api-key': apiKey } }));
+    expect((await state('wrong-1')).status).toBe(401);
+    expect((await state('wrong-2')).status).toBe(401);
+    const after = await state(API_KEY);
+    expect(after.status).toBe(429);
+    expect(after.body.error?.code).toBe(CODE.rateLimited);
   });
 });
 
