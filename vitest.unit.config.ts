@@ -20,6 +20,8 @@ export default defineConfig({
       'test/bundle/pack.test.ts',
       'test/bundle/memory-tree.test.ts',
     ],
+    // Always in a random order: a test that leans on another's leftovers fails here first. The seed is printed.
+    sequence: { shuffle: true },
     testTimeout: 20_000,
     pool: 'forks',
   },
