@@ -24,5 +24,7 @@ export default defineConfig({
     sequence: { shuffle: true },
     testTimeout: 20_000,
     pool: 'forks',
+    // No build: only the run's own temp folder (test/setup/tmpdir.ts).
+    globalSetup: ['test/setup/tmpdir.ts'],
   },
 });
