@@ -6,8 +6,8 @@ import { buildRelease, ed25519Key, type SignedRelease, type TestKey } from '../s
 import { API_KEY, answer, appUnderTest, type AppUnderTest } from './receiver-app.js';
 
 /**
- * The public code of each refusal, in one place: the vocabulary is listed in docs/receiver.md, and a rename
- * there is a one-line change here.
+ * The public code of each refusal, in one place (the refusals are listed in docs/security.md): a rename of a
+ * code is a one-line change here.
  */
 const CODE = {
   contentType: 'content-type',
