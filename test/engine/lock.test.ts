@@ -15,8 +15,10 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((e) => e.close()));
 });
 
-async function engineIn(dataDir: string): Promise<Engine> {
-  const e = await Engine.open({ dataDir, skillsDir: path.join(dataDir, 'skills'), strategy: 'symlink' });
+async function engineIn(dataDir: string, said: string[] = []): Promise<Engine> {
+  const note = (_obj: object, msg?: string) => void said.push(msg ?? '');
+  const log = { info: note, warn: note, error: note };
+  const e = await Engine.open({ dataDir, skillsDir: path.join(dataDir, 'skills'), strategy: 'symlink', log });
   open.push(e);
   return e;
 }
@@ -57,7 +59,8 @@ describe('exclusive()', () => {
 
   it('holds the lock file with our pid while a job runs, and removes it after', async () => {
     const dataDir = await tempDir();
-    const engine = await engineIn(dataDir);
+    const said: string[] = [];
+    const engine = await engineIn(dataDir, said);
     const lockFile = path.join(dataDir, 'skill-sync', 'lock');
     const inside = await engine.exclusive(
       async () => JSON.parse(await readFile(lockFile, 'utf8')) as { pid: number },
@@ -141,7 +144,8 @@ describe('exclusive()', () => {
 
   it('waits while another live process holds the lock, then proceeds', async () => {
     const dataDir = await tempDir();
-    const engine = await engineIn(dataDir);
+    const said: string[] = [];
+    const engine = await engineIn(dataDir, said);
     const lockFile = path.join(dataDir, 'skill-sync', 'lock');
     // Another process takes the lock and holds it until told to let go (a line on stdin).
     const holder = spawn(
@@ -159,8 +163,11 @@ describe('exclusive()', () => {
       ran = true;
       return JSON.parse(await readFile(lockFile, 'utf8')) as { pid: number };
     });
-    // The job is queued behind the other process: give it many poll rounds to (wrongly) run.
-    await new Promise((r) => setTimeout(r, 400));
+    // The job is queued behind the other process: the engine found the lock taken and says it waits.
+    await until(
+      () => said.includes('waiting for the deploy lock held by another process'),
+      'the engine to wait',
+    );
     expect(ran).toBe(false);
     holder.stdin.write('go\n');
     const owner = await job;
@@ -172,12 +179,20 @@ describe('exclusive()', () => {
   it('close() waits for the running job and refuses new ones', async () => {
     const engine = await engineIn(await tempDir());
     let finished = false;
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
     const job = engine.exclusive(async () => {
-      await new Promise((r) => setTimeout(r, 100));
+      started();
+      await gate;
       finished = true;
     });
-    await engine.close();
-    expect(finished).toBe(true);
+    await running;
+    // The job can only finish after close() was called: close() must wait for it.
+    const closed = engine.close().then(() => finished);
+    setImmediate(release);
+    expect(await closed).toBe(true);
     await job;
     await expect(engine.exclusive(async () => 1)).rejects.toMatchObject({ code: 'ENGINE_CLOSED' });
   });

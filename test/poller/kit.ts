@@ -3,7 +3,7 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { publishRelease } from '../../core/release/index.js';
+import { BUNDLE_ASSET, ENVELOPE_ASSET, publishRelease } from '../../core/release/index.js';
 import {
   ed25519KeyId,
   signEnvelope,
@@ -18,6 +18,7 @@ import type { DeployOutcome } from '../../receiver/outcome.js';
 import type { PollTarget } from '../../receiver/poller/index.js';
 import { Refusal } from '../../receiver/refusal.js';
 import type { FakeGitHub } from '../github-api/server.js';
+import type { SignedRelease } from '../support/release.js';
 
 export const TOKEN = 'ghp_testtokenvalue000000000000000000000';
 
@@ -191,10 +192,51 @@ export function captureLog() {
   return { lines, log: { info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
-export async function until(cond: () => boolean, timeoutMs = 15_000, stepMs = 10): Promise<void> {
+/** Waits for something the test can observe; the step is only how often it looks. */
+export async function until(
+  cond: () => boolean,
+  what = 'the condition',
+  timeoutMs = 15_000,
+  stepMs = 10,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/** Puts a release built by test/support/release.ts on the fake GitHub as is, the way a real receiver polls it. */
+export function addSignedRelease(
+  gh: FakeGitHub,
+  rel: SignedRelease,
+  opts: { tag?: string; makeLatest?: boolean } = {},
+): void {
+  gh.addRelease({
+    tag: opts.tag ?? `skill-sync-${rel.payload.serial}`,
+    makeLatest: opts.makeLatest ?? false,
+    assets: [
+      { name: BUNDLE_ASSET, data: rel.bundle, contentType: 'application/gzip' },
+      { name: ENVELOPE_ASSET, data: JSON.stringify(rel.envelope), contentType: 'application/json' },
+    ],
+  });
+}
+
+/** The token a polling receiver is given; tests check that it never shows. */
+export const RECEIVER_GITHUB_TOKEN = 'ghs_test_token_not_secret';
+
+/** The environment of a receiver that polls `gh` and trusts `publicKeys`. */
+export function pollingReceiverEnv(
+  gh: FakeGitHub,
+  publicKeys: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    SKILL_SYNC_PUBLIC_KEYS: publicKeys,
+    GITHUB_OWNER: gh.state.owner,
+    GITHUB_REPO: gh.state.repo,
+    GITHUB_TOKEN: RECEIVER_GITHUB_TOKEN,
+    GITHUB_API_URL: gh.apiUrl,
+    ...extra,
+  };
 }

@@ -89,7 +89,7 @@ describe('Poller', () => {
     gh.failNext(500, 2);
     gh.hangNext(1);
     poller.start();
-    await until(() => results.length >= 4, 20_000);
+    await until(() => results.length >= 4, 'four polls', 20_000);
     const delays = snapshots.slice(0, 3).map((x) => Date.parse(x.nextCheckAt!) - Date.parse(x.lastCheckAt!));
     expect(snapshots.slice(0, 3).map((x) => [x.state, x.consecutiveErrors])).toEqual([
       ['backoff', 1],
@@ -128,7 +128,7 @@ describe('Poller', () => {
     const manual = await poller.pollNow();
     expect(manual).toMatchObject({ result: 'rate_limited', retryAt: reset * 1000 });
     expect(gh.requests.length).toBe(mark + 2);
-    await until(() => target.deployments.length === 1, 10_000);
+    await until(() => target.deployments.length === 1, 'one deployment', 10_000);
     const later = gh.requests.slice(mark + 2);
     expect(later.length).toBeGreaterThan(0);
     expect(later.every((q) => q.at >= reset * 1000)).toBe(true);
@@ -283,7 +283,7 @@ describe('Poller', () => {
     const mark = first.gh.requests.length;
     const second = first.make();
     second.start();
-    await until(() => first.gh.requests.length > mark, 5_000);
+    await until(() => first.gh.requests.length > mark, 'a request to GitHub', 5_000);
     const q = first.gh.requests[mark]!;
     expect(q).toMatchObject({ conditional: true, status: 304 });
     expect(q.at).toBeGreaterThanOrEqual(saved.nextAllowedAt);

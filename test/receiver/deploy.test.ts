@@ -13,24 +13,48 @@ const A = {
 };
 const B = { alpha: { version: '1.1.0', body: '# alpha v1.1\n' }, gamma: { version: '0.1.0' } };
 
-let rx: ReceiverProcess;
 let relA: SignedRelease;
 let relB: SignedRelease;
 
-const api = (p: string, init: RequestInit = {}) =>
-  fetch(`${rx.url}${p}`, { ...init, headers: { 'x-api-key': API_KEY, ...(init.headers ?? {}) } });
-
 beforeAll(async () => {
-  rx = await startReceiver({ env: { SKILL_SYNC_PUBLIC_KEYS: key.publicKeys } });
   relA = await buildRelease(A, key.signing);
   relB = await buildRelease(B, key.signing);
 });
+
+// Each test gets its own receiver with the releases it needs pushed, so no test depends on another's state.
+const started: ReceiverProcess[] = [];
 afterAll(async () => {
-  await rx?.stop();
+  await Promise.all(started.map((r) => r.stop()));
 });
+
+async function receiverWith(...releases: SignedRelease[]): Promise<ReceiverProcess> {
+  const rx = await startReceiver({ env: { SKILL_SYNC_PUBLIC_KEYS: key.publicKeys } });
+  started.push(rx);
+  for (const rel of releases) expect((await postBundle(rx.url, rel)).status).toBe(201);
+  return rx;
+}
+
+/**
+ * One receiver per set of releases for the tests that leave its live set as it is (reads, refusals, a repeat),
+ * so they share it in any order; a test that changes what is live takes its own from receiverWith().
+ */
+const shared = new Map<string, Promise<ReceiverProcess>>();
+function sharedWith(...releases: SignedRelease[]): Promise<ReceiverProcess> {
+  const id = releases.map((r) => r.payload.serial).join();
+  let rx = shared.get(id);
+  if (!rx) shared.set(id, (rx = receiverWith(...releases)));
+  return rx;
+}
+
+const api = (rx: ReceiverProcess, p: string, init: RequestInit = {}) =>
+  fetch(`${rx.url}${p}`, { ...init, headers: { 'x-api-key': API_KEY, ...(init.headers ?? {}) } });
+
+const olderThanA = () =>
+  buildRelease({ alpha: { version: '0.9.0' } }, key.signing, { serial: relA.payload.serial - 1000 });
 
 describe('POST /v1/deployments', () => {
   it('applies a signed bundle and answers 201 with the deployment', async () => {
+    const rx = await receiverWith();
     const res = await postBundle(rx.url, relA);
     expect(res.status).toBe(201);
     expect(res.json).toMatchObject({
@@ -44,29 +68,28 @@ describe('POST /v1/deployments', () => {
   });
 
   it('keeps the exec bit of scripts', async () => {
+    const rx = await sharedWith(relA);
     const tree = await liveTree(path.join(rx.dataDir, 'skills'));
     expect(tree['beta/scripts/run.sh']).toMatch(/\|x$/);
     expect(tree['alpha/SKILL.md']).toMatch(/\|-$/);
   });
 
   it('answers the same envelope with 200 already live, without reading the body', async () => {
+    const rx = await sharedWith(relA);
     const res = await postBundle(rx.url, { bundle: Buffer.from('not even gzip'), header: relA.header });
     expect(res.status).toBe(200);
     expect(res.json.status).toBe('already_live');
   });
 
   it('refuses an older serial with another digest (409)', async () => {
-    const older = await buildRelease({ alpha: { version: '0.9.0' } }, key.signing, {
-      serial: relA.payload.serial - 1000,
-    });
-    const res = await postBundle(rx.url, older);
+    const rx = await sharedWith(relA);
+    const res = await postBundle(rx.url, await olderThanA());
     expect(res.status).toBe(409);
     expect(res.json).toMatchObject({ status: 'rejected', error: { code: 'replay' } });
   });
 
   it('switches to a newer release: added, changed and removed skills', async () => {
-    const res = await postBundle(rx.url, relB);
-    expect(res.status).toBe(201);
+    const rx = await sharedWith(relA, relB);
     const tree = await liveTree(path.join(rx.dataDir, 'skills'));
     expect(Object.keys(tree).sort()).toEqual(['alpha/SKILL.md', 'gamma/SKILL.md']);
     expect(await readFile(path.join(rx.dataDir, 'skills/alpha/SKILL.md'), 'utf8')).toContain('# alpha v1.1');
@@ -75,11 +98,12 @@ describe('POST /v1/deployments', () => {
 
 describe('operator API', () => {
   it('GET /v1/state needs the API key and lists live skills with fingerprints', async () => {
+    const rx = await sharedWith(relA, relB);
     expect((await fetch(`${rx.url}/v1/state`)).status).toBe(401);
     expect(
       (await fetch(`${rx.url}/v1/state`, { headers: { 'x-api-key': 'wrong-key-0123456789' } })).status,
     ).toBe(401);
-    const res = await api('/v1/state');
+    const res = await api(rx, '/v1/state');
     expect(res.status).toBe(200);
     const state = (await res.json()) as {
       serial: number;
@@ -91,7 +115,8 @@ describe('operator API', () => {
   });
 
   it('POST /api/rollback switches back to the previous release, and a new push is still accepted', async () => {
-    const res = await api('/api/rollback', { method: 'POST' });
+    const rx = await receiverWith(relA, relB);
+    const res = await api(rx, '/api/rollback', { method: 'POST' });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { status: string; liveDeploymentId: string };
     expect(body.status).toBe('deployed');
@@ -107,13 +132,32 @@ describe('operator API', () => {
   });
 
   it('POST /api/rollback to an unknown id is a clear 404', async () => {
-    const res = await api('/api/rollback', {
+    const rx = await sharedWith(relA);
+    const res = await api(rx, '/api/rollback', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ deploymentId: 'nope' }),
     });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unknown-release');
+  });
+});
+
+describe('after a whole history: deploy, replay, switch, rollback, re-deploy, unknown rollback', () => {
+  let rx: ReceiverProcess;
+  // Read-only tests over one history, in any order.
+  beforeAll(async () => {
+    rx = await receiverWith(relA);
+    expect((await postBundle(rx.url, await olderThanA())).status).toBe(409);
+    expect((await postBundle(rx.url, relB)).status).toBe(201);
+    expect((await api(rx, '/api/rollback', { method: 'POST' })).status).toBe(200);
+    expect((await postBundle(rx.url, await buildRelease(B, key.signing))).status).toBe(201);
+    const unknown = await api(rx, '/api/rollback', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ deploymentId: 'nope' }),
+    });
+    expect(unknown.status).toBe(404);
   });
 
   it('/health reports skills, services and recent deployments without secrets', async () => {

@@ -1,21 +1,32 @@
 // A failing gateway health check after the switch: automatic rollback, alert, reload, and the record of it.
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { liveTree, recorder, until, type Recorder } from '../engine/helpers.js';
 import { startReceiver, type ReceiverProcess } from '../support/receiver.js';
-import { buildRelease, ed25519Key, postBundle, type SignedRelease } from '../support/release.js';
+import { buildRelease, ed25519Key, postBundle } from '../support/release.js';
 
 const key = ed25519Key();
-let rx: ReceiverProcess;
-let gateway: Recorder;
-let alerts: Recorder;
-let bad: SignedRelease;
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 
-beforeAll(async () => {
-  gateway = await recorder(200);
-  alerts = await recorder(200);
-  rx = await startReceiver({
+interface Setup {
+  rx: ReceiverProcess;
+  gateway: Recorder;
+  alerts: Recorder;
+}
+
+/** Each test gets its own gateway, alert hook and receiver, with one healthy release live. */
+async function withGoodRelease(): Promise<Setup> {
+  const gateway = await recorder(200);
+  const alerts = await recorder(200);
+  cleanups.push(
+    () => gateway.close(),
+    () => alerts.close(),
+  );
+  const rx = await startReceiver({
     env: {
       SKILL_SYNC_PUBLIC_KEYS: key.publicKeys,
       HEALTHCHECK_URL: `${gateway.url}/healthz`,
@@ -26,26 +37,34 @@ beforeAll(async () => {
       ALERT_WEBHOOK_URL: `${alerts.url}/hook`,
     },
   });
-});
-afterAll(async () => {
-  await rx?.stop();
-  await gateway?.close();
-  await alerts?.close();
-});
+  cleanups.push(() => rx.stop());
+  const good = await buildRelease({ steady: { version: '1.0.0' } }, key.signing);
+  expect((await postBundle(rx.url, good)).status).toBe(201);
+  return { rx, gateway, alerts };
+}
+
+/** A release that the (now unhealthy) gateway refuses: pushed, rolled back. */
+async function pushBad({ rx, gateway }: Setup) {
+  gateway.status = 500;
+  gateway.calls.length = 0;
+  const bad = await buildRelease(
+    { steady: { version: '2.0.0', body: '# breaks the gateway\n' } },
+    key.signing,
+  );
+  return { bad, res: await postBundle(rx.url, bad) };
+}
 
 describe('health check and rollback', () => {
   it('reloads the gateway and checks its health after a switch', async () => {
-    const good = await buildRelease({ steady: { version: '1.0.0' } }, key.signing);
-    expect((await postBundle(rx.url, good)).status).toBe(201);
+    const { gateway } = await withGoodRelease();
     expect(gateway.calls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /reload', 'GET /healthz']);
   });
 
   it('rolls back when the gateway turns unhealthy, alerts, and records rolled_back', async () => {
+    const setup = await withGoodRelease();
+    const { rx, gateway, alerts } = setup;
     const before = await liveTree(path.join(rx.dataDir, 'skills'));
-    gateway.status = 500;
-    gateway.calls.length = 0;
-    bad = await buildRelease({ steady: { version: '2.0.0', body: '# breaks the gateway\n' } }, key.signing);
-    const res = await postBundle(rx.url, bad);
+    const { bad, res } = await pushBad(setup);
     expect(res.status).toBe(424);
     expect(res.json).toMatchObject({ status: 'rolled_back', error: { code: 'health-check-failed' } });
     expect(await liveTree(path.join(rx.dataDir, 'skills'))).toEqual(before);
@@ -74,6 +93,10 @@ describe('health check and rollback', () => {
   });
 
   it('does not re-apply the refused envelope, but accepts a fixed release', async () => {
+    const setup = await withGoodRelease();
+    const { rx, gateway } = setup;
+    const { bad, res } = await pushBad(setup);
+    expect(res.status).toBe(424);
     gateway.status = 200;
     const again = await postBundle(rx.url, bad);
     expect(again.status).toBe(409);

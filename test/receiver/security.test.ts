@@ -3,7 +3,7 @@ import { createHmac, sign as edSign, createPrivateKey, createPublicKey } from 'n
 import { existsSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeEnvelopeHeader, pae, parseSigningKey } from '../../core/envelope/index.js';
 import { PAYLOAD_TYPE, type Envelope } from '../../core/payload.js';
 import { liveTree } from '../engine/helpers.js';
@@ -56,8 +56,9 @@ afterAll(async () => {
 });
 
 describe('signatures, replays and headers', () => {
+  // Signed afresh for each test, so that it is newer than whatever another test made live.
   let next: SignedRelease;
-  beforeAll(async () => {
+  beforeEach(async () => {
     next = await buildRelease({ keep: { version: '2.0.0' } }, key.signing);
   });
 
@@ -144,7 +145,11 @@ describe('signatures, replays and headers', () => {
   });
 
   it('refuses a replay of an older envelope (409) and no-ops the current one (200)', async () => {
-    // `next` was signed before the HMAC release that is live now, so its serial is older.
+    // `next` was signed before `current`, so its serial is older.
+    const current = await buildRelease({ keep: { version: '1.7.0' } }, key.signing);
+    expect((await postBundle(rx.url, current)).status).toBe(201);
+    live = current;
+    liveSnapshot = await liveTree(path.join(rx.dataDir, 'skills'));
     expect(next.payload.serial).toBeLessThan(live.payload.serial);
     const old = await postBundle(rx.url, next);
     expect(old.status).toBe(409);

@@ -1,10 +1,10 @@
 // Global test setup, run once per `vitest run`: bring lib/ and dist/ up to date with the sources (tests run
 // the built CLI, receiver and Action as real processes), and build the Neo4j test server when Java is here.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scopeTmpdir } from './tmpdir.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SOURCES = ['core', 'action', 'receiver', 'cli', 'bench', 'scripts', 'schemas'];
@@ -28,20 +28,6 @@ function mtime(file: string): number {
 
 function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-/**
- * Every temp folder a test makes goes under one folder for this run (TMPDIR is inherited by the test workers),
- * removed at the end: hundreds of data dirs, repos and bundles must not pile up in /tmp run after run.
- * KEEP_TEST_TMP=1 keeps it for a post-mortem.
- */
-function scopeTmpdir(): () => void {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'skill-sync-tests-'));
-  process.env.TMPDIR = dir;
-  return () => {
-    if (process.env.KEEP_TEST_TMP) return console.warn(`[setup] test temp files kept in ${dir}`);
-    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-  };
 }
 
 export default function setup(): () => void {

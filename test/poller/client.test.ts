@@ -11,7 +11,7 @@ import {
   type GitHubTarget,
 } from '../../core/release/index.js';
 import { startFakeGitHub, type FakeGitHub } from '../github-api/server.js';
-import { TOKEN } from '../poller/kit.js';
+import { TOKEN } from './kit.js';
 
 let gh: FakeGitHub | undefined;
 afterEach(() => gh?.close());

@@ -3,36 +3,23 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE_ASSET, ENVELOPE_ASSET } from '../../core/release/index.js';
-import { until } from '../engine/helpers.js';
 import { startFakeGitHub, type FakeGitHub } from '../github-api/server.js';
 import { API_KEY, startReceiver, tempDir, type ReceiverProcess } from '../support/receiver.js';
 import { buildRelease, ed25519Key, postBundle, type SignedRelease } from '../support/release.js';
+import { addSignedRelease, pollingReceiverEnv, RECEIVER_GITHUB_TOKEN, until } from './kit.js';
 
 const key = ed25519Key();
 let gh: FakeGitHub;
 let dataDir: string;
 let rx: ReceiverProcess | undefined;
 
-function publish(rel: SignedRelease, tag: string) {
-  return gh.addRelease({
-    tag,
-    makeLatest: false,
-    assets: [
-      { name: BUNDLE_ASSET, data: rel.bundle, contentType: 'application/gzip' },
-      { name: ENVELOPE_ASSET, data: JSON.stringify(rel.envelope), contentType: 'application/json' },
-    ],
-  });
-}
+const publish = (rel: SignedRelease) => addSignedRelease(gh, rel);
 
-const env = () => ({
-  SKILL_SYNC_PUBLIC_KEYS: key.publicKeys,
-  GITHUB_OWNER: 'acme',
-  GITHUB_REPO: 'skills',
-  GITHUB_TOKEN: 'ghs_test_token_not_secret',
-  GITHUB_API_URL: gh.apiUrl,
-  POLLING_INTERVAL_MIN: String(0.4 / 60), // 400 ms
-});
+const env = () => pollingReceiverEnv(gh, key.publicKeys, { POLLING_INTERVAL_MIN: String(0.4 / 60) }); // 400 ms
+
+/** The answered release-list polls since request number `mark`. */
+const pollsSince = (mark: number) =>
+  gh.requests.slice(mark).filter((r) => r.host === 'api' && r.path.endsWith('/releases') && r.status !== 0);
 
 const audit = async () =>
   (await readFile(path.join(dataDir, 'skill-sync/audit.jsonl'), 'utf8').catch(() => ''))
@@ -44,9 +31,23 @@ const audit = async () =>
 const liveSerial = async () =>
   ((await (await fetch(`${rx!.url}/health`)).json()) as { live: { serial: number } | null }).live?.serial;
 
+let first: SignedRelease;
+
+// Every test starts from here: the receiver came up after `first` was published and its poller converged.
 beforeAll(async () => {
   gh = await startFakeGitHub({ owner: 'acme', repo: 'skills' });
   dataDir = await tempDir('skill-sync-poll-');
+  first = await buildRelease({ polled: { version: '1.0.0' } }, key.signing);
+  publish(first);
+  // The repository's own human release holds "Latest": the poller must look past it, by tag prefix.
+  gh.addRelease({ tag: 'v9.9.9', makeLatest: true });
+  rx = await startReceiver({ dataDir, env: env() });
+  const t0 = Date.now();
+  for (;;) {
+    if ((await liveSerial()) === first.payload.serial) break;
+    if (Date.now() - t0 > 15_000) throw new Error(`did not converge:\n${rx.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 });
 afterAll(async () => {
   await rx?.stop();
@@ -54,25 +55,13 @@ afterAll(async () => {
 });
 
 describe('poller in the receiver', () => {
-  let first: SignedRelease;
-
   it('converges on a release published while the receiver was down, once it restarts', async () => {
-    first = await buildRelease({ polled: { version: '1.0.0' } }, key.signing);
-    publish(first, `skill-sync-${first.payload.serial}`);
-    // The repository's own human release holds "Latest": the poller must look past it, by tag prefix.
-    gh.addRelease({ tag: 'v9.9.9', makeLatest: true });
-    rx = await startReceiver({ dataDir, env: env() });
-    const t0 = Date.now();
-    for (;;) {
-      if ((await liveSerial()) === first.payload.serial) break;
-      if (Date.now() - t0 > 15_000) throw new Error(`did not converge:\n${rx.output().slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
     // /health shows the switch as soon as it is done; the audit record is appended just after it.
-    let recs = await audit();
+    const ofFirst = async () => (await audit()).filter((r) => r.serial === first.payload.serial);
+    let recs = await ofFirst();
     for (const end = Date.now() + 5000; !recs.some((r) => r.status === 'success') && Date.now() < end;) {
       await new Promise((r) => setTimeout(r, 20));
-      recs = await audit();
+      recs = await ofFirst();
     }
     expect(recs.filter((r) => r.status === 'success')).toHaveLength(1);
     expect(recs[0]).toMatchObject({ trigger: 'polling', status: 'success', serial: first.payload.serial });
@@ -81,19 +70,21 @@ describe('poller in the receiver', () => {
   it('while unchanged, asks only conditional questions and downloads nothing', async () => {
     const downloads = gh.assetDownloads().length;
     const mark = gh.requests.length;
-    await new Promise((r) => setTimeout(r, 1500));
-    const polls = gh.requests.slice(mark).filter((r) => r.host === 'api' && r.path.endsWith('/releases'));
-    expect(polls.length).toBeGreaterThanOrEqual(2);
+    await until(() => pollsSince(mark).length >= 3, 'three polls');
+    const polls = pollsSince(mark);
     expect(polls.slice(1).every((r) => r.conditional && r.status === 304)).toBe(true);
     expect(gh.assetDownloads().length).toBe(downloads);
   });
 
   it('never deploys twice when the webhook and the poller race on the same serial', async () => {
     const next = await buildRelease({ polled: { version: '2.0.0' } }, key.signing);
-    publish(next, `skill-sync-${next.payload.serial}`);
+    publish(next);
     const pushed = await postBundle(rx!.url, next);
     expect([200, 201]).toContain(pushed.status);
-    await new Promise((r) => setTimeout(r, 1200));
+    // Polls run one after another: once a second one after the push is answered, the first has seen the
+    // release and finished whatever it did with it.
+    const mark = gh.requests.length;
+    await until(() => pollsSince(mark).length >= 2, 'two polls after the push');
     const applied = (await audit()).filter((r) => r.status === 'success' && r.serial === next.payload.serial);
     expect(applied).toHaveLength(1);
     expect(await liveSerial()).toBe(next.payload.serial);
@@ -119,7 +110,7 @@ describe('poller in the receiver', () => {
       { polled: { version: '3.0.0' }, extra: { version: '1.0.0' } },
       key.signing,
     );
-    publish(third, `skill-sync-${third.payload.serial}`);
+    publish(third);
     const res = await fetch(`${rx!.url}/api/sync`, { method: 'POST', headers: { 'x-api-key': API_KEY } });
     const body = (await res.json()) as { result: string; outcome?: { status: string } };
     // The background poll may have won the race; either way the release is live exactly once.
@@ -137,11 +128,17 @@ describe('poller in the receiver', () => {
     expect(h.services.poller.lastCheckAt).toBeTruthy();
     expect(h.services.poller.nextCheckAt).toBeTruthy();
     expect(h.services.poller).toHaveProperty('rateLimitRemaining');
-    expect(text).not.toContain('ghs_test_token_not_secret');
-    const metrics = await (await fetch(`${rx!.url}/metrics`)).text();
+    expect(text).not.toContain(RECEIVER_GITHUB_TOKEN);
+    // At least one poll found nothing new (polls every 400 ms; none is downloading now).
+    const metricsText = () => fetch(`${rx!.url}/metrics`).then((r) => r.text());
+    let metrics = await metricsText();
+    for (const end = Date.now() + 5000; !/result="not_modified"\} [1-9]/.test(metrics) && Date.now() < end;) {
+      await new Promise((r) => setTimeout(r, 50));
+      metrics = await metricsText();
+    }
     expect(metrics).toMatch(/skill_sync_polls_total\{result="not_modified"\} [1-9]/);
     expect(metrics).toMatch(/skill_sync_live_lag_seconds 0/);
-    expect(rx!.output()).not.toContain('ghs_test_token_not_secret');
+    expect(rx!.output()).not.toContain(RECEIVER_GITHUB_TOKEN);
   });
 
   it('POST /api/sync needs the API key', async () => {

@@ -9,8 +9,8 @@ import { actionLog, auditLines, Cleanup, eventually, health, liveState } from '.
 import { startFakeGitHub, type FakeGitHub } from '../github-api/server.js';
 import { startReceiver, tempDir } from '../support/receiver.js';
 import { writeSkills } from '../support/release.js';
-import { captureLog, publish, TestTarget, TOKEN as POLL_TOKEN } from '../poller/kit.js';
-import { startIssuer, type TestIssuer } from './issuer.js';
+import { captureLog, publish, TestTarget, TOKEN as POLL_TOKEN } from './kit.js';
+import { startIssuer, type TestIssuer } from '../oidc/issuer.js';
 
 const cleanup = new Cleanup();
 const TOKEN = 'ghs_oidc_poll_fake_token_0123456789';

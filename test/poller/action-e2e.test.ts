@@ -16,7 +16,7 @@ import {
   liveState,
   receiverFor,
   skillsDir,
-} from './kit.js';
+} from '../e2e/kit.js';
 
 const key = ed25519Key();
 const cleanup = new Cleanup();

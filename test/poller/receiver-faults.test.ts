@@ -1,11 +1,11 @@
 // A hostile or broken GitHub against the real receiver: a stalled, trickling or huge answer must not hold the
 // deploy queue, run forever, eat the memory, or keep the process from stopping (docs/security.md).
 import { afterEach, describe, expect, it } from 'vitest';
-import { BUNDLE_ASSET, ENVELOPE_ASSET } from '../../core/release/index.js';
-import { until } from '../engine/helpers.js';
+import { BUNDLE_ASSET } from '../../core/release/index.js';
 import { startFakeGitHub, type FakeGitHub } from '../github-api/server.js';
 import { API_KEY, startReceiver, type ReceiverProcess } from '../support/receiver.js';
 import { buildRelease, ed25519Key, postBundle, type SignedRelease } from '../support/release.js';
+import { addSignedRelease, pollingReceiverEnv, until } from './kit.js';
 
 const key = ed25519Key();
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -14,14 +14,7 @@ afterEach(async () => {
 });
 
 function publish(gh: FakeGitHub, rel: SignedRelease, tag: string): void {
-  gh.addRelease({
-    tag,
-    makeLatest: true,
-    assets: [
-      { name: BUNDLE_ASSET, data: rel.bundle, contentType: 'application/gzip' },
-      { name: ENVELOPE_ASSET, data: JSON.stringify(rel.envelope), contentType: 'application/json' },
-    ],
-  });
+  addSignedRelease(gh, rel, { tag, makeLatest: true });
 }
 
 async function setup(
@@ -33,15 +26,8 @@ async function setup(
     gh,
     start: async () => {
       const rx = await startReceiver({
-        env: {
-          SKILL_SYNC_PUBLIC_KEYS: key.publicKeys,
-          GITHUB_OWNER: 'acme',
-          GITHUB_REPO: 'skills',
-          GITHUB_TOKEN: 'ghs_test_token_not_secret',
-          GITHUB_API_URL: gh.apiUrl,
-          POLLING_INTERVAL_MIN: '60', // one poll at start, then only what the test asks for
-          ...env,
-        },
+        // One poll at start, then only what the test asks for.
+        env: pollingReceiverEnv(gh, key.publicKeys, { POLLING_INTERVAL_MIN: '60', ...env }),
       });
       cleanups.push(() => rx.kill());
       return rx;
