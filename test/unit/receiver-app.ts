@@ -10,7 +10,7 @@ import { loadConfig } from '../../receiver/config.js';
 import { Deployer } from '../../receiver/deployer.js';
 import { Engine } from '../../receiver/engine/index.js';
 import { createMetrics } from '../../receiver/metrics.js';
-import type { Poller } from '../../receiver/poller.js';
+import type { Poller } from '../../receiver/poller/index.js';
 
 export const API_KEY = 'unit-api-key-0123456789';
 

@@ -1,7 +1,7 @@
 // The receiver's routes through Hono's app.request(): each answer's HTTP status and error code, no process.
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PollResult } from '../../receiver/poller.js';
+import type { PollResult } from '../../receiver/poller/index.js';
 import { buildRelease, ed25519Key, type SignedRelease, type TestKey } from '../support/release.js';
 import { API_KEY, answer, appUnderTest, type AppUnderTest } from './receiver-app.js';
 
