@@ -1,7 +1,7 @@
 // Deploy plan for pull requests: read the receiver's live state and diff it against the skills in this change.
-import type { Skill } from '../core/skill.js';
+import type { Skill } from '../core/skill/model.js';
 import type { DeployPlan, PlanSkill } from '../core/report.js';
-import { displayUrl, withApiPath } from '../core/publish.js';
+import { displayUrl, withApiPath } from '../core/delivery.js';
 import { redactSecrets } from '../core/secrets/scan.js';
 import { describeNetworkError } from '../core/net-error.js';
 

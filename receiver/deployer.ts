@@ -12,7 +12,7 @@ import { EnvelopeError, decodeEnvelopeHeader, type VerifyKey } from '../core/env
 import type { OidcVerifier, VerifyPath } from '../core/envelope/oidc-verify.js';
 import { verifyRelease } from '../core/envelope/verify.js';
 import type { GatewayReport } from '../core/gateway/report.js';
-import type { BundleManifest } from '../core/manifest.js';
+import type { BundleManifest } from '../core/bundle-manifest.js';
 import type { MemoryTree } from '../core/memory-tree.js';
 import type { Envelope, ReleasePayload } from '../core/payload.js';
 import { EngineError, type ApplyResult, type Engine, type HighestSerial } from './engine/index.js';

@@ -1,6 +1,6 @@
 // Apply-engine contracts: configuration, deployment metadata, live state and results shared with the HTTP layer.
 import type { GatewayReport } from '../../core/gateway/report.js';
-import type { BundleManifest } from '../../core/manifest.js';
+import type { BundleManifest } from '../../core/bundle-manifest.js';
 import type { GatewayCheck } from '../gateway/check.js';
 
 export type Strategy = 'symlink' | 'in-place';

@@ -1,8 +1,8 @@
-// core/publish.ts against real HTTP servers: headers, exact bytes, fan-out, retries, Retry-After, refusals.
+// core/delivery.ts against real HTTP servers: headers, exact bytes, fan-out, retries, Retry-After, refusals.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deploymentsUrl, displayUrl, parseRetryAfter, publishToReceivers } from '../../core/publish.js';
+import { deploymentsUrl, displayUrl, parseRetryAfter, publishToReceivers } from '../../core/delivery.js';
 import {
   accepted,
   deadUrl,
