@@ -6,7 +6,7 @@ import * as core from '@actions/core';
 import type { Trigger } from '../core/payload.js';
 import type { OnInvalid } from '../core/deploy-flow.js';
 import { parseSigningKey } from '../core/envelope/index.js';
-import { displayUrl, withApiPath } from '../core/publish.js';
+import { displayUrl, withApiPath } from '../core/delivery.js';
 import { PROFILES, isProfile, type Profile } from '../core/skill/profiles.js';
 import { findConfigFile, loadConfigFile, withConfigFile } from '../core/config-file.js';
 import { resolveSigning, type Signing } from './oidc.js';

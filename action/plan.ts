@@ -1,9 +1,10 @@
 // Deploy plan for pull requests: read the receiver's live state and diff it against the skills in this change.
-import type { Skill } from '../core/skill.js';
+import type { Skill } from '../core/skill/model.js';
 import type { DeployPlan, PlanSkill } from '../core/report.js';
-import { displayUrl, withApiPath } from '../core/publish.js';
+import { displayUrl, withApiPath } from '../core/delivery.js';
 import { redactSecrets } from '../core/secrets/scan.js';
 import { describeNetworkError } from '../core/net-error.js';
+import { fetchWithTimeout } from '../core/fetch.js';
 
 export interface LiveState {
   deploymentId: string | null;
@@ -25,9 +26,9 @@ export async function fetchLiveState(
   const shown = displayUrl(url);
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await fetchWithTimeout(url, {
       headers: { accept: 'application/json', ...(apiKey ? { 'x-api-key': apiKey } : {}) },
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
       redirect: 'error',
     });
   } catch (err) {

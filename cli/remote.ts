@@ -2,6 +2,7 @@
 import { UsageError } from './args.js';
 import { describeNetworkError } from '../core/net-error.js';
 import { redactUrl, scrubText } from '../core/secrets/redact.js';
+import { fetchWithTimeout } from '../core/fetch.js';
 
 export interface Remote {
   url: string;
@@ -35,11 +36,11 @@ export async function call(
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(remote.url + path, {
+    res = await fetchWithTimeout(remote.url + path, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(120_000),
+      timeoutMs: 120_000,
     });
   } catch (err) {
     throw new Error(`cannot reach ${redactUrl(remote.url)}: ${scrubText(describeNetworkError(err))}`);

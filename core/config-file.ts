@@ -1,10 +1,9 @@
 // `.skillsync.yml`: a repository's settings (profile, limits, ignore rules), read the same way by the CLI and the Action.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import schema from '../schemas/skillsync.schema.json' with { type: 'json' };
 import type { CheckOptions } from './check.js';
+import { schemaValidator } from './schemas.js';
 import type { Profile } from './skill/profiles.js';
 
 export const CONFIG_FILE = '.skillsync.yml';
@@ -31,8 +30,6 @@ interface ConfigDoc {
   limits?: { maxFileSize?: number };
   ignore?: string[];
 }
-
-const validate = new Ajv({ allErrors: true, strict: true, validateSchema: false }).compile<ConfigDoc>(schema);
 
 /**
  * The nearest `.skillsync.yml` at or above `start`. The search stops at `stop` (the Action's workspace) or at the
@@ -66,6 +63,7 @@ export function loadConfigFile(file: string): RepoConfig {
   } catch (err) {
     throw new ConfigFileError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
+  const validate = schemaValidator<ConfigDoc>('skillsync');
   if (!validate(doc)) {
     const first = validate.errors?.[0];
     const where = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : 'top level';

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileContents } from './check.js';
 import type { Finding } from './findings.js';
-import type { Skill } from './skill.js';
+import type { Skill } from './skill/model.js';
 import type { ReleasePayload, Trigger } from './payload.js';
 import type { DeployRecord } from './report.js';
 import { packBundle } from './bundle/pack.js';
@@ -17,7 +17,7 @@ import {
 import { signEnvelopeWithIdToken, type IdTokenSource } from './envelope/oidc.js';
 import { DEFAULT_TAG_PREFIX, publishRelease } from './release/index.js';
 import { clockSkewFromGitHub, signerClockProblem } from './release/clock.js';
-import { publishToReceivers, type ReceiverResult } from './publish.js';
+import { publishToReceivers, type ReceiverResult } from './delivery.js';
 import { redactSecrets } from './secrets/scan.js';
 import { refusedBySize } from './bundle/limits.js';
 

@@ -1,7 +1,7 @@
 // Digests: sha256 of bytes, files and streams, and the skill fingerprint rule from DESIGN.md.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { SkillFile } from './skill.js';
+import type { SkillFile } from './skill/model.js';
 
 export function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

@@ -1,7 +1,7 @@
 // Run report: the full JSON record of a validate/deploy run, and its Markdown rendering for the job summary.
 import type { Finding } from './findings.js';
-import type { Skill } from './skill.js';
-import type { ReceiverResult } from './publish.js';
+import type { Skill } from './skill/model.js';
+import type { ReceiverResult } from './delivery.js';
 
 export type SkillStatus = 'valid' | 'invalid' | 'skipped';
 

@@ -7,7 +7,7 @@ import { SKILL_FILE_MAX_BYTES } from '../core/check.js';
 import { decodeEnvelopeHeader, type VerifyKey } from '../core/envelope/index.js';
 import type { OidcVerifier, VerifyPath } from '../core/envelope/oidc-verify.js';
 import { verifyRelease } from '../core/envelope/verify.js';
-import type { BundleManifest } from '../core/manifest.js';
+import type { BundleManifest } from '../core/bundle-manifest.js';
 import type { Envelope, ReleasePayload } from '../core/payload.js';
 import { admitRelease, type Admission, type ReleaseFacts } from './admission.js';
 import type { ApplyResult, Engine, HighestSerial } from './engine/index.js';

@@ -1,7 +1,7 @@
 // Recorder: every deployment attempt on the audit trail, in the metrics and the log, and the recent ones for /health.
 import type { AuditInput, AuditRecord, AuditTrail, AuditTrigger } from '../core/audit/index.js';
 import type { GatewayReport } from '../core/gateway/report.js';
-import type { BundleManifest } from '../core/manifest.js';
+import type { BundleManifest } from '../core/bundle-manifest.js';
 import type { ReleasePayload } from '../core/payload.js';
 import type { ReceiverConfig } from './config.js';
 import type { ApplyResult, Engine } from './engine/index.js';

@@ -1,7 +1,7 @@
 // Re-validation: the Action's own rules on a bundle just unpacked, and the manifest held to what they found.
 import path from 'node:path';
 import { checkRepo } from '../core/check.js';
-import type { BundleManifest } from '../core/manifest.js';
+import type { BundleManifest } from '../core/bundle-manifest.js';
 import type { MemoryTree } from '../core/memory-tree.js';
 import { protectedPaths } from '../core/sync/confine.js';
 import type { ReceiverConfig } from './config.js';

@@ -6,7 +6,7 @@ import { sortFindings, type Finding } from '../../core/findings.js';
 import { stateDbPath } from '../../core/state/store.js';
 import { discoverSkills, skillsDirs, type SyncSkill } from '../../core/sync/discover.js';
 import { DEFAULT_TIMEOUT_MS, runGenerator, type GenerateResult } from '../../core/sync/generate.js';
-import { validateSyncManifest, type SyncManifest } from '../../core/sync/manifest.js';
+import { validateSyncManifest, type SyncManifest } from '../../core/sync/sync-manifest.js';
 import { protectedPaths } from '../../core/sync/confine.js';
 
 export const HELP = `usage: skill-sync sync <subcommand> [options]

@@ -5,6 +5,7 @@ import type { Driver } from 'neo4j-driver';
 import { writeFileAtomic } from '../fsutil.js';
 import { auditDir, readAuditRecords } from './jsonl.js';
 import { DEFAULT_DATABASE, ensureSchema, openDriver, writeRecord } from './neo4j-sink.js';
+import { backoffDelay } from '../retry.js';
 import { redactUrl, scrubText } from '../secrets/redact.js';
 import { errorText } from './scrub.js';
 import type { AuditLog, AuditRecord, Neo4jConfig } from './types.js';
@@ -165,11 +166,7 @@ export class Shipper {
         this.state = 'down';
         this.lastError = message;
         // Exponential backoff with jitter, so many receivers do not hammer a recovering server together.
-        const ceiling = Math.min(
-          this.opts.retryMaxMs,
-          this.opts.shipIntervalMs * 2 ** Math.min(failures - 1, 20),
-        );
-        await this.sleep(ceiling / 2 + Math.random() * (ceiling / 2));
+        await this.sleep(backoffDelay(failures, this.opts.shipIntervalMs, this.opts.retryMaxMs));
       }
     }
   }

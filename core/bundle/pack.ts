@@ -7,14 +7,14 @@ import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fingerprint } from '../digest.js';
 import { fsyncDir, fsyncPath, tempName } from '../fsutil.js';
-import type { BundleManifest } from '../manifest.js';
+import type { BundleManifest } from '../bundle-manifest.js';
 import type { FileContents } from '../check.js';
-import type { Skill } from '../skill.js';
+import type { Skill } from '../skill/model.js';
 import { openTreeIO, type FileRead, type TreeIO } from '../tree-io.js';
 import { isSafeRelativePath, isSafeSegment } from './entry-path.js';
 import { BundleError } from './errors.js';
 import { GzipFile, contentLevel, readSamples, samplesOf } from './gzip.js';
-import { MANIFEST_FILE, buildManifest, canonicalJson, compareBytes } from './manifest.js';
+import { MANIFEST_FILE, buildManifest, canonicalJson, compareBytes } from './manifest-json.js';
 import { ZERO_BLOCK, encodeEntry, padding } from './tar-header.js';
 
 export { GZIP_LEVEL } from './gzip.js';

@@ -1,10 +1,10 @@
 // Reads only the manifest (the first entry) of a bundle, for `sign` and reports; no files are written.
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { BundleManifest } from '../manifest.js';
+import type { BundleManifest } from '../bundle-manifest.js';
 import { BundleError } from './errors.js';
 import { DEFAULT_LIMITS } from './limits.js';
-import { MANIFEST_FILE, parseManifest } from './manifest.js';
+import { MANIFEST_FILE, parseManifest } from './manifest-json.js';
 import { TarReader, type TarEntry } from './tar-reader.js';
 
 /** Thrown by the sink to stop reading once the manifest is complete. */

@@ -6,7 +6,7 @@ import { chmod, lstat, mkdir, open, readdir, type FileHandle } from 'node:fs/pro
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { syncTree } from '../fsutil.js';
-import type { BundleManifest } from '../manifest.js';
+import type { BundleManifest } from '../bundle-manifest.js';
 import { MemoryTree, type MemoryFile } from '../memory-tree.js';
 import { released } from '../memory.js';
 import {
@@ -20,7 +20,7 @@ import {
 import { checkEntryPath, foldName } from './entry-path.js';
 import { BundleError } from './errors.js';
 import { resolveLimits, type UnpackLimits } from './limits.js';
-import { MANIFEST_FILE, expectedFingerprint, parseManifest } from './manifest.js';
+import { MANIFEST_FILE, expectedFingerprint, parseManifest } from './manifest-json.js';
 import { TarReader, type TarEntry, type TarSink } from './tar-reader.js';
 
 interface Written {

@@ -7,6 +7,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { EnvelopeError } from './errors.js';
+import { fetchWithTimeout } from '../fetch.js';
 
 /** An unknown `kid` refetches the JWKS at most this often; a failed fetch is not retried sooner either. */
 export const JWKS_REFETCH_MS = 60_000;
@@ -82,7 +83,7 @@ export class IssuerKeys {
     const url = `${this.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     let res: Response;
     try {
-      res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+      res = await fetchWithTimeout(url, { redirect: 'error', timeoutMs: FETCH_TIMEOUT_MS });
     } catch {
       throw unavailable('discovery request failed');
     }

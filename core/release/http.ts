@@ -1,5 +1,7 @@
 // One REST call to GitHub: timeout, turning failures into GitHubError / RateLimited, and retry with backoff.
 import type { ReadableStreamReadResult } from 'node:stream/web';
+import { fetchWithTimeout, type TimeoutInit } from '../fetch.js';
+import { backoffDelay, retry } from '../retry.js';
 import { redactUrl, scrubText } from '../secrets/redact.js';
 import { apiBase, GitHubError, timeoutOf, type GitHubTarget } from './target.js';
 import { RateLimited, rateLimitOf } from './rate-limit.js';
@@ -106,16 +108,15 @@ function shownUrl(t: GitHubTarget, url: string): string {
 
 /** fetch with a header timeout; network failures and timeouts become transient GitHubErrors. */
 export async function call(t: GitHubTarget, url: string, opts: CallOptions = {}): Promise<Response> {
-  // The timer covers the wait for response headers only; a long body download is guarded by its reader.
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), timeoutOf(t));
-  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal;
-  const init: RequestInit & { duplex?: 'half' } = {
+  const init: TimeoutInit & { duplex?: 'half' } = {
     method: opts.method ?? 'GET',
     headers: opts.headers ?? {},
-    signal,
     redirect: opts.redirect ?? 'follow',
+    timeoutMs: timeoutOf(t),
+    // The timeout covers the wait for response headers only; a long body download is guarded by its reader.
+    until: 'headers',
   };
+  if (opts.signal) init.signal = opts.signal;
   if (opts.body !== undefined) {
     init.body = opts.body;
     // Streams as request bodies need half-duplex in Node's fetch.
@@ -123,15 +124,14 @@ export async function call(t: GitHubTarget, url: string, opts: CallOptions = {})
   }
   let res: Response;
   try {
-    res = await fetch(url, init);
+    res = await fetchWithTimeout(url, init);
   } catch (err) {
     if (opts.signal?.aborted) throw abortReason(opts.signal, err);
-    const what = timeout.signal.aborted
-      ? `timed out after ${timeoutOf(t)} ms`
-      : `failed: ${scrubText(describe(err), [t.token])}`;
+    const what =
+      err instanceof Error && err.name === 'TimeoutError'
+        ? `timed out after ${timeoutOf(t)} ms`
+        : `failed: ${scrubText(describe(err), [t.token])}`;
     throw new GitHubError('github_unreachable', `${init.method} ${shownUrl(t, url)} ${what}`);
-  } finally {
-    clearTimeout(timer);
   }
   if ((res.status >= 200 && res.status < 300) || opts.accept?.includes(res.status)) return res;
   const text = (
@@ -182,34 +182,37 @@ export async function callJson<T>(t: GitHubTarget, url: string, opts: CallOption
 export interface RetryPolicy {
   /** Total attempts, including the first; default 4. */
   attempts?: number;
-  /** First backoff; doubles each time, with up to 50% jitter; default 500 ms. */
+  /** Backoff base: retry n waits up to base * 2^(n-1) (full jitter, core/retry.ts); default 500 ms. */
   baseDelayMs?: number;
   /** A rate limit asking for a longer wait than this fails the call instead of sleeping; default 60 s. */
   maxRateLimitWaitMs?: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** No single backoff between two GitHub calls waits longer than this. */
+const MAX_BACKOFF_MS = 30_000;
 
 /** Retries transient failures (5xx, timeouts, network) with exponential backoff; waits out short rate limits. */
 export async function withRetry<T>(policy: RetryPolicy, fn: () => Promise<T>): Promise<T> {
-  const attempts = Math.max(1, policy.attempts ?? 4);
   const base = policy.baseDelayMs ?? 500;
   const maxWait = policy.maxRateLimitWaitMs ?? 60_000;
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (i >= attempts) throw err;
-      if (err instanceof RateLimited) {
-        const wait = err.retryAt - Date.now();
-        if (wait > maxWait) throw err;
-        await sleep(Math.max(0, wait));
-      } else if (err instanceof GitHubError && err.transient) {
-        const backoff = base * 2 ** (i - 1);
-        await sleep(backoff + Math.random() * backoff * 0.5);
-      } else {
-        throw err;
+  const outcome = await retry<{ value: T } | { error: unknown }>(
+    Math.max(1, policy.attempts ?? 4),
+    () =>
+      fn().then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+    (o, n) => {
+      if (!('error' in o)) return undefined;
+      if (o.error instanceof RateLimited) {
+        const wait = o.error.retryAt - Date.now();
+        return wait > maxWait ? undefined : Math.max(0, wait);
       }
-    }
-  }
+      return o.error instanceof GitHubError && o.error.transient
+        ? backoffDelay(n, base, MAX_BACKOFF_MS)
+        : undefined;
+    },
+  );
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
 }

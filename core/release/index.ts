@@ -19,7 +19,7 @@ export {
   BUNDLE_ASSET,
   ENVELOPE_ASSET,
   DEFAULT_TAG_PREFIX,
-} from './publish.js';
+} from './publish-release.js';
 export {
   type ReleaseList,
   serialOfTag,

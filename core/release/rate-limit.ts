@@ -1,4 +1,5 @@
 // GitHub's rate-limit headers, and when a refusal is a rate limit and how long it asks us to wait.
+import { parseRetryAfter } from '../retry.js';
 
 export interface RateInfo {
   limit?: number;
@@ -59,8 +60,9 @@ export function parseRateLimit(headers: Headers): RateInfo {
 }
 
 /**
- * GitHub's documented order: `retry-after` seconds; else, with remaining 0, the `x-ratelimit-reset` time;
- * else at least one minute. Returns null when the response is not a rate limit (e.g. a 403 for permissions).
+ * GitHub's documented order: `retry-after` (seconds, or an HTTP date); else, with remaining 0, the
+ * `x-ratelimit-reset` time; else at least one minute. Returns null when the response is not a rate limit
+ * (e.g. a 403 for permissions).
  */
 export function rateLimitOf(
   status: number,
@@ -70,12 +72,12 @@ export function rateLimitOf(
 ): RateLimited | null {
   if (status !== 403 && status !== 429) return null;
   const rate = parseRateLimit(headers);
-  const retryAfter = num(headers.get('retry-after'));
+  const retryAfter = parseRetryAfter(headers.get('retry-after'), now);
   const primary = rate.remaining === 0;
   const secondary = status === 429 || retryAfter !== undefined || /rate limit/i.test(bodyText);
   if (!primary && !secondary) return null;
   let retryAt: number;
-  if (retryAfter !== undefined) retryAt = now + Math.max(0, retryAfter) * 1000;
+  if (retryAfter !== undefined) retryAt = now + retryAfter;
   else if (primary && rate.reset !== undefined) retryAt = Math.max(now, rate.reset * 1000);
   else retryAt = now + MIN_UNKNOWN_WAIT_MS;
   return new RateLimited(capRetryAt(retryAt, now), rate, status);

@@ -1,7 +1,7 @@
 // SKILL.md validation: encoding, frontmatter parse, JSON Schema shape (ajv) and the profile's rules.
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Finding } from '../findings.js';
-import frontmatterSchema from '../../schemas/frontmatter.schema.json' with { type: 'json' };
+import { schemaValidator } from '../schemas.js';
 import { parseFrontmatter, type ParsedFrontmatter, type Position } from './frontmatter.js';
 import { profileRules, type Profile } from './profiles.js';
 
@@ -27,24 +27,6 @@ export interface SkillMdResult {
   /** True when the gateway loads this SKILL.md as a skill (frontmatter parses, description non-empty). */
   loads: boolean;
   findings: Finding[];
-}
-
-const SCHEMA_ID = frontmatterSchema.$id;
-let validators: { base: ValidateFunction; defs: Map<string, ValidateFunction> } | undefined;
-
-/** One ajv instance for the process: compiling is the expensive part, validating 10k skills is cheap. */
-function schemaValidator(def?: string): ValidateFunction {
-  if (!validators) {
-    // validateSchema off: checking our own static schema against the meta-schema cost ~50 ms on every run
-    // (compiling the 2020-12 meta-schema); test/skill/schemas.test.ts checks it once, in CI, instead.
-    const ajv = new Ajv2020({ allErrors: true, strict: false, validateSchema: false });
-    ajv.addSchema(frontmatterSchema);
-    validators = { base: ajv.getSchema(SCHEMA_ID) as ValidateFunction, defs: new Map() };
-    for (const name of Object.keys(frontmatterSchema.$defs)) {
-      validators.defs.set(name, ajv.getSchema(`${SCHEMA_ID}#/$defs/${name}`) as ValidateFunction);
-    }
-  }
-  return (def && validators.defs.get(def)) || validators.base;
 }
 
 /** Byte offset of the first invalid UTF-8 sequence, or -1. */
@@ -148,7 +130,7 @@ export function validateSkillMd(bytes: Uint8Array, ctx: SkillMdContext): SkillMd
   // Shape and type checks come from the published schema so editors and the validator agree. The gateway turns
   // every value into a string, so under its profile a shape problem is a warning: the skill still loads.
   if (fm.status === 'ok') {
-    const validate = schemaValidator(rules.schemaDef);
+    const validate = schemaValidator('frontmatter', rules.schemaDef);
     if (!validate(data)) {
       const seen = new Set<string>();
       for (const err of validate.errors ?? []) {

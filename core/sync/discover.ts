@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { SYNC_FILE } from './manifest.js';
+import { SYNC_FILE } from './sync-manifest.js';
 
 export const DEFAULT_SKILLS_DIR = '/data/skills';
 const MAX_DEPTH = 6;

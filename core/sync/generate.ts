@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fsyncDir, fsyncPath, tempName } from '../fsutil.js';
 import { outputProblem } from './confine.js';
-import type { SyncManifest } from './manifest.js';
+import type { SyncManifest } from './sync-manifest.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Enough stderr to diagnose; a generator that prints megabytes must not flood the CLI or its memory. */

@@ -1,5 +1,7 @@
-// A small JSON parser that remembers where every key and value starts, so findings can point at line:column.
-// JSON.parse reports neither positions (on Node 20) nor duplicate keys; manifests need both.
+// JSON with positions: jsonc-parser's syntax tree as line:column per JSON Pointer, plus the duplicate keys.
+// JSON.parse reports neither positions (on Node 20) nor duplicate keys; manifests need both (docs/decisions.md).
+import jsonc from 'jsonc-parser';
+import { LineCounter } from 'yaml';
 
 export interface Position {
   line: number;
@@ -20,24 +22,11 @@ export interface JsonParseResult {
   duplicates: { pointer: string; at: Position }[];
 }
 
-class JsonSyntaxError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(message);
-  }
-}
-
-const escapes: Record<string, string> = {
-  '"': '"',
-  '\\': '\\',
-  '/': '/',
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
+/** Strict JSON: jsonc-parser's extensions (comments, trailing commas, empty text) are errors here. */
+const STRICT: jsonc.ParseOptions = {
+  disallowComments: true,
+  allowTrailingComma: false,
+  allowEmptyContent: false,
 };
 
 export function pointerOf(parent: string, key: string | number): string {
@@ -47,148 +36,81 @@ export function pointerOf(parent: string, key: string | number): string {
 export function parseJsonWithPositions(text: string): JsonParseResult {
   // A UTF-8 BOM is tolerated (editors on Windows add it) and does not count as a column.
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const lineStarts = [0];
-  for (let i = 0; i < src.length; i++) if (src[i] === '\n') lineStarts.push(i + 1);
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = src.indexOf('\n'); i !== -1; i = src.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
   const at = (offset: number): Position => {
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((lineStarts[mid] ?? 0) <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - (lineStarts[lo] ?? 0) + 1 };
+    const { line, col } = lines.linePos(offset);
+    return { line, column: col };
   };
   const positions = new Map<string, Located>();
   const duplicates: JsonParseResult['duplicates'] = [];
-  let i = 0;
 
-  const fail = (message: string, offset = i): never => {
-    throw new JsonSyntaxError(message, offset);
-  };
-  const ws = (): void => {
-    while (i < src.length && ' \t\n\r'.includes(src[i] as string)) i++;
-  };
-  const describe = (): string => (i >= src.length ? 'end of input' : `'${src[i]}'`);
-
-  const parseString = (): string => {
-    i++; // opening quote
-    let out = '';
-    for (;;) {
-      if (i >= src.length) fail('unterminated string');
-      const c = src[i] as string;
-      if (c === '"') {
-        i++;
-        return out;
-      }
-      if (c < ' ') fail('control character in string (escape it)');
-      if (c === '\\') {
-        const e = src[i + 1];
-        if (e === 'u') {
-          const hex = src.slice(i + 2, i + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('invalid \\u escape');
-          out += String.fromCharCode(parseInt(hex, 16));
-          i += 6;
-        } else if (e !== undefined && Object.hasOwn(escapes, e)) {
-          out += escapes[e];
-          i += 2;
-        } else fail('invalid escape in string');
-      } else {
-        out += c;
-        i++;
-      }
+  const walk = (node: jsonc.Node, pointer: string, key?: Position): void => {
+    positions.set(pointer, key ? { key, value: at(node.offset) } : { value: at(node.offset) });
+    if (node.type === 'array') node.children?.forEach((item, index) => walk(item, pointerOf(pointer, index)));
+    if (node.type !== 'object') return;
+    const seen = new Set<string>();
+    for (const [name, value] of (node.children ?? []).map((member) => member.children ?? [])) {
+      if (!name || !value) continue;
+      const child = pointerOf(pointer, String(name.value));
+      const keyAt = at(name.offset);
+      if (seen.has(child)) duplicates.push({ pointer: child, at: keyAt });
+      seen.add(child);
+      walk(value, child, keyAt);
     }
-  };
-
-  const parseValue = (pointer: string, key?: Position): unknown => {
-    ws();
-    positions.set(pointer, key ? { key, value: at(i) } : { value: at(i) });
-    const c = src[i];
-    if (c === '{') {
-      i++;
-      const obj: Record<string, unknown> = {};
-      ws();
-      if (src[i] === '}') {
-        i++;
-        return obj;
-      }
-      for (;;) {
-        ws();
-        if (src[i] !== '"')
-          fail(
-            `expected a quoted key, found ${describe()}${src[i] === '}' && Object.keys(obj).length ? ' (trailing comma?)' : ''}`,
-          );
-        const keyAt = at(i);
-        const name = parseString();
-        ws();
-        if (src[i] !== ':') fail(`expected ':' after key, found ${describe()}`);
-        i++;
-        const child = pointerOf(pointer, name);
-        if (Object.hasOwn(obj, name)) duplicates.push({ pointer: child, at: keyAt });
-        obj[name] = parseValue(child, keyAt);
-        ws();
-        if (src[i] === ',') {
-          i++;
-          continue;
-        }
-        if (src[i] === '}') {
-          i++;
-          return obj;
-        }
-        fail(`expected ',' or '}', found ${describe()}`);
-      }
-    }
-    if (c === '[') {
-      i++;
-      const arr: unknown[] = [];
-      ws();
-      if (src[i] === ']') {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(parseValue(pointerOf(pointer, arr.length)));
-        ws();
-        if (src[i] === ',') {
-          i++;
-          continue;
-        }
-        if (src[i] === ']') {
-          i++;
-          return arr;
-        }
-        fail(`expected ',' or ']', found ${describe()}`);
-      }
-    }
-    if (c === '"') return parseString();
-    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(src.slice(i, i + 400));
-    if (m && m[0] !== '' && m[0] !== '-') {
-      i += m[0].length;
-      return Number(m[0]);
-    }
-    for (const [word, value] of [
-      ['true', true],
-      ['false', false],
-      ['null', null],
-    ] as const) {
-      if (src.startsWith(word, i)) {
-        i += word.length;
-        return value;
-      }
-    }
-    return fail(`unexpected ${describe()}`);
   };
 
   try {
-    const value = parseValue('');
-    ws();
-    if (i < src.length) fail(`unexpected ${describe()} after the JSON value`);
-    return { value, positions, duplicates };
+    const errors: jsonc.ParseError[] = [];
+    const root = jsonc.parseTree(src, errors, STRICT);
+    const first = errors[0];
+    if (first)
+      return { positions, duplicates, error: { message: describe(first, src), at: at(first.offset) } };
+    if (root) walk(root, '');
+    // The value comes from JSON.parse: it is the reference reader, and it keeps `__proto__` an own key.
+    return { value: JSON.parse(src) as unknown, positions, duplicates };
   } catch (err) {
-    if (err instanceof JsonSyntaxError)
-      return { positions, duplicates, error: { message: err.message, at: at(err.offset) } };
     if (err instanceof RangeError)
-      return { positions, duplicates, error: { message: 'nesting too deep', at: at(i) } };
+      return { positions, duplicates, error: { message: 'nesting too deep', at: at(0) } };
+    // jsonc-parser takes a few characters JSON does not (e.g. a no-break space between tokens).
+    if (err instanceof SyntaxError)
+      return { positions, duplicates, error: { message: err.message, at: at(0) } };
     throw err;
+  }
+}
+
+/** The parser's error code in words, with the character it stopped at. */
+function describe(error: jsonc.ParseError, src: string): string {
+  const found = error.offset >= src.length ? 'end of input' : `'${src[error.offset]}'`;
+  const closing = src[error.offset] === '}' || src[error.offset] === ']';
+  const trailing = closing && /,\s*$/.test(src.slice(0, error.offset)) ? ' (trailing comma?)' : '';
+  switch (jsonc.printParseErrorCode(error.error)) {
+    case 'PropertyNameExpected':
+      return `expected a quoted key, found ${found}${trailing}`;
+    case 'ValueExpected':
+      return `expected a value, found ${found}${trailing}`;
+    case 'ColonExpected':
+      return `expected ':' after key, found ${found}`;
+    case 'CommaExpected':
+    case 'CloseBraceExpected':
+    case 'CloseBracketExpected':
+      return `expected ',' or a closing bracket, found ${found}`;
+    case 'EndOfFileExpected':
+      return `unexpected ${found} after the JSON value`;
+    case 'InvalidCommentToken':
+      return 'comments are not allowed in JSON';
+    case 'UnexpectedEndOfString':
+      return 'unterminated string';
+    case 'InvalidCharacter':
+      return 'control character in string (escape it)';
+    case 'InvalidEscapeCharacter':
+    case 'InvalidUnicode':
+      return 'invalid escape in string';
+    case 'InvalidNumberFormat':
+    case 'UnexpectedEndOfNumber':
+      return 'invalid number';
+    default:
+      return `unexpected ${found}`;
   }
 }

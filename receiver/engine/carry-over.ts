@@ -1,10 +1,10 @@
 // Carry-over: skills a bundle retains (skipped by on-invalid: skip) keep their live files in the new release.
 import { chmod, copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { canonicalJson, compareBytes } from '../../core/bundle/manifest.js';
+import { canonicalJson, compareBytes } from '../../core/bundle/manifest-json.js';
 import { sha256File } from '../../core/digest.js';
 import { syncTree, writeFileAtomic } from '../../core/fsutil.js';
-import { MANIFEST_FILE, type BundleManifest, type ManifestSkill } from '../../core/manifest.js';
+import { MANIFEST_FILE, type BundleManifest, type ManifestSkill } from '../../core/bundle-manifest.js';
 import { skillFolder } from './tree.js';
 import { EngineError } from './types.js';
 

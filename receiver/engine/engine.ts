@@ -5,7 +5,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from '../../core/fsutil.js';
 import type { GatewayReport } from '../../core/gateway/report.js';
-import type { BundleManifest } from '../../core/manifest.js';
+import type { BundleManifest } from '../../core/bundle-manifest.js';
 import { carryOver } from './carry-over.js';
 import { crashPoint } from './crash.js';
 import { httpHealth, runReload, sendAlert } from './hooks.js';

@@ -1,20 +1,17 @@
 // After-switch hooks: reload the gateway (POST and/or touch a file), HTTP health check, alert webhook.
 import { open, utimes } from 'node:fs/promises';
+import { fetchWithTimeout } from '../../core/fetch.js';
+import { retry } from '../../core/retry.js';
 import { redactUrl } from '../../core/secrets/redact.js';
 import type { Log } from '../log.js';
 import type { EngineConfig } from './types.js';
 
-async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
-  const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(), timeoutMs);
-  try {
-    const res = await fetch(url, { ...init, signal: ctl.signal });
-    // Drain so the socket is released; the body is not used.
-    await res.arrayBuffer().catch(() => undefined);
-    return res;
-  } finally {
-    clearTimeout(timer);
-  }
+/** The whole exchange is bounded, the drain too: a hook that answers and then trickles must not hold a deploy. */
+async function fetchAndDrain(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
+  const res = await fetchWithTimeout(url, { ...init, timeoutMs });
+  // Drain so the socket is released; the body is not used.
+  await res.arrayBuffer().catch(() => undefined);
+  return res;
 }
 
 async function touch(file: string): Promise<void> {
@@ -38,7 +35,7 @@ export async function runReload(reload: EngineConfig['reload'], body: object, lo
   }
   if (reload?.url) {
     try {
-      const res = await fetchWithTimeout(
+      const res = await fetchAndDrain(
         reload.url,
         { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
         reload.timeoutMs ?? 5000,
@@ -55,25 +52,27 @@ export async function runReload(reload: EngineConfig['reload'], body: object, lo
 /** GET the health URL until it answers 2xx; null when healthy, else the last problem. */
 export async function httpHealth(health: EngineConfig['health']): Promise<string | null> {
   if (!health?.url) return null;
-  let last = 'not checked';
+  const url = health.url;
   const attempts = Math.max(1, health.retries + 1);
-  for (let i = 0; i < attempts; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, health.intervalMs));
-    try {
-      const res = await fetchWithTimeout(health.url, { method: 'GET' }, health.timeoutMs);
-      if (res.ok) return null;
-      last = `health check ${redactUrl(health.url)} answered ${res.status}`;
-    } catch (err) {
-      last = `health check ${redactUrl(health.url)} failed: ${(err as Error).name}`;
-    }
-  }
-  return `${last} (after ${attempts} attempt${attempts > 1 ? 's' : ''})`;
+  const problem = await retry(
+    attempts,
+    async () => {
+      try {
+        const res = await fetchAndDrain(url, { method: 'GET' }, health.timeoutMs);
+        return res.ok ? null : `health check ${redactUrl(url)} answered ${res.status}`;
+      } catch (err) {
+        return `health check ${redactUrl(url)} failed: ${(err as Error).name}`;
+      }
+    },
+    (p) => (p === null ? undefined : health.intervalMs),
+  );
+  return problem && `${problem} (after ${attempts} attempt${attempts > 1 ? 's' : ''})`;
 }
 
 /** Alert webhook: `text` is Slack's field, `content` Discord's. Never throws; bounded by a timeout. */
 export async function sendAlert(url: string, text: string, details: object, log?: Log): Promise<void> {
   try {
-    const res = await fetchWithTimeout(
+    const res = await fetchAndDrain(
       url,
       {
         method: 'POST',

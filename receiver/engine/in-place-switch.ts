@@ -2,7 +2,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { syncTree, tempName, writeFileAtomic } from '../../core/fsutil.js';
-import type { BundleManifest } from '../../core/manifest.js';
+import type { BundleManifest } from '../../core/bundle-manifest.js';
 import { failureError, laneBySkill, openTreeLanes, type TreeCopy } from '../../core/tree-io.js';
 import { crashAfterOps, crashPoint } from './crash.js';
 import { execBit, expectedFiles, scanTree, type TreeEntry } from './tree.js';

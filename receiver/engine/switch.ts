@@ -2,7 +2,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from '../../core/fsutil.js';
-import { MANIFEST_FILE, type BundleManifest } from '../../core/manifest.js';
+import { MANIFEST_FILE, type BundleManifest } from '../../core/bundle-manifest.js';
 import { crashPoint } from './crash.js';
 import { planInPlace, runInPlace, writeJournal } from './in-place-switch.js';
 import { releaseDir, releaseSkills, type Layout } from './paths.js';

@@ -1,8 +1,8 @@
 // Live-tree inspection: scan a skills folder (with digests) and compare it with a manifest.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { SKILLS_PREFIX, type BundleManifest, type ManifestSkill } from '../../core/manifest.js';
-import type { SkillFile } from '../../core/skill.js';
+import { SKILLS_PREFIX, type BundleManifest, type ManifestSkill } from '../../core/bundle-manifest.js';
+import type { SkillFile } from '../../core/skill/model.js';
 import { laneBySkill, openTreeLanes, type TreeIO } from '../../core/tree-io.js';
 
 /** One entry under a scanned root; files carry their size, mode bits and sha256 ('' when unreadable). */

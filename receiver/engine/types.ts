@@ -1,7 +1,7 @@
 // Apply-engine contracts: configuration, deployment metadata, live state and results shared with the HTTP layer.
 import type { Log } from '../log.js';
 import type { GatewayReport } from '../../core/gateway/report.js';
-import type { BundleManifest } from '../../core/manifest.js';
+import type { BundleManifest } from '../../core/bundle-manifest.js';
 import type { GatewayCheck } from '../gateway/check.js';
 
 export type Strategy = 'symlink' | 'in-place';

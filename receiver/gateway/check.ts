@@ -2,7 +2,7 @@
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { GatewayReport, GatewaySkillVerdict } from '../../core/gateway/report.js';
-import type { BundleManifest } from '../../core/manifest.js';
+import type { BundleManifest } from '../../core/bundle-manifest.js';
 import { parseFrontmatter } from '../../core/skill/frontmatter.js';
 import type { Log } from '../log.js';
 import { skillFolder } from '../engine/tree.js';

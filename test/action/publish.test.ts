@@ -1,8 +1,8 @@
-// core/publish.ts against real HTTP servers: headers, exact bytes, fan-out, retries, Retry-After, refusals.
+// core/delivery.ts against real HTTP servers: headers, exact bytes, fan-out, retries, Retry-After, refusals.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deploymentsUrl, displayUrl, parseRetryAfter, publishToReceivers } from '../../core/publish.js';
+import { deploymentsUrl, displayUrl, publishToReceivers } from '../../core/delivery.js';
 import {
   accepted,
   deadUrl,
@@ -51,14 +51,6 @@ describe('receiver URLs', () => {
     expect(shown).not.toContain('hunter22');
     expect(shown).not.toContain('user');
     expect(shown).not.toContain('abcdef');
-  });
-
-  it('parses Retry-After as seconds or an HTTP date', () => {
-    expect(parseRetryAfter('2')).toBe(2000);
-    const now = Date.parse('2025-01-01T00:00:00Z');
-    expect(parseRetryAfter('Wed, 01 Jan 2025 00:00:03 GMT', now)).toBe(3000);
-    expect(parseRetryAfter('soon')).toBeUndefined();
-    expect(parseRetryAfter('99999')).toBe(120_000);
   });
 });
 

@@ -2,7 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fingerprint, sha256File } from '../../core/digest.js';
-import type { Skill, SkillFile } from '../../core/skill.js';
+import type { Skill, SkillFile } from '../../core/skill/model.js';
 
 async function listFiles(dir: string, rel = ''): Promise<string[]> {
   const out: string[] = [];

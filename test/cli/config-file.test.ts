@@ -1,5 +1,5 @@
 // `.skillsync.yml`: the CLI and the built Action read the same file; flags and inputs given explicitly win.
-import { Ajv } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +45,7 @@ describe('.skillsync.yml', () => {
     const schema = JSON.parse(
       await readFile(path.join(REPO, 'schemas/skillsync.schema.json'), 'utf8'),
     ) as object;
-    const ajv = new Ajv({ strict: true });
+    const ajv = new Ajv2020({ strict: true });
     expect(ajv.validateSchema(schema)).toBe(true);
     expect(() => ajv.compile(schema)).not.toThrow();
   });

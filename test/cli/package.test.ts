@@ -43,6 +43,7 @@ describe('npm package', () => {
       'lib/core/check.js',
       'lib/schemas/frontmatter.schema.json',
       'lib/schemas/skillsync.schema.json',
+      'lib/schemas/sync.schema.json',
       'schemas/sync.schema.json',
     ])
       expect(files, f).toContain(f);

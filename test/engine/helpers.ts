@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fingerprint, sha256 } from '../../core/digest.js';
-import { MANIFEST_FILE, type BundleManifest } from '../../core/manifest.js';
-import type { SkillFile } from '../../core/skill.js';
+import { MANIFEST_FILE, type BundleManifest } from '../../core/bundle-manifest.js';
+import type { SkillFile } from '../../core/skill/model.js';
 import type { DeploymentMeta } from '../../receiver/engine/index.js';
 
 /** skill name → relative file path → content (a leading `#!` makes it executable). */

@@ -1,9 +1,9 @@
 // The published JSON Schemas are valid against their meta-schemas (the product skips that check at run time).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { schemaValidator } from '../../core/schemas.js';
 import { REPO } from '../support/receiver.js';
 
 const load = (name: string) => JSON.parse(readFileSync(path.join(REPO, 'schemas', name), 'utf8')) as object;
@@ -17,9 +17,22 @@ describe('published schemas', () => {
     expect(ajv.validateSchema({ type: 'no-such-type' })).toBe(false);
   });
 
-  it('sync.schema.json is a valid draft-07 schema and compiles strictly', () => {
-    const ajv = new Ajv({ strict: true });
-    expect(ajv.validateSchema(load('sync.schema.json'))).toBe(true);
-    expect(() => ajv.compile(load('sync.schema.json'))).not.toThrow();
+  it('sync and .skillsync.yml schemas are valid 2020-12 schemas, like the frontmatter one', () => {
+    const ajv = new Ajv2020({ strict: false });
+    for (const name of ['sync.schema.json', 'skillsync.schema.json']) {
+      expect(ajv.validateSchema(load(name)), name).toBe(true);
+      expect(load(name)).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema' });
+    }
+  });
+
+  it("every published schema and $def compiles strictly in the product's one Ajv instance", () => {
+    for (const [name, def] of [
+      ['frontmatter'],
+      ['frontmatter', 'agentskills'],
+      ['skillsync'],
+      ['sync'],
+    ] as const)
+      expect(typeof schemaValidator(name, def), `${name} ${def ?? ''}`).toBe('function');
+    expect(() => schemaValidator('sync', 'no-such-def')).toThrow(/not published/);
   });
 });

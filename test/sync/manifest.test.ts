@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/pro
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { validateSyncManifest } from '../../core/sync/manifest.js';
+import { validateSyncManifest } from '../../core/sync/sync-manifest.js';
 
 let tmp: string;
 let skillDir: string;

@@ -1,8 +1,8 @@
 // Bundle manifest (`skill-sync.json`): built from checked skills, written as canonical JSON, and
 // parsed back strictly on the receiving side.
 import { fingerprint } from '../digest.js';
-import { MANIFEST_FILE, type BundleManifest, type ManifestSkill } from '../manifest.js';
-import type { Skill, SkillFile } from '../skill.js';
+import { MANIFEST_FILE, type BundleManifest, type ManifestSkill } from '../bundle-manifest.js';
+import type { Skill, SkillFile } from '../skill/model.js';
 import { isSafeRelativePath, isSafeSegment } from './entry-path.js';
 import { BundleError } from './errors.js';
 import { hasUnsafe } from '../printable.js';

@@ -1,5 +1,5 @@
 // Bundle manifest (`skill-sync.json` at the bundle root): the list of skills and files a bundle carries.
-import type { SkillFile } from './skill.js';
+import type { SkillFile } from './skill/model.js';
 
 export const MANIFEST_FILE = 'skill-sync.json';
 export const SKILLS_PREFIX = 'skills/';

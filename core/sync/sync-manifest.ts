@@ -4,11 +4,11 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { ErrorObject } from 'ajv';
 import type { Finding } from '../findings.js';
+import { schemaValidator } from '../schemas.js';
 import type { FileKind } from '../tree-io.js';
 import { isInside, outputProblem, protectedPaths, realPathSoFar } from './confine.js';
 import { parseJsonWithPositions, pointerOf, type Position } from './json-positions.js';
 import { PATTERN_RE } from './pattern.js';
-import { syncSchemaValidator } from './schema.js';
 
 export const SYNC_FILE = 'SYNC.json';
 
@@ -154,7 +154,7 @@ export function validateSyncManifest(text: string, ctx: SyncManifestContext): Sy
     parsed.positions.get(pointer) ?? parsed.positions.get('') ?? { value: { line: 1, column: 1 } };
   type Located = { key?: Position; value: Position };
 
-  const validate = syncSchemaValidator();
+  const validate = schemaValidator('sync');
   const failedFields = new Set<string>();
   if (!validate(doc)) {
     for (const err of validate.errors ?? []) {

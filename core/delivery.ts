@@ -7,8 +7,11 @@ import { ENVELOPE_HEADER } from './envelope/header.js';
 import { redactSecrets } from './secrets/scan.js';
 import { describeNetworkError } from './net-error.js';
 import { redactUrl } from './secrets/redact.js';
+import { backoffDelay, parseRetryAfter, retry } from './retry.js';
 
 const DEPLOYMENTS_PATH = '/v1/deployments';
+/** A receiver's Retry-After is honoured up to this, so a hostile value cannot stall the job (docs/action.md). */
+const MAX_RETRY_AFTER_MS = 120_000;
 
 /** What a receiver answered (201 applied, 200 already live); fields are the receiver's, all optional here. */
 export interface ReceiverReply {
@@ -105,82 +108,64 @@ async function publishOne(
       message: (err as Error).message,
     };
   }
-  let last: ReceiverResult = {
-    receiver: shown,
-    outcome: 'unreachable',
-    attempts: 0,
-    message: 'not attempted',
-  };
-  for (let attempt = 1; attempt <= retries + 1; attempt++) {
-    const res = await attemptPost(url, bundleFile, size, envelopeHeader, opts.timeoutMs ?? 30_000);
-    if (res.kind === 'response') {
-      const { status, body, retryAfter } = res;
-      if (status >= 200 && status < 300) {
-        return {
-          receiver: shown,
-          outcome: 'ok',
-          httpStatus: status,
-          attempts: attempt,
-          reply: parseReply(body),
-        };
-      }
-      const { code, message } = parseError(status, body);
-      if (status === 404) {
-        // Nothing at that path: the likely mistake is the URL itself, so show the whole one that was posted.
-        const posted = `POST ${displayUrl(url)} answered 404${message ? ` (${message})` : ''}: is receiver-url the receiver's base URL?`;
-        return {
-          receiver: shown,
-          outcome: 'refused',
-          httpStatus: status,
-          attempts: attempt,
-          code,
-          message: posted,
-        };
-      }
-      if (status !== 429 && status < 500) {
-        return { receiver: shown, outcome: 'refused', httpStatus: status, attempts: attempt, code, message };
-      }
-      last = {
-        receiver: shown,
-        outcome: 'unreachable',
-        attempts: attempt,
-        httpStatus: status,
-        message: `${status} ${code}: ${message}`,
+  const tried = await retry(
+    Math.max(0, retries) + 1,
+    async (attempt) =>
+      judge(await attemptPost(url, bundleFile, size, envelopeHeader, opts.timeoutMs ?? 30_000), attempt),
+    ({ result, why, retryAfter }, attempt) => {
+      if (result.outcome !== 'unreachable') return undefined;
+      const wait =
+        retryAfter === undefined
+          ? backoffDelay(attempt, base, cap)
+          : Math.min(retryAfter, MAX_RETRY_AFTER_MS);
+      log(`${shown}: ${why}, retry ${attempt}/${retries} in ${Math.round(wait)} ms`);
+      return wait;
+    },
+  );
+  return tried.result;
+
+  /** One attempt's result for this receiver, why it may be retried, and what Retry-After asked for. */
+  function judge(
+    res: Attempt,
+    attempts: number,
+  ): { result: ReceiverResult; why: string; retryAfter?: number } {
+    if (res.kind === 'error')
+      return {
+        result: { receiver: shown, outcome: 'unreachable', attempts, message: res.message },
+        why: res.message,
       };
-      if (attempt <= retries) {
-        const wait = retryAfter ?? backoff(attempt, base, cap);
-        log(`${shown}: ${status} ${code}, retry ${attempt}/${retries} in ${Math.round(wait)} ms`);
-        await sleep(wait);
-      }
-    } else {
-      last = { receiver: shown, outcome: 'unreachable', attempts: attempt, message: res.message };
-      if (attempt <= retries) {
-        const wait = backoff(attempt, base, cap);
-        log(`${shown}: ${res.message}, retry ${attempt}/${retries} in ${Math.round(wait)} ms`);
-        await sleep(wait);
-      }
+    const { status, body, retryAfter } = res;
+    if (status >= 200 && status < 300) {
+      const result: ReceiverResult = {
+        receiver: shown,
+        outcome: 'ok',
+        httpStatus: status,
+        attempts,
+        reply: parseReply(body),
+      };
+      return { result, why: '' };
     }
+    const { code, message } = parseError(status, body);
+    if (status === 404) {
+      // Nothing at that path: the likely mistake is the URL itself, so show the whole one that was posted.
+      const posted = `POST ${displayUrl(url)} answered 404${message ? ` (${message})` : ''}: is receiver-url the receiver's base URL?`;
+      return {
+        result: { receiver: shown, outcome: 'refused', httpStatus: status, attempts, code, message: posted },
+        why: '',
+      };
+    }
+    if (status !== 429 && status < 500)
+      return {
+        result: { receiver: shown, outcome: 'refused', httpStatus: status, attempts, code, message },
+        why: '',
+      };
+    const message5xx = `${status} ${code}: ${message}`;
+    return {
+      result: { receiver: shown, outcome: 'unreachable', attempts, httpStatus: status, message: message5xx },
+      why: `${status} ${code}`,
+      ...(retryAfter === undefined ? {} : { retryAfter }),
+    };
   }
-  return last;
-}
-
-/** Full jitter (AWS architecture blog): spreads retries of many runners instead of synchronising them. */
-export function backoff(attempt: number, baseMs: number, capMs: number): number {
-  return Math.random() * Math.min(capMs, baseMs * 2 ** (attempt - 1));
-}
-
-/** `Retry-After` is either delta-seconds or an HTTP-date; capped so a hostile value cannot stall the job. */
-export function parseRetryAfter(
-  value: string | undefined,
-  now = Date.now(),
-  capMs = 120_000,
-): number | undefined {
-  if (!value) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Math.min(Number(v) * 1000, capMs);
-  const at = Date.parse(v);
-  if (Number.isNaN(at)) return undefined;
-  return Math.min(Math.max(0, at - now), capMs);
 }
 
 type Attempt =
@@ -279,8 +264,4 @@ function parseError(status: number, body: string): { code: string; message: stri
     // not JSON: fall through to the raw text
   }
   return { code: `http_${status}`, message: redactSecrets(body.replace(/\s+/g, ' ').trim()).slice(0, 200) };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
