@@ -62,62 +62,6 @@ Object.defineProperty(exports, "MissingRefError", ({ enumerable: true, get: func
 
 /***/ }),
 
-/***/ 2463:
-/***/ ((module, exports, __nccwpck_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv = void 0;
-const core_1 = __nccwpck_require__(3893);
-const draft7_1 = __nccwpck_require__(9941);
-const discriminator_1 = __nccwpck_require__(8886);
-const draft7MetaSchema = __nccwpck_require__(2079);
-const META_SUPPORT_DATA = ["/properties"];
-const META_SCHEMA_ID = "http://json-schema.org/draft-07/schema";
-class Ajv extends core_1.default {
-    _addVocabularies() {
-        super._addVocabularies();
-        draft7_1.default.forEach((v) => this.addVocabulary(v));
-        if (this.opts.discriminator)
-            this.addKeyword(discriminator_1.default);
-    }
-    _addDefaultMetaSchema() {
-        super._addDefaultMetaSchema();
-        if (!this.opts.meta)
-            return;
-        const metaSchema = this.opts.$data
-            ? this.$dataMetaSchema(draft7MetaSchema, META_SUPPORT_DATA)
-            : draft7MetaSchema;
-        this.addMetaSchema(metaSchema, META_SCHEMA_ID, false);
-        this.refs["http://json-schema.org/schema"] = META_SCHEMA_ID;
-    }
-    defaultMeta() {
-        return (this.opts.defaultMeta =
-            super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : undefined));
-    }
-}
-exports.Ajv = Ajv;
-module.exports = exports = Ajv;
-module.exports.Ajv = Ajv;
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports["default"] = Ajv;
-var validate_1 = __nccwpck_require__(7881);
-Object.defineProperty(exports, "KeywordCxt", ({ enumerable: true, get: function () { return validate_1.KeywordCxt; } }));
-var codegen_1 = __nccwpck_require__(1436);
-Object.defineProperty(exports, "_", ({ enumerable: true, get: function () { return codegen_1._; } }));
-Object.defineProperty(exports, "str", ({ enumerable: true, get: function () { return codegen_1.str; } }));
-Object.defineProperty(exports, "stringify", ({ enumerable: true, get: function () { return codegen_1.stringify; } }));
-Object.defineProperty(exports, "nil", ({ enumerable: true, get: function () { return codegen_1.nil; } }));
-Object.defineProperty(exports, "Name", ({ enumerable: true, get: function () { return codegen_1.Name; } }));
-Object.defineProperty(exports, "CodeGen", ({ enumerable: true, get: function () { return codegen_1.CodeGen; } }));
-var validation_error_1 = __nccwpck_require__(3021);
-Object.defineProperty(exports, "ValidationError", ({ enumerable: true, get: function () { return validation_error_1.default; } }));
-var ref_error_1 = __nccwpck_require__(3162);
-Object.defineProperty(exports, "MissingRefError", ({ enumerable: true, get: function () { return ref_error_1.default; } }));
-//# sourceMappingURL=ajv.js.map
-
-/***/ }),
-
 /***/ 567:
 /***/ ((__unused_webpack_module, exports) => {
 
@@ -5160,29 +5104,6 @@ exports["default"] = draft2020Vocabularies;
 
 /***/ }),
 
-/***/ 9941:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-const core_1 = __nccwpck_require__(7397);
-const validation_1 = __nccwpck_require__(5481);
-const applicator_1 = __nccwpck_require__(8775);
-const format_1 = __nccwpck_require__(2601);
-const metadata_1 = __nccwpck_require__(6620);
-const draft7Vocabularies = [
-    core_1.default,
-    validation_1.default,
-    (0, applicator_1.default)(),
-    format_1.default,
-    metadata_1.metadataVocabulary,
-    metadata_1.contentVocabulary,
-];
-exports["default"] = draft7Vocabularies;
-//# sourceMappingURL=draft7.js.map
-
-/***/ }),
-
 /***/ 8639:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -7910,6 +7831,1898 @@ function _traverse(opts, pre, post, schema, jsonPtr, rootSchema, parentJsonPtr, 
 function escapeJsonPtr(str) {
   return str.replace(/~/g, '~0').replace(/\//g, '~1');
 }
+
+
+/***/ }),
+
+/***/ 4807:
+/***/ ((module, exports, __nccwpck_require__) => {
+
+(function (factory) {
+    if ( true && typeof module.exports === "object") {
+        var v = factory(__WEBPACK_EXTERNAL_createRequire(import.meta.url), exports);
+        if (v !== undefined) module.exports = v;
+    }
+    else if (typeof define === "function" && define.amd) {
+        define(["require", "exports", "./format", "./parser"], factory);
+    }
+})(function () {
+    /*---------------------------------------------------------------------------------------------
+     *  Copyright (c) Microsoft Corporation. All rights reserved.
+     *  Licensed under the MIT License. See License.txt in the project root for license information.
+     *--------------------------------------------------------------------------------------------*/
+    'use strict';
+    Object.defineProperty(exports, "__esModule", ({ value: true }));
+    exports.isWS = exports.applyEdit = exports.setProperty = exports.removeProperty = void 0;
+    const format_1 = __nccwpck_require__(6612);
+    const parser_1 = __nccwpck_require__(5152);
+    function removeProperty(text, path, options) {
+        return setProperty(text, path, void 0, options);
+    }
+    exports.removeProperty = removeProperty;
+    function setProperty(text, originalPath, value, options) {
+        const path = originalPath.slice();
+        const errors = [];
+        const root = (0, parser_1.parseTree)(text, errors);
+        let parent = void 0;
+        let lastSegment = void 0;
+        while (path.length > 0) {
+            lastSegment = path.pop();
+            parent = (0, parser_1.findNodeAtLocation)(root, path);
+            if (parent === void 0 && value !== void 0) {
+                if (typeof lastSegment === 'string') {
+                    value = { [lastSegment]: value };
+                }
+                else {
+                    value = [value];
+                }
+            }
+            else {
+                break;
+            }
+        }
+        if (!parent) {
+            // empty document
+            if (value === void 0) { // delete
+                throw new Error('Can not delete in empty document');
+            }
+            return withFormatting(text, { offset: root ? root.offset : 0, length: root ? root.length : 0, content: JSON.stringify(value) }, options);
+        }
+        else if (parent.type === 'object' && typeof lastSegment === 'string' && Array.isArray(parent.children)) {
+            const existing = (0, parser_1.findNodeAtLocation)(parent, [lastSegment]);
+            if (existing !== void 0) {
+                if (value === void 0) { // delete
+                    if (!existing.parent) {
+                        throw new Error('Malformed AST');
+                    }
+                    const propertyIndex = parent.children.indexOf(existing.parent);
+                    let removeBegin;
+                    let removeEnd = existing.parent.offset + existing.parent.length;
+                    if (propertyIndex > 0) {
+                        // remove the comma of the previous node
+                        let previous = parent.children[propertyIndex - 1];
+                        removeBegin = previous.offset + previous.length;
+                    }
+                    else {
+                        removeBegin = parent.offset + 1;
+                        if (parent.children.length > 1) {
+                            // remove the comma of the next node
+                            let next = parent.children[1];
+                            removeEnd = next.offset;
+                        }
+                    }
+                    return withFormatting(text, { offset: removeBegin, length: removeEnd - removeBegin, content: '' }, options);
+                }
+                else {
+                    // set value of existing property
+                    return withFormatting(text, { offset: existing.offset, length: existing.length, content: JSON.stringify(value) }, options);
+                }
+            }
+            else {
+                if (value === void 0) { // delete
+                    return []; // property does not exist, nothing to do
+                }
+                const newProperty = `${JSON.stringify(lastSegment)}: ${JSON.stringify(value)}`;
+                const index = options.getInsertionIndex ? options.getInsertionIndex(parent.children.map(p => p.children[0].value)) : parent.children.length;
+                let edit;
+                if (index > 0) {
+                    let previous = parent.children[index - 1];
+                    edit = { offset: previous.offset + previous.length, length: 0, content: ',' + newProperty };
+                }
+                else if (parent.children.length === 0) {
+                    edit = { offset: parent.offset + 1, length: 0, content: newProperty };
+                }
+                else {
+                    edit = { offset: parent.offset + 1, length: 0, content: newProperty + ',' };
+                }
+                return withFormatting(text, edit, options);
+            }
+        }
+        else if (parent.type === 'array' && typeof lastSegment === 'number' && Array.isArray(parent.children)) {
+            const insertIndex = lastSegment;
+            if (insertIndex === -1) {
+                // Insert
+                const newProperty = `${JSON.stringify(value)}`;
+                let edit;
+                if (parent.children.length === 0) {
+                    edit = { offset: parent.offset + 1, length: 0, content: newProperty };
+                }
+                else {
+                    const previous = parent.children[parent.children.length - 1];
+                    edit = { offset: previous.offset + previous.length, length: 0, content: ',' + newProperty };
+                }
+                return withFormatting(text, edit, options);
+            }
+            else if (value === void 0 && parent.children.length >= 0) {
+                // Removal
+                const removalIndex = lastSegment;
+                const toRemove = parent.children[removalIndex];
+                let edit;
+                if (parent.children.length === 1) {
+                    // only item
+                    edit = { offset: parent.offset + 1, length: parent.length - 2, content: '' };
+                }
+                else if (parent.children.length - 1 === removalIndex) {
+                    // last item
+                    let previous = parent.children[removalIndex - 1];
+                    let offset = previous.offset + previous.length;
+                    let parentEndOffset = parent.offset + parent.length;
+                    edit = { offset, length: parentEndOffset - 2 - offset, content: '' };
+                }
+                else {
+                    edit = { offset: toRemove.offset, length: parent.children[removalIndex + 1].offset - toRemove.offset, content: '' };
+                }
+                return withFormatting(text, edit, options);
+            }
+            else if (value !== void 0) {
+                let edit;
+                const newProperty = `${JSON.stringify(value)}`;
+                if (!options.isArrayInsertion && parent.children.length > lastSegment) {
+                    const toModify = parent.children[lastSegment];
+                    edit = { offset: toModify.offset, length: toModify.length, content: newProperty };
+                }
+                else if (parent.children.length === 0 || lastSegment === 0) {
+                    edit = { offset: parent.offset + 1, length: 0, content: parent.children.length === 0 ? newProperty : newProperty + ',' };
+                }
+                else {
+                    const index = lastSegment > parent.children.length ? parent.children.length : lastSegment;
+                    const previous = parent.children[index - 1];
+                    edit = { offset: previous.offset + previous.length, length: 0, content: ',' + newProperty };
+                }
+                return withFormatting(text, edit, options);
+            }
+            else {
+                throw new Error(`Can not ${value === void 0 ? 'remove' : (options.isArrayInsertion ? 'insert' : 'modify')} Array index ${insertIndex} as length is not sufficient`);
+            }
+        }
+        else {
+            throw new Error(`Can not add ${typeof lastSegment !== 'number' ? 'index' : 'property'} to parent of type ${parent.type}`);
+        }
+    }
+    exports.setProperty = setProperty;
+    function withFormatting(text, edit, options) {
+        if (!options.formattingOptions) {
+            return [edit];
+        }
+        // apply the edit
+        let newText = applyEdit(text, edit);
+        // format the new text
+        let begin = edit.offset;
+        let end = edit.offset + edit.content.length;
+        if (edit.length === 0 || edit.content.length === 0) { // insert or remove
+            while (begin > 0 && !(0, format_1.isEOL)(newText, begin - 1)) {
+                begin--;
+            }
+            while (end < newText.length && !(0, format_1.isEOL)(newText, end)) {
+                end++;
+            }
+        }
+        const edits = (0, format_1.format)(newText, { offset: begin, length: end - begin }, { ...options.formattingOptions, keepLines: false });
+        // apply the formatting edits and track the begin and end offsets of the changes
+        for (let i = edits.length - 1; i >= 0; i--) {
+            const edit = edits[i];
+            newText = applyEdit(newText, edit);
+            begin = Math.min(begin, edit.offset);
+            end = Math.max(end, edit.offset + edit.length);
+            end += edit.content.length - edit.length;
+        }
+        // create a single edit with all changes
+        const editLength = text.length - (newText.length - end) - begin;
+        return [{ offset: begin, length: editLength, content: newText.substring(begin, end) }];
+    }
+    function applyEdit(text, edit) {
+        return text.substring(0, edit.offset) + edit.content + text.substring(edit.offset + edit.length);
+    }
+    exports.applyEdit = applyEdit;
+    function isWS(text, offset) {
+        return '\r\n \t'.indexOf(text.charAt(offset)) !== -1;
+    }
+    exports.isWS = isWS;
+});
+
+
+/***/ }),
+
+/***/ 6612:
+/***/ ((module, exports, __nccwpck_require__) => {
+
+(function (factory) {
+    if ( true && typeof module.exports === "object") {
+        var v = factory(__WEBPACK_EXTERNAL_createRequire(import.meta.url), exports);
+        if (v !== undefined) module.exports = v;
+    }
+    else if (typeof define === "function" && define.amd) {
+        define(["require", "exports", "./scanner", "./string-intern"], factory);
+    }
+})(function () {
+    /*---------------------------------------------------------------------------------------------
+     *  Copyright (c) Microsoft Corporation. All rights reserved.
+     *  Licensed under the MIT License. See License.txt in the project root for license information.
+     *--------------------------------------------------------------------------------------------*/
+    'use strict';
+    Object.defineProperty(exports, "__esModule", ({ value: true }));
+    exports.isEOL = exports.format = void 0;
+    const scanner_1 = __nccwpck_require__(8525);
+    const string_intern_1 = __nccwpck_require__(4579);
+    function format(documentText, range, options) {
+        let initialIndentLevel;
+        let formatText;
+        let formatTextStart;
+        let rangeStart;
+        let rangeEnd;
+        if (range) {
+            rangeStart = range.offset;
+            rangeEnd = rangeStart + range.length;
+            formatTextStart = rangeStart;
+            while (formatTextStart > 0 && !isEOL(documentText, formatTextStart - 1)) {
+                formatTextStart--;
+            }
+            let endOffset = rangeEnd;
+            while (endOffset < documentText.length && !isEOL(documentText, endOffset)) {
+                endOffset++;
+            }
+            formatText = documentText.substring(formatTextStart, endOffset);
+            initialIndentLevel = computeIndentLevel(formatText, options);
+        }
+        else {
+            formatText = documentText;
+            initialIndentLevel = 0;
+            formatTextStart = 0;
+            rangeStart = 0;
+            rangeEnd = documentText.length;
+        }
+        const eol = getEOL(options, documentText);
+        const eolFastPathSupported = string_intern_1.supportedEols.includes(eol);
+        let numberLineBreaks = 0;
+        let indentLevel = 0;
+        let indentValue;
+        if (options.insertSpaces) {
+            indentValue = string_intern_1.cachedSpaces[options.tabSize || 4] ?? repeat(string_intern_1.cachedSpaces[1], options.tabSize || 4);
+        }
+        else {
+            indentValue = '\t';
+        }
+        const indentType = indentValue === '\t' ? '\t' : ' ';
+        let scanner = (0, scanner_1.createScanner)(formatText, false);
+        let hasError = false;
+        function newLinesAndIndent() {
+            if (numberLineBreaks > 1) {
+                return repeat(eol, numberLineBreaks) + repeat(indentValue, initialIndentLevel + indentLevel);
+            }
+            const amountOfSpaces = indentValue.length * (initialIndentLevel + indentLevel);
+            if (!eolFastPathSupported || amountOfSpaces > string_intern_1.cachedBreakLinesWithSpaces[indentType][eol].length) {
+                return eol + repeat(indentValue, initialIndentLevel + indentLevel);
+            }
+            if (amountOfSpaces <= 0) {
+                return eol;
+            }
+            return string_intern_1.cachedBreakLinesWithSpaces[indentType][eol][amountOfSpaces];
+        }
+        function scanNext() {
+            let token = scanner.scan();
+            numberLineBreaks = 0;
+            while (token === 15 /* SyntaxKind.Trivia */ || token === 14 /* SyntaxKind.LineBreakTrivia */) {
+                if (token === 14 /* SyntaxKind.LineBreakTrivia */ && options.keepLines) {
+                    numberLineBreaks += 1;
+                }
+                else if (token === 14 /* SyntaxKind.LineBreakTrivia */) {
+                    numberLineBreaks = 1;
+                }
+                token = scanner.scan();
+            }
+            hasError = token === 16 /* SyntaxKind.Unknown */ || scanner.getTokenError() !== 0 /* ScanError.None */;
+            return token;
+        }
+        const editOperations = [];
+        function addEdit(text, startOffset, endOffset) {
+            if (!hasError && (!range || (startOffset < rangeEnd && endOffset > rangeStart)) && documentText.substring(startOffset, endOffset) !== text) {
+                editOperations.push({ offset: startOffset, length: endOffset - startOffset, content: text });
+            }
+        }
+        let firstToken = scanNext();
+        if (options.keepLines && numberLineBreaks > 0) {
+            addEdit(repeat(eol, numberLineBreaks), 0, 0);
+        }
+        if (firstToken !== 17 /* SyntaxKind.EOF */) {
+            let firstTokenStart = scanner.getTokenOffset() + formatTextStart;
+            let initialIndent = (indentValue.length * initialIndentLevel < 20) && options.insertSpaces
+                ? string_intern_1.cachedSpaces[indentValue.length * initialIndentLevel]
+                : repeat(indentValue, initialIndentLevel);
+            addEdit(initialIndent, formatTextStart, firstTokenStart);
+        }
+        while (firstToken !== 17 /* SyntaxKind.EOF */) {
+            let firstTokenEnd = scanner.getTokenOffset() + scanner.getTokenLength() + formatTextStart;
+            let secondToken = scanNext();
+            let replaceContent = '';
+            let needsLineBreak = false;
+            while (numberLineBreaks === 0 && (secondToken === 12 /* SyntaxKind.LineCommentTrivia */ || secondToken === 13 /* SyntaxKind.BlockCommentTrivia */)) {
+                let commentTokenStart = scanner.getTokenOffset() + formatTextStart;
+                addEdit(string_intern_1.cachedSpaces[1], firstTokenEnd, commentTokenStart);
+                firstTokenEnd = scanner.getTokenOffset() + scanner.getTokenLength() + formatTextStart;
+                needsLineBreak = secondToken === 12 /* SyntaxKind.LineCommentTrivia */;
+                replaceContent = needsLineBreak ? newLinesAndIndent() : '';
+                secondToken = scanNext();
+            }
+            if (secondToken === 2 /* SyntaxKind.CloseBraceToken */) {
+                if (firstToken !== 1 /* SyntaxKind.OpenBraceToken */) {
+                    indentLevel--;
+                }
+                ;
+                if (options.keepLines && numberLineBreaks > 0 || !options.keepLines && firstToken !== 1 /* SyntaxKind.OpenBraceToken */) {
+                    replaceContent = newLinesAndIndent();
+                }
+                else if (options.keepLines) {
+                    replaceContent = string_intern_1.cachedSpaces[1];
+                }
+            }
+            else if (secondToken === 4 /* SyntaxKind.CloseBracketToken */) {
+                if (firstToken !== 3 /* SyntaxKind.OpenBracketToken */) {
+                    indentLevel--;
+                }
+                ;
+                if (options.keepLines && numberLineBreaks > 0 || !options.keepLines && firstToken !== 3 /* SyntaxKind.OpenBracketToken */) {
+                    replaceContent = newLinesAndIndent();
+                }
+                else if (options.keepLines) {
+                    replaceContent = string_intern_1.cachedSpaces[1];
+                }
+            }
+            else {
+                switch (firstToken) {
+                    case 3 /* SyntaxKind.OpenBracketToken */:
+                    case 1 /* SyntaxKind.OpenBraceToken */:
+                        indentLevel++;
+                        if (options.keepLines && numberLineBreaks > 0 || !options.keepLines) {
+                            replaceContent = newLinesAndIndent();
+                        }
+                        else {
+                            replaceContent = string_intern_1.cachedSpaces[1];
+                        }
+                        break;
+                    case 5 /* SyntaxKind.CommaToken */:
+                        if (options.keepLines && numberLineBreaks > 0 || !options.keepLines) {
+                            replaceContent = newLinesAndIndent();
+                        }
+                        else {
+                            replaceContent = string_intern_1.cachedSpaces[1];
+                        }
+                        break;
+                    case 12 /* SyntaxKind.LineCommentTrivia */:
+                        replaceContent = newLinesAndIndent();
+                        break;
+                    case 13 /* SyntaxKind.BlockCommentTrivia */:
+                        if (numberLineBreaks > 0) {
+                            replaceContent = newLinesAndIndent();
+                        }
+                        else if (!needsLineBreak) {
+                            replaceContent = string_intern_1.cachedSpaces[1];
+                        }
+                        break;
+                    case 6 /* SyntaxKind.ColonToken */:
+                        if (options.keepLines && numberLineBreaks > 0) {
+                            replaceContent = newLinesAndIndent();
+                        }
+                        else if (!needsLineBreak) {
+                            replaceContent = string_intern_1.cachedSpaces[1];
+                        }
+                        break;
+                    case 10 /* SyntaxKind.StringLiteral */:
+                        if (options.keepLines && numberLineBreaks > 0) {
+                            replaceContent = newLinesAndIndent();
+                        }
+                        else if (secondToken === 6 /* SyntaxKind.ColonToken */ && !needsLineBreak) {
+                            replaceContent = '';
+                        }
+                        break;
+                    case 7 /* SyntaxKind.NullKeyword */:
+                    case 8 /* SyntaxKind.TrueKeyword */:
+                    case 9 /* SyntaxKind.FalseKeyword */:
+                    case 11 /* SyntaxKind.NumericLiteral */:
+                    case 2 /* SyntaxKind.CloseBraceToken */:
+                    case 4 /* SyntaxKind.CloseBracketToken */:
+                        if (options.keepLines && numberLineBreaks > 0) {
+                            replaceContent = newLinesAndIndent();
+                        }
+                        else {
+                            if ((secondToken === 12 /* SyntaxKind.LineCommentTrivia */ || secondToken === 13 /* SyntaxKind.BlockCommentTrivia */) && !needsLineBreak) {
+                                replaceContent = string_intern_1.cachedSpaces[1];
+                            }
+                            else if (secondToken !== 5 /* SyntaxKind.CommaToken */ && secondToken !== 17 /* SyntaxKind.EOF */) {
+                                hasError = true;
+                            }
+                        }
+                        break;
+                    case 16 /* SyntaxKind.Unknown */:
+                        hasError = true;
+                        break;
+                }
+                if (numberLineBreaks > 0 && (secondToken === 12 /* SyntaxKind.LineCommentTrivia */ || secondToken === 13 /* SyntaxKind.BlockCommentTrivia */)) {
+                    replaceContent = newLinesAndIndent();
+                }
+            }
+            if (secondToken === 17 /* SyntaxKind.EOF */) {
+                if (options.keepLines && numberLineBreaks > 0) {
+                    replaceContent = newLinesAndIndent();
+                }
+                else {
+                    replaceContent = options.insertFinalNewline ? eol : '';
+                }
+            }
+            const secondTokenStart = scanner.getTokenOffset() + formatTextStart;
+            addEdit(replaceContent, firstTokenEnd, secondTokenStart);
+            firstToken = secondToken;
+        }
+        return editOperations;
+    }
+    exports.format = format;
+    function repeat(s, count) {
+        let result = '';
+        for (let i = 0; i < count; i++) {
+            result += s;
+        }
+        return result;
+    }
+    function computeIndentLevel(content, options) {
+        let i = 0;
+        let nChars = 0;
+        const tabSize = options.tabSize || 4;
+        while (i < content.length) {
+            let ch = content.charAt(i);
+            if (ch === string_intern_1.cachedSpaces[1]) {
+                nChars++;
+            }
+            else if (ch === '\t') {
+                nChars += tabSize;
+            }
+            else {
+                break;
+            }
+            i++;
+        }
+        return Math.floor(nChars / tabSize);
+    }
+    function getEOL(options, text) {
+        for (let i = 0; i < text.length; i++) {
+            const ch = text.charAt(i);
+            if (ch === '\r') {
+                if (i + 1 < text.length && text.charAt(i + 1) === '\n') {
+                    return '\r\n';
+                }
+                return '\r';
+            }
+            else if (ch === '\n') {
+                return '\n';
+            }
+        }
+        return (options && options.eol) || '\n';
+    }
+    function isEOL(text, offset) {
+        return '\r\n'.indexOf(text.charAt(offset)) !== -1;
+    }
+    exports.isEOL = isEOL;
+});
+
+
+/***/ }),
+
+/***/ 5152:
+/***/ ((module, exports, __nccwpck_require__) => {
+
+(function (factory) {
+    if ( true && typeof module.exports === "object") {
+        var v = factory(__WEBPACK_EXTERNAL_createRequire(import.meta.url), exports);
+        if (v !== undefined) module.exports = v;
+    }
+    else if (typeof define === "function" && define.amd) {
+        define(["require", "exports", "./scanner"], factory);
+    }
+})(function () {
+    /*---------------------------------------------------------------------------------------------
+     *  Copyright (c) Microsoft Corporation. All rights reserved.
+     *  Licensed under the MIT License. See License.txt in the project root for license information.
+     *--------------------------------------------------------------------------------------------*/
+    'use strict';
+    Object.defineProperty(exports, "__esModule", ({ value: true }));
+    exports.getNodeType = exports.stripComments = exports.visit = exports.findNodeAtOffset = exports.contains = exports.getNodeValue = exports.getNodePath = exports.findNodeAtLocation = exports.parseTree = exports.parse = exports.getLocation = void 0;
+    const scanner_1 = __nccwpck_require__(8525);
+    var ParseOptions;
+    (function (ParseOptions) {
+        ParseOptions.DEFAULT = {
+            allowTrailingComma: false
+        };
+    })(ParseOptions || (ParseOptions = {}));
+    /**
+     * For a given offset, evaluate the location in the JSON document. Each segment in the location path is either a property name or an array index.
+     */
+    function getLocation(text, position) {
+        const segments = []; // strings or numbers
+        const earlyReturnException = new Object();
+        let previousNode = undefined;
+        const previousNodeInst = {
+            value: {},
+            offset: 0,
+            length: 0,
+            type: 'object',
+            parent: undefined
+        };
+        let isAtPropertyKey = false;
+        function setPreviousNode(value, offset, length, type) {
+            previousNodeInst.value = value;
+            previousNodeInst.offset = offset;
+            previousNodeInst.length = length;
+            previousNodeInst.type = type;
+            previousNodeInst.colonOffset = undefined;
+            previousNode = previousNodeInst;
+        }
+        try {
+            visit(text, {
+                onObjectBegin: (offset, length) => {
+                    if (position <= offset) {
+                        throw earlyReturnException;
+                    }
+                    previousNode = undefined;
+                    isAtPropertyKey = position > offset;
+                    segments.push(''); // push a placeholder (will be replaced)
+                },
+                onObjectProperty: (name, offset, length) => {
+                    if (position < offset) {
+                        throw earlyReturnException;
+                    }
+                    setPreviousNode(name, offset, length, 'property');
+                    segments[segments.length - 1] = name;
+                    if (position <= offset + length) {
+                        throw earlyReturnException;
+                    }
+                },
+                onObjectEnd: (offset, length) => {
+                    if (position <= offset) {
+                        throw earlyReturnException;
+                    }
+                    previousNode = undefined;
+                    segments.pop();
+                },
+                onArrayBegin: (offset, length) => {
+                    if (position <= offset) {
+                        throw earlyReturnException;
+                    }
+                    previousNode = undefined;
+                    segments.push(0);
+                },
+                onArrayEnd: (offset, length) => {
+                    if (position <= offset) {
+                        throw earlyReturnException;
+                    }
+                    previousNode = undefined;
+                    segments.pop();
+                },
+                onLiteralValue: (value, offset, length) => {
+                    if (position < offset) {
+                        throw earlyReturnException;
+                    }
+                    setPreviousNode(value, offset, length, getNodeType(value));
+                    if (position <= offset + length) {
+                        throw earlyReturnException;
+                    }
+                },
+                onSeparator: (sep, offset, length) => {
+                    if (position <= offset) {
+                        throw earlyReturnException;
+                    }
+                    if (sep === ':' && previousNode && previousNode.type === 'property') {
+                        previousNode.colonOffset = offset;
+                        isAtPropertyKey = false;
+                        previousNode = undefined;
+                    }
+                    else if (sep === ',') {
+                        const last = segments[segments.length - 1];
+                        if (typeof last === 'number') {
+                            segments[segments.length - 1] = last + 1;
+                        }
+                        else {
+                            isAtPropertyKey = true;
+                            segments[segments.length - 1] = '';
+                        }
+                        previousNode = undefined;
+                    }
+                }
+            });
+        }
+        catch (e) {
+            if (e !== earlyReturnException) {
+                throw e;
+            }
+        }
+        return {
+            path: segments,
+            previousNode,
+            isAtPropertyKey,
+            matches: (pattern) => {
+                let k = 0;
+                for (let i = 0; k < pattern.length && i < segments.length; i++) {
+                    if (pattern[k] === segments[i] || pattern[k] === '*') {
+                        k++;
+                    }
+                    else if (pattern[k] !== '**') {
+                        return false;
+                    }
+                }
+                return k === pattern.length;
+            }
+        };
+    }
+    exports.getLocation = getLocation;
+    /**
+     * Parses the given text and returns the object the JSON content represents. On invalid input, the parser tries to be as fault tolerant as possible, but still return a result.
+     * Therefore always check the errors list to find out if the input was valid.
+     */
+    function parse(text, errors = [], options = ParseOptions.DEFAULT) {
+        let currentProperty = null;
+        let currentParent = [];
+        const previousParents = [];
+        function onValue(value) {
+            if (Array.isArray(currentParent)) {
+                currentParent.push(value);
+            }
+            else if (currentProperty !== null) {
+                currentParent[currentProperty] = value;
+            }
+        }
+        const visitor = {
+            onObjectBegin: () => {
+                const object = {};
+                onValue(object);
+                previousParents.push(currentParent);
+                currentParent = object;
+                currentProperty = null;
+            },
+            onObjectProperty: (name) => {
+                currentProperty = name;
+            },
+            onObjectEnd: () => {
+                currentParent = previousParents.pop();
+            },
+            onArrayBegin: () => {
+                const array = [];
+                onValue(array);
+                previousParents.push(currentParent);
+                currentParent = array;
+                currentProperty = null;
+            },
+            onArrayEnd: () => {
+                currentParent = previousParents.pop();
+            },
+            onLiteralValue: onValue,
+            onError: (error, offset, length) => {
+                errors.push({ error, offset, length });
+            }
+        };
+        visit(text, visitor, options);
+        return currentParent[0];
+    }
+    exports.parse = parse;
+    /**
+     * Parses the given text and returns a tree representation the JSON content. On invalid input, the parser tries to be as fault tolerant as possible, but still return a result.
+     */
+    function parseTree(text, errors = [], options = ParseOptions.DEFAULT) {
+        let currentParent = { type: 'array', offset: -1, length: -1, children: [], parent: undefined }; // artificial root
+        function ensurePropertyComplete(endOffset) {
+            if (currentParent.type === 'property') {
+                currentParent.length = endOffset - currentParent.offset;
+                currentParent = currentParent.parent;
+            }
+        }
+        function onValue(valueNode) {
+            currentParent.children.push(valueNode);
+            return valueNode;
+        }
+        const visitor = {
+            onObjectBegin: (offset) => {
+                currentParent = onValue({ type: 'object', offset, length: -1, parent: currentParent, children: [] });
+            },
+            onObjectProperty: (name, offset, length) => {
+                currentParent = onValue({ type: 'property', offset, length: -1, parent: currentParent, children: [] });
+                currentParent.children.push({ type: 'string', value: name, offset, length, parent: currentParent });
+            },
+            onObjectEnd: (offset, length) => {
+                ensurePropertyComplete(offset + length); // in case of a missing value for a property: make sure property is complete
+                currentParent.length = offset + length - currentParent.offset;
+                currentParent = currentParent.parent;
+                ensurePropertyComplete(offset + length);
+            },
+            onArrayBegin: (offset, length) => {
+                currentParent = onValue({ type: 'array', offset, length: -1, parent: currentParent, children: [] });
+            },
+            onArrayEnd: (offset, length) => {
+                currentParent.length = offset + length - currentParent.offset;
+                currentParent = currentParent.parent;
+                ensurePropertyComplete(offset + length);
+            },
+            onLiteralValue: (value, offset, length) => {
+                onValue({ type: getNodeType(value), offset, length, parent: currentParent, value });
+                ensurePropertyComplete(offset + length);
+            },
+            onSeparator: (sep, offset, length) => {
+                if (currentParent.type === 'property') {
+                    if (sep === ':') {
+                        currentParent.colonOffset = offset;
+                    }
+                    else if (sep === ',') {
+                        ensurePropertyComplete(offset);
+                    }
+                }
+            },
+            onError: (error, offset, length) => {
+                errors.push({ error, offset, length });
+            }
+        };
+        visit(text, visitor, options);
+        const result = currentParent.children[0];
+        if (result) {
+            delete result.parent;
+        }
+        return result;
+    }
+    exports.parseTree = parseTree;
+    /**
+     * Finds the node at the given path in a JSON DOM.
+     */
+    function findNodeAtLocation(root, path) {
+        if (!root) {
+            return undefined;
+        }
+        let node = root;
+        for (let segment of path) {
+            if (typeof segment === 'string') {
+                if (node.type !== 'object' || !Array.isArray(node.children)) {
+                    return undefined;
+                }
+                let found = false;
+                for (const propertyNode of node.children) {
+                    if (Array.isArray(propertyNode.children) && propertyNode.children[0].value === segment && propertyNode.children.length === 2) {
+                        node = propertyNode.children[1];
+                        found = true;
+                        break;
+                    }
+                }
+                if (!found) {
+                    return undefined;
+                }
+            }
+            else {
+                const index = segment;
+                if (node.type !== 'array' || index < 0 || !Array.isArray(node.children) || index >= node.children.length) {
+                    return undefined;
+                }
+                node = node.children[index];
+            }
+        }
+        return node;
+    }
+    exports.findNodeAtLocation = findNodeAtLocation;
+    /**
+     * Gets the JSON path of the given JSON DOM node
+     */
+    function getNodePath(node) {
+        if (!node.parent || !node.parent.children) {
+            return [];
+        }
+        const path = getNodePath(node.parent);
+        if (node.parent.type === 'property') {
+            const key = node.parent.children[0].value;
+            path.push(key);
+        }
+        else if (node.parent.type === 'array') {
+            const index = node.parent.children.indexOf(node);
+            if (index !== -1) {
+                path.push(index);
+            }
+        }
+        return path;
+    }
+    exports.getNodePath = getNodePath;
+    /**
+     * Evaluates the JavaScript object of the given JSON DOM node
+     */
+    function getNodeValue(node) {
+        switch (node.type) {
+            case 'array':
+                return node.children.map(getNodeValue);
+            case 'object':
+                const obj = Object.create(null);
+                for (let prop of node.children) {
+                    const valueNode = prop.children[1];
+                    if (valueNode) {
+                        obj[prop.children[0].value] = getNodeValue(valueNode);
+                    }
+                }
+                return obj;
+            case 'null':
+            case 'string':
+            case 'number':
+            case 'boolean':
+                return node.value;
+            default:
+                return undefined;
+        }
+    }
+    exports.getNodeValue = getNodeValue;
+    function contains(node, offset, includeRightBound = false) {
+        return (offset >= node.offset && offset < (node.offset + node.length)) || includeRightBound && (offset === (node.offset + node.length));
+    }
+    exports.contains = contains;
+    /**
+     * Finds the most inner node at the given offset. If includeRightBound is set, also finds nodes that end at the given offset.
+     */
+    function findNodeAtOffset(node, offset, includeRightBound = false) {
+        if (contains(node, offset, includeRightBound)) {
+            const children = node.children;
+            if (Array.isArray(children)) {
+                for (let i = 0; i < children.length && children[i].offset <= offset; i++) {
+                    const item = findNodeAtOffset(children[i], offset, includeRightBound);
+                    if (item) {
+                        return item;
+                    }
+                }
+            }
+            return node;
+        }
+        return undefined;
+    }
+    exports.findNodeAtOffset = findNodeAtOffset;
+    /**
+     * Parses the given text and invokes the visitor functions for each object, array and literal reached.
+     */
+    function visit(text, visitor, options = ParseOptions.DEFAULT) {
+        const _scanner = (0, scanner_1.createScanner)(text, false);
+        // Important: Only pass copies of this to visitor functions to prevent accidental modification, and
+        // to not affect visitor functions which stored a reference to a previous JSONPath
+        const _jsonPath = [];
+        // Depth of onXXXBegin() callbacks suppressed. onXXXEnd() decrements this if it isn't 0 already.
+        // Callbacks are only called when this value is 0.
+        let suppressedCallbacks = 0;
+        function toNoArgVisit(visitFunction) {
+            return visitFunction ? () => suppressedCallbacks === 0 && visitFunction(_scanner.getTokenOffset(), _scanner.getTokenLength(), _scanner.getTokenStartLine(), _scanner.getTokenStartCharacter()) : () => true;
+        }
+        function toOneArgVisit(visitFunction) {
+            return visitFunction ? (arg) => suppressedCallbacks === 0 && visitFunction(arg, _scanner.getTokenOffset(), _scanner.getTokenLength(), _scanner.getTokenStartLine(), _scanner.getTokenStartCharacter()) : () => true;
+        }
+        function toOneArgVisitWithPath(visitFunction) {
+            return visitFunction ? (arg) => suppressedCallbacks === 0 && visitFunction(arg, _scanner.getTokenOffset(), _scanner.getTokenLength(), _scanner.getTokenStartLine(), _scanner.getTokenStartCharacter(), () => _jsonPath.slice()) : () => true;
+        }
+        function toBeginVisit(visitFunction) {
+            return visitFunction ?
+                () => {
+                    if (suppressedCallbacks > 0) {
+                        suppressedCallbacks++;
+                    }
+                    else {
+                        let cbReturn = visitFunction(_scanner.getTokenOffset(), _scanner.getTokenLength(), _scanner.getTokenStartLine(), _scanner.getTokenStartCharacter(), () => _jsonPath.slice());
+                        if (cbReturn === false) {
+                            suppressedCallbacks = 1;
+                        }
+                    }
+                }
+                : () => true;
+        }
+        function toEndVisit(visitFunction) {
+            return visitFunction ?
+                () => {
+                    if (suppressedCallbacks > 0) {
+                        suppressedCallbacks--;
+                    }
+                    if (suppressedCallbacks === 0) {
+                        visitFunction(_scanner.getTokenOffset(), _scanner.getTokenLength(), _scanner.getTokenStartLine(), _scanner.getTokenStartCharacter());
+                    }
+                }
+                : () => true;
+        }
+        const onObjectBegin = toBeginVisit(visitor.onObjectBegin), onObjectProperty = toOneArgVisitWithPath(visitor.onObjectProperty), onObjectEnd = toEndVisit(visitor.onObjectEnd), onArrayBegin = toBeginVisit(visitor.onArrayBegin), onArrayEnd = toEndVisit(visitor.onArrayEnd), onLiteralValue = toOneArgVisitWithPath(visitor.onLiteralValue), onSeparator = toOneArgVisit(visitor.onSeparator), onComment = toNoArgVisit(visitor.onComment), onError = toOneArgVisit(visitor.onError);
+        const disallowComments = options && options.disallowComments;
+        const allowTrailingComma = options && options.allowTrailingComma;
+        function scanNext() {
+            while (true) {
+                const token = _scanner.scan();
+                switch (_scanner.getTokenError()) {
+                    case 4 /* ScanError.InvalidUnicode */:
+                        handleError(14 /* ParseErrorCode.InvalidUnicode */);
+                        break;
+                    case 5 /* ScanError.InvalidEscapeCharacter */:
+                        handleError(15 /* ParseErrorCode.InvalidEscapeCharacter */);
+                        break;
+                    case 3 /* ScanError.UnexpectedEndOfNumber */:
+                        handleError(13 /* ParseErrorCode.UnexpectedEndOfNumber */);
+                        break;
+                    case 1 /* ScanError.UnexpectedEndOfComment */:
+                        if (!disallowComments) {
+                            handleError(11 /* ParseErrorCode.UnexpectedEndOfComment */);
+                        }
+                        break;
+                    case 2 /* ScanError.UnexpectedEndOfString */:
+                        handleError(12 /* ParseErrorCode.UnexpectedEndOfString */);
+                        break;
+                    case 6 /* ScanError.InvalidCharacter */:
+                        handleError(16 /* ParseErrorCode.InvalidCharacter */);
+                        break;
+                }
+                switch (token) {
+                    case 12 /* SyntaxKind.LineCommentTrivia */:
+                    case 13 /* SyntaxKind.BlockCommentTrivia */:
+                        if (disallowComments) {
+                            handleError(10 /* ParseErrorCode.InvalidCommentToken */);
+                        }
+                        else {
+                            onComment();
+                        }
+                        break;
+                    case 16 /* SyntaxKind.Unknown */:
+                        handleError(1 /* ParseErrorCode.InvalidSymbol */);
+                        break;
+                    case 15 /* SyntaxKind.Trivia */:
+                    case 14 /* SyntaxKind.LineBreakTrivia */:
+                        break;
+                    default:
+                        return token;
+                }
+            }
+        }
+        function handleError(error, skipUntilAfter = [], skipUntil = []) {
+            onError(error);
+            if (skipUntilAfter.length + skipUntil.length > 0) {
+                let token = _scanner.getToken();
+                while (token !== 17 /* SyntaxKind.EOF */) {
+                    if (skipUntilAfter.indexOf(token) !== -1) {
+                        scanNext();
+                        break;
+                    }
+                    else if (skipUntil.indexOf(token) !== -1) {
+                        break;
+                    }
+                    token = scanNext();
+                }
+            }
+        }
+        function parseString(isValue) {
+            const value = _scanner.getTokenValue();
+            if (isValue) {
+                onLiteralValue(value);
+            }
+            else {
+                onObjectProperty(value);
+                // add property name afterwards
+                _jsonPath.push(value);
+            }
+            scanNext();
+            return true;
+        }
+        function parseLiteral() {
+            switch (_scanner.getToken()) {
+                case 11 /* SyntaxKind.NumericLiteral */:
+                    const tokenValue = _scanner.getTokenValue();
+                    let value = Number(tokenValue);
+                    if (isNaN(value)) {
+                        handleError(2 /* ParseErrorCode.InvalidNumberFormat */);
+                        value = 0;
+                    }
+                    onLiteralValue(value);
+                    break;
+                case 7 /* SyntaxKind.NullKeyword */:
+                    onLiteralValue(null);
+                    break;
+                case 8 /* SyntaxKind.TrueKeyword */:
+                    onLiteralValue(true);
+                    break;
+                case 9 /* SyntaxKind.FalseKeyword */:
+                    onLiteralValue(false);
+                    break;
+                default:
+                    return false;
+            }
+            scanNext();
+            return true;
+        }
+        function parseProperty() {
+            if (_scanner.getToken() !== 10 /* SyntaxKind.StringLiteral */) {
+                handleError(3 /* ParseErrorCode.PropertyNameExpected */, [], [2 /* SyntaxKind.CloseBraceToken */, 5 /* SyntaxKind.CommaToken */]);
+                return false;
+            }
+            parseString(false);
+            if (_scanner.getToken() === 6 /* SyntaxKind.ColonToken */) {
+                onSeparator(':');
+                scanNext(); // consume colon
+                if (!parseValue()) {
+                    handleError(4 /* ParseErrorCode.ValueExpected */, [], [2 /* SyntaxKind.CloseBraceToken */, 5 /* SyntaxKind.CommaToken */]);
+                }
+            }
+            else {
+                handleError(5 /* ParseErrorCode.ColonExpected */, [], [2 /* SyntaxKind.CloseBraceToken */, 5 /* SyntaxKind.CommaToken */]);
+            }
+            _jsonPath.pop(); // remove processed property name
+            return true;
+        }
+        function parseObject() {
+            onObjectBegin();
+            scanNext(); // consume open brace
+            let needsComma = false;
+            while (_scanner.getToken() !== 2 /* SyntaxKind.CloseBraceToken */ && _scanner.getToken() !== 17 /* SyntaxKind.EOF */) {
+                if (_scanner.getToken() === 5 /* SyntaxKind.CommaToken */) {
+                    if (!needsComma) {
+                        handleError(4 /* ParseErrorCode.ValueExpected */, [], []);
+                    }
+                    onSeparator(',');
+                    scanNext(); // consume comma
+                    if (_scanner.getToken() === 2 /* SyntaxKind.CloseBraceToken */ && allowTrailingComma) {
+                        break;
+                    }
+                }
+                else if (needsComma) {
+                    handleError(6 /* ParseErrorCode.CommaExpected */, [], []);
+                }
+                if (!parseProperty()) {
+                    handleError(4 /* ParseErrorCode.ValueExpected */, [], [2 /* SyntaxKind.CloseBraceToken */, 5 /* SyntaxKind.CommaToken */]);
+                }
+                needsComma = true;
+            }
+            onObjectEnd();
+            if (_scanner.getToken() !== 2 /* SyntaxKind.CloseBraceToken */) {
+                handleError(7 /* ParseErrorCode.CloseBraceExpected */, [2 /* SyntaxKind.CloseBraceToken */], []);
+            }
+            else {
+                scanNext(); // consume close brace
+            }
+            return true;
+        }
+        function parseArray() {
+            onArrayBegin();
+            scanNext(); // consume open bracket
+            let isFirstElement = true;
+            let needsComma = false;
+            while (_scanner.getToken() !== 4 /* SyntaxKind.CloseBracketToken */ && _scanner.getToken() !== 17 /* SyntaxKind.EOF */) {
+                if (_scanner.getToken() === 5 /* SyntaxKind.CommaToken */) {
+                    if (!needsComma) {
+                        handleError(4 /* ParseErrorCode.ValueExpected */, [], []);
+                    }
+                    onSeparator(',');
+                    scanNext(); // consume comma
+                    if (_scanner.getToken() === 4 /* SyntaxKind.CloseBracketToken */ && allowTrailingComma) {
+                        break;
+                    }
+                }
+                else if (needsComma) {
+                    handleError(6 /* ParseErrorCode.CommaExpected */, [], []);
+                }
+                if (isFirstElement) {
+                    _jsonPath.push(0);
+                    isFirstElement = false;
+                }
+                else {
+                    _jsonPath[_jsonPath.length - 1]++;
+                }
+                if (!parseValue()) {
+                    handleError(4 /* ParseErrorCode.ValueExpected */, [], [4 /* SyntaxKind.CloseBracketToken */, 5 /* SyntaxKind.CommaToken */]);
+                }
+                needsComma = true;
+            }
+            onArrayEnd();
+            if (!isFirstElement) {
+                _jsonPath.pop(); // remove array index
+            }
+            if (_scanner.getToken() !== 4 /* SyntaxKind.CloseBracketToken */) {
+                handleError(8 /* ParseErrorCode.CloseBracketExpected */, [4 /* SyntaxKind.CloseBracketToken */], []);
+            }
+            else {
+                scanNext(); // consume close bracket
+            }
+            return true;
+        }
+        function parseValue() {
+            switch (_scanner.getToken()) {
+                case 3 /* SyntaxKind.OpenBracketToken */:
+                    return parseArray();
+                case 1 /* SyntaxKind.OpenBraceToken */:
+                    return parseObject();
+                case 10 /* SyntaxKind.StringLiteral */:
+                    return parseString(true);
+                default:
+                    return parseLiteral();
+            }
+        }
+        scanNext();
+        if (_scanner.getToken() === 17 /* SyntaxKind.EOF */) {
+            if (options.allowEmptyContent) {
+                return true;
+            }
+            handleError(4 /* ParseErrorCode.ValueExpected */, [], []);
+            return false;
+        }
+        if (!parseValue()) {
+            handleError(4 /* ParseErrorCode.ValueExpected */, [], []);
+            return false;
+        }
+        if (_scanner.getToken() !== 17 /* SyntaxKind.EOF */) {
+            handleError(9 /* ParseErrorCode.EndOfFileExpected */, [], []);
+        }
+        return true;
+    }
+    exports.visit = visit;
+    /**
+     * Takes JSON with JavaScript-style comments and remove
+     * them. Optionally replaces every none-newline character
+     * of comments with a replaceCharacter
+     */
+    function stripComments(text, replaceCh) {
+        let _scanner = (0, scanner_1.createScanner)(text), parts = [], kind, offset = 0, pos;
+        do {
+            pos = _scanner.getPosition();
+            kind = _scanner.scan();
+            switch (kind) {
+                case 12 /* SyntaxKind.LineCommentTrivia */:
+                case 13 /* SyntaxKind.BlockCommentTrivia */:
+                case 17 /* SyntaxKind.EOF */:
+                    if (offset !== pos) {
+                        parts.push(text.substring(offset, pos));
+                    }
+                    if (replaceCh !== undefined) {
+                        parts.push(_scanner.getTokenValue().replace(/[^\r\n]/g, replaceCh));
+                    }
+                    offset = _scanner.getPosition();
+                    break;
+            }
+        } while (kind !== 17 /* SyntaxKind.EOF */);
+        return parts.join('');
+    }
+    exports.stripComments = stripComments;
+    function getNodeType(value) {
+        switch (typeof value) {
+            case 'boolean': return 'boolean';
+            case 'number': return 'number';
+            case 'string': return 'string';
+            case 'object': {
+                if (!value) {
+                    return 'null';
+                }
+                else if (Array.isArray(value)) {
+                    return 'array';
+                }
+                return 'object';
+            }
+            default: return 'null';
+        }
+    }
+    exports.getNodeType = getNodeType;
+});
+
+
+/***/ }),
+
+/***/ 8525:
+/***/ ((module, exports) => {
+
+(function (factory) {
+    if ( true && typeof module.exports === "object") {
+        var v = factory(__WEBPACK_EXTERNAL_createRequire(import.meta.url), exports);
+        if (v !== undefined) module.exports = v;
+    }
+    else if (typeof define === "function" && define.amd) {
+        define(["require", "exports"], factory);
+    }
+})(function () {
+    /*---------------------------------------------------------------------------------------------
+     *  Copyright (c) Microsoft Corporation. All rights reserved.
+     *  Licensed under the MIT License. See License.txt in the project root for license information.
+     *--------------------------------------------------------------------------------------------*/
+    'use strict';
+    Object.defineProperty(exports, "__esModule", ({ value: true }));
+    exports.createScanner = void 0;
+    /**
+     * Creates a JSON scanner on the given text.
+     * If ignoreTrivia is set, whitespaces or comments are ignored.
+     */
+    function createScanner(text, ignoreTrivia = false) {
+        const len = text.length;
+        let pos = 0, value = '', tokenOffset = 0, token = 16 /* SyntaxKind.Unknown */, lineNumber = 0, lineStartOffset = 0, tokenLineStartOffset = 0, prevTokenLineStartOffset = 0, scanError = 0 /* ScanError.None */;
+        function scanHexDigits(count, exact) {
+            let digits = 0;
+            let value = 0;
+            while (digits < count || !exact) {
+                let ch = text.charCodeAt(pos);
+                if (ch >= 48 /* CharacterCodes._0 */ && ch <= 57 /* CharacterCodes._9 */) {
+                    value = value * 16 + ch - 48 /* CharacterCodes._0 */;
+                }
+                else if (ch >= 65 /* CharacterCodes.A */ && ch <= 70 /* CharacterCodes.F */) {
+                    value = value * 16 + ch - 65 /* CharacterCodes.A */ + 10;
+                }
+                else if (ch >= 97 /* CharacterCodes.a */ && ch <= 102 /* CharacterCodes.f */) {
+                    value = value * 16 + ch - 97 /* CharacterCodes.a */ + 10;
+                }
+                else {
+                    break;
+                }
+                pos++;
+                digits++;
+            }
+            if (digits < count) {
+                value = -1;
+            }
+            return value;
+        }
+        function setPosition(newPosition) {
+            pos = newPosition;
+            value = '';
+            tokenOffset = 0;
+            token = 16 /* SyntaxKind.Unknown */;
+            scanError = 0 /* ScanError.None */;
+        }
+        function scanNumber() {
+            let start = pos;
+            if (text.charCodeAt(pos) === 48 /* CharacterCodes._0 */) {
+                pos++;
+            }
+            else {
+                pos++;
+                while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+                    pos++;
+                }
+            }
+            if (pos < text.length && text.charCodeAt(pos) === 46 /* CharacterCodes.dot */) {
+                pos++;
+                if (pos < text.length && isDigit(text.charCodeAt(pos))) {
+                    pos++;
+                    while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+                        pos++;
+                    }
+                }
+                else {
+                    scanError = 3 /* ScanError.UnexpectedEndOfNumber */;
+                    return text.substring(start, pos);
+                }
+            }
+            let end = pos;
+            if (pos < text.length && (text.charCodeAt(pos) === 69 /* CharacterCodes.E */ || text.charCodeAt(pos) === 101 /* CharacterCodes.e */)) {
+                pos++;
+                if (pos < text.length && text.charCodeAt(pos) === 43 /* CharacterCodes.plus */ || text.charCodeAt(pos) === 45 /* CharacterCodes.minus */) {
+                    pos++;
+                }
+                if (pos < text.length && isDigit(text.charCodeAt(pos))) {
+                    pos++;
+                    while (pos < text.length && isDigit(text.charCodeAt(pos))) {
+                        pos++;
+                    }
+                    end = pos;
+                }
+                else {
+                    scanError = 3 /* ScanError.UnexpectedEndOfNumber */;
+                }
+            }
+            return text.substring(start, end);
+        }
+        function scanString() {
+            let result = '', start = pos;
+            while (true) {
+                if (pos >= len) {
+                    result += text.substring(start, pos);
+                    scanError = 2 /* ScanError.UnexpectedEndOfString */;
+                    break;
+                }
+                const ch = text.charCodeAt(pos);
+                if (ch === 34 /* CharacterCodes.doubleQuote */) {
+                    result += text.substring(start, pos);
+                    pos++;
+                    break;
+                }
+                if (ch === 92 /* CharacterCodes.backslash */) {
+                    result += text.substring(start, pos);
+                    pos++;
+                    if (pos >= len) {
+                        scanError = 2 /* ScanError.UnexpectedEndOfString */;
+                        break;
+                    }
+                    const ch2 = text.charCodeAt(pos++);
+                    switch (ch2) {
+                        case 34 /* CharacterCodes.doubleQuote */:
+                            result += '\"';
+                            break;
+                        case 92 /* CharacterCodes.backslash */:
+                            result += '\\';
+                            break;
+                        case 47 /* CharacterCodes.slash */:
+                            result += '/';
+                            break;
+                        case 98 /* CharacterCodes.b */:
+                            result += '\b';
+                            break;
+                        case 102 /* CharacterCodes.f */:
+                            result += '\f';
+                            break;
+                        case 110 /* CharacterCodes.n */:
+                            result += '\n';
+                            break;
+                        case 114 /* CharacterCodes.r */:
+                            result += '\r';
+                            break;
+                        case 116 /* CharacterCodes.t */:
+                            result += '\t';
+                            break;
+                        case 117 /* CharacterCodes.u */:
+                            const ch3 = scanHexDigits(4, true);
+                            if (ch3 >= 0) {
+                                result += String.fromCharCode(ch3);
+                            }
+                            else {
+                                scanError = 4 /* ScanError.InvalidUnicode */;
+                            }
+                            break;
+                        default:
+                            scanError = 5 /* ScanError.InvalidEscapeCharacter */;
+                    }
+                    start = pos;
+                    continue;
+                }
+                if (ch >= 0 && ch <= 0x1f) {
+                    if (isLineBreak(ch)) {
+                        result += text.substring(start, pos);
+                        scanError = 2 /* ScanError.UnexpectedEndOfString */;
+                        break;
+                    }
+                    else {
+                        scanError = 6 /* ScanError.InvalidCharacter */;
+                        // mark as error but continue with string
+                    }
+                }
+                pos++;
+            }
+            return result;
+        }
+        function scanNext() {
+            value = '';
+            scanError = 0 /* ScanError.None */;
+            tokenOffset = pos;
+            lineStartOffset = lineNumber;
+            prevTokenLineStartOffset = tokenLineStartOffset;
+            if (pos >= len) {
+                // at the end
+                tokenOffset = len;
+                return token = 17 /* SyntaxKind.EOF */;
+            }
+            let code = text.charCodeAt(pos);
+            // trivia: whitespace
+            if (isWhiteSpace(code)) {
+                do {
+                    pos++;
+                    value += String.fromCharCode(code);
+                    code = text.charCodeAt(pos);
+                } while (isWhiteSpace(code));
+                return token = 15 /* SyntaxKind.Trivia */;
+            }
+            // trivia: newlines
+            if (isLineBreak(code)) {
+                pos++;
+                value += String.fromCharCode(code);
+                if (code === 13 /* CharacterCodes.carriageReturn */ && text.charCodeAt(pos) === 10 /* CharacterCodes.lineFeed */) {
+                    pos++;
+                    value += '\n';
+                }
+                lineNumber++;
+                tokenLineStartOffset = pos;
+                return token = 14 /* SyntaxKind.LineBreakTrivia */;
+            }
+            switch (code) {
+                // tokens: []{}:,
+                case 123 /* CharacterCodes.openBrace */:
+                    pos++;
+                    return token = 1 /* SyntaxKind.OpenBraceToken */;
+                case 125 /* CharacterCodes.closeBrace */:
+                    pos++;
+                    return token = 2 /* SyntaxKind.CloseBraceToken */;
+                case 91 /* CharacterCodes.openBracket */:
+                    pos++;
+                    return token = 3 /* SyntaxKind.OpenBracketToken */;
+                case 93 /* CharacterCodes.closeBracket */:
+                    pos++;
+                    return token = 4 /* SyntaxKind.CloseBracketToken */;
+                case 58 /* CharacterCodes.colon */:
+                    pos++;
+                    return token = 6 /* SyntaxKind.ColonToken */;
+                case 44 /* CharacterCodes.comma */:
+                    pos++;
+                    return token = 5 /* SyntaxKind.CommaToken */;
+                // strings
+                case 34 /* CharacterCodes.doubleQuote */:
+                    pos++;
+                    value = scanString();
+                    return token = 10 /* SyntaxKind.StringLiteral */;
+                // comments
+                case 47 /* CharacterCodes.slash */:
+                    const start = pos - 1;
+                    // Single-line comment
+                    if (text.charCodeAt(pos + 1) === 47 /* CharacterCodes.slash */) {
+                        pos += 2;
+                        while (pos < len) {
+                            if (isLineBreak(text.charCodeAt(pos))) {
+                                break;
+                            }
+                            pos++;
+                        }
+                        value = text.substring(start, pos);
+                        return token = 12 /* SyntaxKind.LineCommentTrivia */;
+                    }
+                    // Multi-line comment
+                    if (text.charCodeAt(pos + 1) === 42 /* CharacterCodes.asterisk */) {
+                        pos += 2;
+                        const safeLength = len - 1; // For lookahead.
+                        let commentClosed = false;
+                        while (pos < safeLength) {
+                            const ch = text.charCodeAt(pos);
+                            if (ch === 42 /* CharacterCodes.asterisk */ && text.charCodeAt(pos + 1) === 47 /* CharacterCodes.slash */) {
+                                pos += 2;
+                                commentClosed = true;
+                                break;
+                            }
+                            pos++;
+                            if (isLineBreak(ch)) {
+                                if (ch === 13 /* CharacterCodes.carriageReturn */ && text.charCodeAt(pos) === 10 /* CharacterCodes.lineFeed */) {
+                                    pos++;
+                                }
+                                lineNumber++;
+                                tokenLineStartOffset = pos;
+                            }
+                        }
+                        if (!commentClosed) {
+                            pos++;
+                            scanError = 1 /* ScanError.UnexpectedEndOfComment */;
+                        }
+                        value = text.substring(start, pos);
+                        return token = 13 /* SyntaxKind.BlockCommentTrivia */;
+                    }
+                    // just a single slash
+                    value += String.fromCharCode(code);
+                    pos++;
+                    return token = 16 /* SyntaxKind.Unknown */;
+                // numbers
+                case 45 /* CharacterCodes.minus */:
+                    value += String.fromCharCode(code);
+                    pos++;
+                    if (pos === len || !isDigit(text.charCodeAt(pos))) {
+                        return token = 16 /* SyntaxKind.Unknown */;
+                    }
+                // found a minus, followed by a number so
+                // we fall through to proceed with scanning
+                // numbers
+                case 48 /* CharacterCodes._0 */:
+                case 49 /* CharacterCodes._1 */:
+                case 50 /* CharacterCodes._2 */:
+                case 51 /* CharacterCodes._3 */:
+                case 52 /* CharacterCodes._4 */:
+                case 53 /* CharacterCodes._5 */:
+                case 54 /* CharacterCodes._6 */:
+                case 55 /* CharacterCodes._7 */:
+                case 56 /* CharacterCodes._8 */:
+                case 57 /* CharacterCodes._9 */:
+                    value += scanNumber();
+                    return token = 11 /* SyntaxKind.NumericLiteral */;
+                // literals and unknown symbols
+                default:
+                    // is a literal? Read the full word.
+                    while (pos < len && isUnknownContentCharacter(code)) {
+                        pos++;
+                        code = text.charCodeAt(pos);
+                    }
+                    if (tokenOffset !== pos) {
+                        value = text.substring(tokenOffset, pos);
+                        // keywords: true, false, null
+                        switch (value) {
+                            case 'true': return token = 8 /* SyntaxKind.TrueKeyword */;
+                            case 'false': return token = 9 /* SyntaxKind.FalseKeyword */;
+                            case 'null': return token = 7 /* SyntaxKind.NullKeyword */;
+                        }
+                        return token = 16 /* SyntaxKind.Unknown */;
+                    }
+                    // some
+                    value += String.fromCharCode(code);
+                    pos++;
+                    return token = 16 /* SyntaxKind.Unknown */;
+            }
+        }
+        function isUnknownContentCharacter(code) {
+            if (isWhiteSpace(code) || isLineBreak(code)) {
+                return false;
+            }
+            switch (code) {
+                case 125 /* CharacterCodes.closeBrace */:
+                case 93 /* CharacterCodes.closeBracket */:
+                case 123 /* CharacterCodes.openBrace */:
+                case 91 /* CharacterCodes.openBracket */:
+                case 34 /* CharacterCodes.doubleQuote */:
+                case 58 /* CharacterCodes.colon */:
+                case 44 /* CharacterCodes.comma */:
+                case 47 /* CharacterCodes.slash */:
+                    return false;
+            }
+            return true;
+        }
+        function scanNextNonTrivia() {
+            let result;
+            do {
+                result = scanNext();
+            } while (result >= 12 /* SyntaxKind.LineCommentTrivia */ && result <= 15 /* SyntaxKind.Trivia */);
+            return result;
+        }
+        return {
+            setPosition: setPosition,
+            getPosition: () => pos,
+            scan: ignoreTrivia ? scanNextNonTrivia : scanNext,
+            getToken: () => token,
+            getTokenValue: () => value,
+            getTokenOffset: () => tokenOffset,
+            getTokenLength: () => pos - tokenOffset,
+            getTokenStartLine: () => lineStartOffset,
+            getTokenStartCharacter: () => tokenOffset - prevTokenLineStartOffset,
+            getTokenError: () => scanError,
+        };
+    }
+    exports.createScanner = createScanner;
+    function isWhiteSpace(ch) {
+        return ch === 32 /* CharacterCodes.space */ || ch === 9 /* CharacterCodes.tab */;
+    }
+    function isLineBreak(ch) {
+        return ch === 10 /* CharacterCodes.lineFeed */ || ch === 13 /* CharacterCodes.carriageReturn */;
+    }
+    function isDigit(ch) {
+        return ch >= 48 /* CharacterCodes._0 */ && ch <= 57 /* CharacterCodes._9 */;
+    }
+    var CharacterCodes;
+    (function (CharacterCodes) {
+        CharacterCodes[CharacterCodes["lineFeed"] = 10] = "lineFeed";
+        CharacterCodes[CharacterCodes["carriageReturn"] = 13] = "carriageReturn";
+        CharacterCodes[CharacterCodes["space"] = 32] = "space";
+        CharacterCodes[CharacterCodes["_0"] = 48] = "_0";
+        CharacterCodes[CharacterCodes["_1"] = 49] = "_1";
+        CharacterCodes[CharacterCodes["_2"] = 50] = "_2";
+        CharacterCodes[CharacterCodes["_3"] = 51] = "_3";
+        CharacterCodes[CharacterCodes["_4"] = 52] = "_4";
+        CharacterCodes[CharacterCodes["_5"] = 53] = "_5";
+        CharacterCodes[CharacterCodes["_6"] = 54] = "_6";
+        CharacterCodes[CharacterCodes["_7"] = 55] = "_7";
+        CharacterCodes[CharacterCodes["_8"] = 56] = "_8";
+        CharacterCodes[CharacterCodes["_9"] = 57] = "_9";
+        CharacterCodes[CharacterCodes["a"] = 97] = "a";
+        CharacterCodes[CharacterCodes["b"] = 98] = "b";
+        CharacterCodes[CharacterCodes["c"] = 99] = "c";
+        CharacterCodes[CharacterCodes["d"] = 100] = "d";
+        CharacterCodes[CharacterCodes["e"] = 101] = "e";
+        CharacterCodes[CharacterCodes["f"] = 102] = "f";
+        CharacterCodes[CharacterCodes["g"] = 103] = "g";
+        CharacterCodes[CharacterCodes["h"] = 104] = "h";
+        CharacterCodes[CharacterCodes["i"] = 105] = "i";
+        CharacterCodes[CharacterCodes["j"] = 106] = "j";
+        CharacterCodes[CharacterCodes["k"] = 107] = "k";
+        CharacterCodes[CharacterCodes["l"] = 108] = "l";
+        CharacterCodes[CharacterCodes["m"] = 109] = "m";
+        CharacterCodes[CharacterCodes["n"] = 110] = "n";
+        CharacterCodes[CharacterCodes["o"] = 111] = "o";
+        CharacterCodes[CharacterCodes["p"] = 112] = "p";
+        CharacterCodes[CharacterCodes["q"] = 113] = "q";
+        CharacterCodes[CharacterCodes["r"] = 114] = "r";
+        CharacterCodes[CharacterCodes["s"] = 115] = "s";
+        CharacterCodes[CharacterCodes["t"] = 116] = "t";
+        CharacterCodes[CharacterCodes["u"] = 117] = "u";
+        CharacterCodes[CharacterCodes["v"] = 118] = "v";
+        CharacterCodes[CharacterCodes["w"] = 119] = "w";
+        CharacterCodes[CharacterCodes["x"] = 120] = "x";
+        CharacterCodes[CharacterCodes["y"] = 121] = "y";
+        CharacterCodes[CharacterCodes["z"] = 122] = "z";
+        CharacterCodes[CharacterCodes["A"] = 65] = "A";
+        CharacterCodes[CharacterCodes["B"] = 66] = "B";
+        CharacterCodes[CharacterCodes["C"] = 67] = "C";
+        CharacterCodes[CharacterCodes["D"] = 68] = "D";
+        CharacterCodes[CharacterCodes["E"] = 69] = "E";
+        CharacterCodes[CharacterCodes["F"] = 70] = "F";
+        CharacterCodes[CharacterCodes["G"] = 71] = "G";
+        CharacterCodes[CharacterCodes["H"] = 72] = "H";
+        CharacterCodes[CharacterCodes["I"] = 73] = "I";
+        CharacterCodes[CharacterCodes["J"] = 74] = "J";
+        CharacterCodes[CharacterCodes["K"] = 75] = "K";
+        CharacterCodes[CharacterCodes["L"] = 76] = "L";
+        CharacterCodes[CharacterCodes["M"] = 77] = "M";
+        CharacterCodes[CharacterCodes["N"] = 78] = "N";
+        CharacterCodes[CharacterCodes["O"] = 79] = "O";
+        CharacterCodes[CharacterCodes["P"] = 80] = "P";
+        CharacterCodes[CharacterCodes["Q"] = 81] = "Q";
+        CharacterCodes[CharacterCodes["R"] = 82] = "R";
+        CharacterCodes[CharacterCodes["S"] = 83] = "S";
+        CharacterCodes[CharacterCodes["T"] = 84] = "T";
+        CharacterCodes[CharacterCodes["U"] = 85] = "U";
+        CharacterCodes[CharacterCodes["V"] = 86] = "V";
+        CharacterCodes[CharacterCodes["W"] = 87] = "W";
+        CharacterCodes[CharacterCodes["X"] = 88] = "X";
+        CharacterCodes[CharacterCodes["Y"] = 89] = "Y";
+        CharacterCodes[CharacterCodes["Z"] = 90] = "Z";
+        CharacterCodes[CharacterCodes["asterisk"] = 42] = "asterisk";
+        CharacterCodes[CharacterCodes["backslash"] = 92] = "backslash";
+        CharacterCodes[CharacterCodes["closeBrace"] = 125] = "closeBrace";
+        CharacterCodes[CharacterCodes["closeBracket"] = 93] = "closeBracket";
+        CharacterCodes[CharacterCodes["colon"] = 58] = "colon";
+        CharacterCodes[CharacterCodes["comma"] = 44] = "comma";
+        CharacterCodes[CharacterCodes["dot"] = 46] = "dot";
+        CharacterCodes[CharacterCodes["doubleQuote"] = 34] = "doubleQuote";
+        CharacterCodes[CharacterCodes["minus"] = 45] = "minus";
+        CharacterCodes[CharacterCodes["openBrace"] = 123] = "openBrace";
+        CharacterCodes[CharacterCodes["openBracket"] = 91] = "openBracket";
+        CharacterCodes[CharacterCodes["plus"] = 43] = "plus";
+        CharacterCodes[CharacterCodes["slash"] = 47] = "slash";
+        CharacterCodes[CharacterCodes["formFeed"] = 12] = "formFeed";
+        CharacterCodes[CharacterCodes["tab"] = 9] = "tab";
+    })(CharacterCodes || (CharacterCodes = {}));
+});
+
+
+/***/ }),
+
+/***/ 4579:
+/***/ ((module, exports) => {
+
+(function (factory) {
+    if ( true && typeof module.exports === "object") {
+        var v = factory(__WEBPACK_EXTERNAL_createRequire(import.meta.url), exports);
+        if (v !== undefined) module.exports = v;
+    }
+    else if (typeof define === "function" && define.amd) {
+        define(["require", "exports"], factory);
+    }
+})(function () {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", ({ value: true }));
+    exports.supportedEols = exports.cachedBreakLinesWithSpaces = exports.cachedSpaces = void 0;
+    exports.cachedSpaces = new Array(20).fill(0).map((_, index) => {
+        return ' '.repeat(index);
+    });
+    const maxCachedValues = 200;
+    exports.cachedBreakLinesWithSpaces = {
+        ' ': {
+            '\n': new Array(maxCachedValues).fill(0).map((_, index) => {
+                return '\n' + ' '.repeat(index);
+            }),
+            '\r': new Array(maxCachedValues).fill(0).map((_, index) => {
+                return '\r' + ' '.repeat(index);
+            }),
+            '\r\n': new Array(maxCachedValues).fill(0).map((_, index) => {
+                return '\r\n' + ' '.repeat(index);
+            }),
+        },
+        '\t': {
+            '\n': new Array(maxCachedValues).fill(0).map((_, index) => {
+                return '\n' + '\t'.repeat(index);
+            }),
+            '\r': new Array(maxCachedValues).fill(0).map((_, index) => {
+                return '\r' + '\t'.repeat(index);
+            }),
+            '\r\n': new Array(maxCachedValues).fill(0).map((_, index) => {
+                return '\r\n' + '\t'.repeat(index);
+            }),
+        }
+    };
+    exports.supportedEols = ['\n', '\r', '\r\n'];
+});
+
+
+/***/ }),
+
+/***/ 1928:
+/***/ ((module, exports, __nccwpck_require__) => {
+
+(function (factory) {
+    if ( true && typeof module.exports === "object") {
+        var v = factory(__WEBPACK_EXTERNAL_createRequire(import.meta.url), exports);
+        if (v !== undefined) module.exports = v;
+    }
+    else if (typeof define === "function" && define.amd) {
+        define(["require", "exports", "./impl/format", "./impl/edit", "./impl/scanner", "./impl/parser"], factory);
+    }
+})(function () {
+    /*---------------------------------------------------------------------------------------------
+     *  Copyright (c) Microsoft Corporation. All rights reserved.
+     *  Licensed under the MIT License. See License.txt in the project root for license information.
+     *--------------------------------------------------------------------------------------------*/
+    'use strict';
+    Object.defineProperty(exports, "__esModule", ({ value: true }));
+    exports.applyEdits = exports.modify = exports.format = exports.printParseErrorCode = exports.ParseErrorCode = exports.stripComments = exports.visit = exports.getNodeValue = exports.getNodePath = exports.findNodeAtOffset = exports.findNodeAtLocation = exports.parseTree = exports.parse = exports.getLocation = exports.SyntaxKind = exports.ScanError = exports.createScanner = void 0;
+    const formatter = __nccwpck_require__(6612);
+    const edit = __nccwpck_require__(4807);
+    const scanner = __nccwpck_require__(8525);
+    const parser = __nccwpck_require__(5152);
+    /**
+     * Creates a JSON scanner on the given text.
+     * If ignoreTrivia is set, whitespaces or comments are ignored.
+     */
+    exports.createScanner = scanner.createScanner;
+    var ScanError;
+    (function (ScanError) {
+        ScanError[ScanError["None"] = 0] = "None";
+        ScanError[ScanError["UnexpectedEndOfComment"] = 1] = "UnexpectedEndOfComment";
+        ScanError[ScanError["UnexpectedEndOfString"] = 2] = "UnexpectedEndOfString";
+        ScanError[ScanError["UnexpectedEndOfNumber"] = 3] = "UnexpectedEndOfNumber";
+        ScanError[ScanError["InvalidUnicode"] = 4] = "InvalidUnicode";
+        ScanError[ScanError["InvalidEscapeCharacter"] = 5] = "InvalidEscapeCharacter";
+        ScanError[ScanError["InvalidCharacter"] = 6] = "InvalidCharacter";
+    })(ScanError || (exports.ScanError = ScanError = {}));
+    var SyntaxKind;
+    (function (SyntaxKind) {
+        SyntaxKind[SyntaxKind["OpenBraceToken"] = 1] = "OpenBraceToken";
+        SyntaxKind[SyntaxKind["CloseBraceToken"] = 2] = "CloseBraceToken";
+        SyntaxKind[SyntaxKind["OpenBracketToken"] = 3] = "OpenBracketToken";
+        SyntaxKind[SyntaxKind["CloseBracketToken"] = 4] = "CloseBracketToken";
+        SyntaxKind[SyntaxKind["CommaToken"] = 5] = "CommaToken";
+        SyntaxKind[SyntaxKind["ColonToken"] = 6] = "ColonToken";
+        SyntaxKind[SyntaxKind["NullKeyword"] = 7] = "NullKeyword";
+        SyntaxKind[SyntaxKind["TrueKeyword"] = 8] = "TrueKeyword";
+        SyntaxKind[SyntaxKind["FalseKeyword"] = 9] = "FalseKeyword";
+        SyntaxKind[SyntaxKind["StringLiteral"] = 10] = "StringLiteral";
+        SyntaxKind[SyntaxKind["NumericLiteral"] = 11] = "NumericLiteral";
+        SyntaxKind[SyntaxKind["LineCommentTrivia"] = 12] = "LineCommentTrivia";
+        SyntaxKind[SyntaxKind["BlockCommentTrivia"] = 13] = "BlockCommentTrivia";
+        SyntaxKind[SyntaxKind["LineBreakTrivia"] = 14] = "LineBreakTrivia";
+        SyntaxKind[SyntaxKind["Trivia"] = 15] = "Trivia";
+        SyntaxKind[SyntaxKind["Unknown"] = 16] = "Unknown";
+        SyntaxKind[SyntaxKind["EOF"] = 17] = "EOF";
+    })(SyntaxKind || (exports.SyntaxKind = SyntaxKind = {}));
+    /**
+     * For a given offset, evaluate the location in the JSON document. Each segment in the location path is either a property name or an array index.
+     */
+    exports.getLocation = parser.getLocation;
+    /**
+     * Parses the given text and returns the object the JSON content represents. On invalid input, the parser tries to be as fault tolerant as possible, but still return a result.
+     * Therefore, always check the errors list to find out if the input was valid.
+     */
+    exports.parse = parser.parse;
+    /**
+     * Parses the given text and returns a tree representation the JSON content. On invalid input, the parser tries to be as fault tolerant as possible, but still return a result.
+     */
+    exports.parseTree = parser.parseTree;
+    /**
+     * Finds the node at the given path in a JSON DOM.
+     */
+    exports.findNodeAtLocation = parser.findNodeAtLocation;
+    /**
+     * Finds the innermost node at the given offset. If includeRightBound is set, also finds nodes that end at the given offset.
+     */
+    exports.findNodeAtOffset = parser.findNodeAtOffset;
+    /**
+     * Gets the JSON path of the given JSON DOM node
+     */
+    exports.getNodePath = parser.getNodePath;
+    /**
+     * Evaluates the JavaScript object of the given JSON DOM node
+     */
+    exports.getNodeValue = parser.getNodeValue;
+    /**
+     * Parses the given text and invokes the visitor functions for each object, array and literal reached.
+     */
+    exports.visit = parser.visit;
+    /**
+     * Takes JSON with JavaScript-style comments and remove
+     * them. Optionally replaces every none-newline character
+     * of comments with a replaceCharacter
+     */
+    exports.stripComments = parser.stripComments;
+    var ParseErrorCode;
+    (function (ParseErrorCode) {
+        ParseErrorCode[ParseErrorCode["InvalidSymbol"] = 1] = "InvalidSymbol";
+        ParseErrorCode[ParseErrorCode["InvalidNumberFormat"] = 2] = "InvalidNumberFormat";
+        ParseErrorCode[ParseErrorCode["PropertyNameExpected"] = 3] = "PropertyNameExpected";
+        ParseErrorCode[ParseErrorCode["ValueExpected"] = 4] = "ValueExpected";
+        ParseErrorCode[ParseErrorCode["ColonExpected"] = 5] = "ColonExpected";
+        ParseErrorCode[ParseErrorCode["CommaExpected"] = 6] = "CommaExpected";
+        ParseErrorCode[ParseErrorCode["CloseBraceExpected"] = 7] = "CloseBraceExpected";
+        ParseErrorCode[ParseErrorCode["CloseBracketExpected"] = 8] = "CloseBracketExpected";
+        ParseErrorCode[ParseErrorCode["EndOfFileExpected"] = 9] = "EndOfFileExpected";
+        ParseErrorCode[ParseErrorCode["InvalidCommentToken"] = 10] = "InvalidCommentToken";
+        ParseErrorCode[ParseErrorCode["UnexpectedEndOfComment"] = 11] = "UnexpectedEndOfComment";
+        ParseErrorCode[ParseErrorCode["UnexpectedEndOfString"] = 12] = "UnexpectedEndOfString";
+        ParseErrorCode[ParseErrorCode["UnexpectedEndOfNumber"] = 13] = "UnexpectedEndOfNumber";
+        ParseErrorCode[ParseErrorCode["InvalidUnicode"] = 14] = "InvalidUnicode";
+        ParseErrorCode[ParseErrorCode["InvalidEscapeCharacter"] = 15] = "InvalidEscapeCharacter";
+        ParseErrorCode[ParseErrorCode["InvalidCharacter"] = 16] = "InvalidCharacter";
+    })(ParseErrorCode || (exports.ParseErrorCode = ParseErrorCode = {}));
+    function printParseErrorCode(code) {
+        switch (code) {
+            case 1 /* ParseErrorCode.InvalidSymbol */: return 'InvalidSymbol';
+            case 2 /* ParseErrorCode.InvalidNumberFormat */: return 'InvalidNumberFormat';
+            case 3 /* ParseErrorCode.PropertyNameExpected */: return 'PropertyNameExpected';
+            case 4 /* ParseErrorCode.ValueExpected */: return 'ValueExpected';
+            case 5 /* ParseErrorCode.ColonExpected */: return 'ColonExpected';
+            case 6 /* ParseErrorCode.CommaExpected */: return 'CommaExpected';
+            case 7 /* ParseErrorCode.CloseBraceExpected */: return 'CloseBraceExpected';
+            case 8 /* ParseErrorCode.CloseBracketExpected */: return 'CloseBracketExpected';
+            case 9 /* ParseErrorCode.EndOfFileExpected */: return 'EndOfFileExpected';
+            case 10 /* ParseErrorCode.InvalidCommentToken */: return 'InvalidCommentToken';
+            case 11 /* ParseErrorCode.UnexpectedEndOfComment */: return 'UnexpectedEndOfComment';
+            case 12 /* ParseErrorCode.UnexpectedEndOfString */: return 'UnexpectedEndOfString';
+            case 13 /* ParseErrorCode.UnexpectedEndOfNumber */: return 'UnexpectedEndOfNumber';
+            case 14 /* ParseErrorCode.InvalidUnicode */: return 'InvalidUnicode';
+            case 15 /* ParseErrorCode.InvalidEscapeCharacter */: return 'InvalidEscapeCharacter';
+            case 16 /* ParseErrorCode.InvalidCharacter */: return 'InvalidCharacter';
+        }
+        return '<unknown ParseErrorCode>';
+    }
+    exports.printParseErrorCode = printParseErrorCode;
+    /**
+     * Computes the edit operations needed to format a JSON document.
+     *
+     * @param documentText The input text
+     * @param range The range to format or `undefined` to format the full content
+     * @param options The formatting options
+     * @returns The edit operations describing the formatting changes to the original document following the format described in {@linkcode EditResult}.
+     * To apply the edit operations to the input, use {@linkcode applyEdits}.
+     */
+    function format(documentText, range, options) {
+        return formatter.format(documentText, range, options);
+    }
+    exports.format = format;
+    /**
+     * Computes the edit operations needed to modify a value in the JSON document.
+     *
+     * @param documentText The input text
+     * @param path The path of the value to change. The path represents either to the document root, a property or an array item.
+     * If the path points to an non-existing property or item, it will be created.
+     * @param value The new value for the specified property or item. If the value is undefined,
+     * the property or item will be removed.
+     * @param options Options
+     * @returns The edit operations describing the changes to the original document, following the format described in {@linkcode EditResult}.
+     * To apply the edit operations to the input, use {@linkcode applyEdits}.
+     */
+    function modify(text, path, value, options) {
+        return edit.setProperty(text, path, value, options);
+    }
+    exports.modify = modify;
+    /**
+     * Applies edits to an input string.
+     * @param text The input text
+     * @param edits Edit operations following the format described in {@linkcode EditResult}.
+     * @returns The text with the applied edits.
+     * @throws An error if the edit operations are not well-formed as described in {@linkcode EditResult}.
+     */
+    function applyEdits(text, edits) {
+        let sortedEdits = edits.slice(0).sort((a, b) => {
+            const diff = a.offset - b.offset;
+            if (diff === 0) {
+                return a.length - b.length;
+            }
+            return diff;
+        });
+        let lastModifiedOffset = text.length;
+        for (let i = sortedEdits.length - 1; i >= 0; i--) {
+            let e = sortedEdits[i];
+            if (e.offset + e.length <= lastModifiedOffset) {
+                text = edit.applyEdit(text, e);
+            }
+            else {
+                throw new Error('Overlapping edit');
+            }
+            lastModifiedOffset = e.offset;
+        }
+        return text;
+    }
+    exports.applyEdits = applyEdits;
+});
 
 
 /***/ }),
@@ -46867,7 +48680,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1936);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4356);
 // Action entry point: ncc bundles this file into dist/index.js, which action.yml runs.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -46877,7 +48690,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1936:
+/***/ 4356:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -51345,7 +53158,40 @@ async function walk(root, io, ignore) {
 // EXTERNAL MODULE: ./node_modules/ajv/dist/2020.js
 var _2020 = __nccwpck_require__(2210);
 ;// CONCATENATED MODULE: ./lib/schemas/frontmatter.schema.json
-const frontmatter_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://github.com/kurultai/skill-sync/schemas/frontmatter.schema.json","title":"SKILL.md frontmatter","description":"The YAML frontmatter of a skill\'s SKILL.md, as the OpenClaw gateway reads it. Required fields depend on the validation profile (openclaw: description; agentskills: name, description; strict: name, version, description); `$defs/agentskills` adds the Agent Skills spec\'s limits.","type":"object","properties":{"name":{"type":"string","description":"Skill name; the gateway falls back to the folder name when empty or missing."},"description":{"type":"string","description":"What the skill does and when to use it. The gateway skips skills without one."},"version":{"type":"string","description":"Free-form version. Quote numbers (`version: \\"1.0\\"`): YAML reads 1.0 as the number 1. Without it the version is the content fingerprint."},"license":{"type":"string"},"compatibility":{"type":"string"},"homepage":{"type":"string"},"allowed-tools":{"type":"string"},"metadata":{"type":["object","string"],"description":"Gateway metadata, e.g. {\\"openclaw\\": {\\"requires\\": {\\"bins\\": [\\"gh\\"]}}}, as a mapping or a JSON string."},"user-invocable":{"type":["boolean","string"]},"disable-model-invocation":{"type":["boolean","string"]}},"additionalProperties":true,"$defs":{"agentskills":{"description":"Agent Skills specification limits (profile `agentskills`).","allOf":[{"$ref":"#"}],"properties":{"name":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9]+(-[a-z0-9]+)*$"},"description":{"type":"string","minLength":1,"maxLength":1024},"compatibility":{"type":"string","maxLength":500},"metadata":{"type":"object","additionalProperties":{"type":"string"}}}}}}');
+const frontmatter_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://github.com/kurultai/skill-sync/schemas/frontmatter.schema.json","title":"SKILL.md frontmatter","description":"The YAML frontmatter of a skill\'s SKILL.md, as the OpenClaw gateway reads it. Required fields depend on the validation profile (openclaw: description; agentskills: name, description; strict: name, version, description); `$defs/agentskills` adds the Agent Skills spec\'s limits.","type":"object","properties":{"name":{"type":"string","description":"Skill name; the gateway falls back to the folder name when empty or missing."},"description":{"type":"string","description":"What the skill does and when to use it. The gateway skips skills without one."},"version":{"type":"string","description":"Free-form version. Quote numbers (`version: \\"1.0\\"`): YAML reads 1.0 as the number 1. Without it the version is the content fingerprint."},"license":{"type":"string"},"compatibility":{"type":"string"},"homepage":{"type":"string"},"allowed-tools":{"type":"string"},"metadata":{"type":["object","string"],"description":"Gateway metadata, e.g. {\\"openclaw\\": {\\"requires\\": {\\"bins\\": [\\"gh\\"]}}}, as a mapping or a JSON string."},"user-invocable":{"type":["boolean","string"]},"disable-model-invocation":{"type":["boolean","string"]}},"additionalProperties":true,"$defs":{"agentskills":{"description":"Agent Skills specification limits (profile `agentskills`).","type":"object","allOf":[{"$ref":"#"}],"properties":{"name":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9]+(-[a-z0-9]+)*$"},"description":{"type":"string","minLength":1,"maxLength":1024},"compatibility":{"type":"string","maxLength":500},"metadata":{"type":"object","additionalProperties":{"type":"string"}}}}}}');
+;// CONCATENATED MODULE: ./lib/schemas/skillsync.schema.json
+const skillsync_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://github.com/kurultai/skill-sync/schemas/skillsync.schema.json","title":"skill-sync .skillsync.yml","description":"Repository settings read by the skill-sync CLI and the GitHub Action. Flags and Action inputs given explicitly override them.","type":"object","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"const":1,"description":"File format version; only 1 exists."},"profile":{"enum":["openclaw","agentskills","strict"],"description":"Validation profile (default openclaw)."},"requiredFields":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"},"description":"Frontmatter fields every SKILL.md must have, instead of the profile\'s."},"limits":{"type":"object","additionalProperties":false,"properties":{"maxFileSize":{"type":"integer","minimum":1,"maximum":1073741824,"description":"Per-file limit in bytes (default 256000, the gateway\'s)."}}},"ignore":{"type":"array","maxItems":1000,"items":{"type":"string","minLength":1,"maxLength":4096,"pattern":"^[^\\\\n\\\\r]+$"},"description":"gitignore patterns, relative to the skills folder: matching files and folders are neither checked nor shipped."}}}');
+;// CONCATENATED MODULE: ./lib/schemas/sync.schema.json
+const sync_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://github.com/kurultai/skill-sync/schemas/sync.schema.json","title":"skill-sync SYNC.json manifest (seed 004)","description":"Declares how a skill renders its state-store entries into a human-readable file. Lives next to SKILL.md.","type":"object","additionalProperties":false,"required":["version","outputFile","patterns","generator"],"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"const":"1","description":"Manifest format version; only \\"1\\" exists."},"outputFile":{"type":"string","minLength":2,"maxLength":4096,"pattern":"^/[^\\\\u0000]*[^/]$","description":"Absolute path of the generated file; must lie under the data root (default /data)."},"patterns":{"type":"array","minItems":1,"maxItems":64,"description":"State-store key globs the generator reads; `*` matches any run of characters.","items":{"type":"string","minLength":1,"maxLength":256,"pattern":"^[A-Za-z0-9_.:/@#+=*-]+$"}},"generator":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^[^/\\\\u0000]","description":"Executable script, relative to the skill folder, that writes $SYNC_OUTPUT_FILE."},"description":{"type":"string","maxLength":1024,"description":"What the generated file is, for `skill-sync sync list`."}}}');
+;// CONCATENATED MODULE: ./lib/core/schemas.js
+// The published JSON Schemas (schemas/*.json), compiled by the one Ajv instance of the process (docs/decisions.md).
+// They are imported, not read at run time, so the CLI, the Action bundle and the receiver apply the same files.
+
+
+
+
+const SCHEMAS = { frontmatter: frontmatter_schema_namespaceObject, skillsync: skillsync_schema_namespaceObject, sync: sync_schema_namespaceObject };
+let ajv;
+/**
+ * The validator of a published schema, or of one of its `$defs`. Ajv compiles each on first use and keeps it:
+ * compiling is the expensive part, validating 10k skills is cheap.
+ */
+function schemaValidator(name, def) {
+    // validateSchema off: the meta-schema check is done once, in CI (test/skill/schemas.test.ts), not on every run.
+    // allowUnionTypes: frontmatter `metadata` is documented as a map or a string.
+    ajv ??= new _2020.Ajv2020({
+        allErrors: true,
+        strict: true,
+        allowUnionTypes: true,
+        validateSchema: false,
+    }).addSchema(Object.values(SCHEMAS));
+    const id = SCHEMAS[name].$id + (def ? `#/$defs/${def}` : '');
+    const validate = ajv.getSchema(id);
+    if (!validate)
+        throw new Error(`schema ${id} is not published`);
+    return validate;
+}
+//# sourceMappingURL=schemas.js.map
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./lib/core/skill/frontmatter.js
@@ -51733,27 +53579,9 @@ function profileRules(profile) {
 }
 //# sourceMappingURL=profiles.js.map
 ;// CONCATENATED MODULE: ./lib/core/skill/validate.js
-// SKILL.md validation: encoding, frontmatter parse, JSON Schema shape (ajv) and the profile's rules.
 
 
 
-
-const SCHEMA_ID = frontmatter_schema_namespaceObject.$id;
-let validators;
-/** One ajv instance for the process: compiling is the expensive part, validating 10k skills is cheap. */
-function schemaValidator(def) {
-    if (!validators) {
-        // validateSchema off: checking our own static schema against the meta-schema cost ~50 ms on every run
-        // (compiling the 2020-12 meta-schema); test/skill/schemas.test.ts checks it once, in CI, instead.
-        const ajv = new _2020.Ajv2020({ allErrors: true, strict: false, validateSchema: false });
-        ajv.addSchema(frontmatter_schema_namespaceObject);
-        validators = { base: ajv.getSchema(SCHEMA_ID), defs: new Map() };
-        for (const name of Object.keys(frontmatter_schema_namespaceObject.$defs)) {
-            validators.defs.set(name, ajv.getSchema(`${SCHEMA_ID}#/$defs/${name}`));
-        }
-    }
-    return (def && validators.defs.get(def)) || validators.base;
-}
 /** Byte offset of the first invalid UTF-8 sequence, or -1. */
 function firstInvalidUtf8(buf) {
     let i = 0;
@@ -51847,7 +53675,7 @@ function validateSkillMd(bytes, ctx) {
     // Shape and type checks come from the published schema so editors and the validator agree. The gateway turns
     // every value into a string, so under its profile a shape problem is a warning: the skill still loads.
     if (fm.status === 'ok') {
-        const validate = schemaValidator(rules.schemaDef);
+        const validate = schemaValidator('frontmatter', rules.schemaDef);
         if (!validate(data)) {
             const seen = new Set();
             for (const err of validate.errors ?? []) {
@@ -52012,25 +53840,18 @@ function outputProblem(outputFile, dataRoot, guarded) {
     return undefined;
 }
 //# sourceMappingURL=confine.js.map
+// EXTERNAL MODULE: ./node_modules/jsonc-parser/lib/umd/main.js
+var main = __nccwpck_require__(1928);
 ;// CONCATENATED MODULE: ./lib/core/sync/json-positions.js
-// A small JSON parser that remembers where every key and value starts, so findings can point at line:column.
-// JSON.parse reports neither positions (on Node 20) nor duplicate keys; manifests need both.
-class JsonSyntaxError extends Error {
-    offset;
-    constructor(message, offset) {
-        super(message);
-        this.offset = offset;
-    }
-}
-const escapes = {
-    '"': '"',
-    '\\': '\\',
-    '/': '/',
-    b: '\b',
-    f: '\f',
-    n: '\n',
-    r: '\r',
-    t: '\t',
+// JSON with positions: jsonc-parser's syntax tree as line:column per JSON Pointer, plus the duplicate keys.
+// JSON.parse reports neither positions (on Node 20) nor duplicate keys; manifests need both (docs/decisions.md).
+
+
+/** Strict JSON: jsonc-parser's extensions (comments, trailing commas, empty text) are errors here. */
+const STRICT = {
+    disallowComments: true,
+    allowTrailingComma: false,
+    allowEmptyContent: false,
 };
 function pointerOf(parent, key) {
     return `${parent}/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
@@ -52038,199 +53859,90 @@ function pointerOf(parent, key) {
 function parseJsonWithPositions(text) {
     // A UTF-8 BOM is tolerated (editors on Windows add it) and does not count as a column.
     const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    const lineStarts = [0];
-    for (let i = 0; i < src.length; i++)
-        if (src[i] === '\n')
-            lineStarts.push(i + 1);
+    const lines = new dist/* LineCounter */.HN();
+    lines.addNewLine(0);
+    for (let i = src.indexOf('\n'); i !== -1; i = src.indexOf('\n', i + 1))
+        lines.addNewLine(i + 1);
     const at = (offset) => {
-        let lo = 0;
-        let hi = lineStarts.length - 1;
-        while (lo < hi) {
-            const mid = (lo + hi + 1) >> 1;
-            if ((lineStarts[mid] ?? 0) <= offset)
-                lo = mid;
-            else
-                hi = mid - 1;
-        }
-        return { line: lo + 1, column: offset - (lineStarts[lo] ?? 0) + 1 };
+        const { line, col } = lines.linePos(offset);
+        return { line, column: col };
     };
     const positions = new Map();
     const duplicates = [];
-    let i = 0;
-    const fail = (message, offset = i) => {
-        throw new JsonSyntaxError(message, offset);
-    };
-    const ws = () => {
-        while (i < src.length && ' \t\n\r'.includes(src[i]))
-            i++;
-    };
-    const describe = () => (i >= src.length ? 'end of input' : `'${src[i]}'`);
-    const parseString = () => {
-        i++; // opening quote
-        let out = '';
-        for (;;) {
-            if (i >= src.length)
-                fail('unterminated string');
-            const c = src[i];
-            if (c === '"') {
-                i++;
-                return out;
-            }
-            if (c < ' ')
-                fail('control character in string (escape it)');
-            if (c === '\\') {
-                const e = src[i + 1];
-                if (e === 'u') {
-                    const hex = src.slice(i + 2, i + 6);
-                    if (!/^[0-9a-fA-F]{4}$/.test(hex))
-                        fail('invalid \\u escape');
-                    out += String.fromCharCode(parseInt(hex, 16));
-                    i += 6;
-                }
-                else if (e !== undefined && Object.hasOwn(escapes, e)) {
-                    out += escapes[e];
-                    i += 2;
-                }
-                else
-                    fail('invalid escape in string');
-            }
-            else {
-                out += c;
-                i++;
-            }
+    const walk = (node, pointer, key) => {
+        positions.set(pointer, key ? { key, value: at(node.offset) } : { value: at(node.offset) });
+        if (node.type === 'array')
+            node.children?.forEach((item, index) => walk(item, pointerOf(pointer, index)));
+        if (node.type !== 'object')
+            return;
+        const seen = new Set();
+        for (const [name, value] of (node.children ?? []).map((member) => member.children ?? [])) {
+            if (!name || !value)
+                continue;
+            const child = pointerOf(pointer, String(name.value));
+            const keyAt = at(name.offset);
+            if (seen.has(child))
+                duplicates.push({ pointer: child, at: keyAt });
+            seen.add(child);
+            walk(value, child, keyAt);
         }
-    };
-    const parseValue = (pointer, key) => {
-        ws();
-        positions.set(pointer, key ? { key, value: at(i) } : { value: at(i) });
-        const c = src[i];
-        if (c === '{') {
-            i++;
-            const obj = {};
-            ws();
-            if (src[i] === '}') {
-                i++;
-                return obj;
-            }
-            for (;;) {
-                ws();
-                if (src[i] !== '"')
-                    fail(`expected a quoted key, found ${describe()}${src[i] === '}' && Object.keys(obj).length ? ' (trailing comma?)' : ''}`);
-                const keyAt = at(i);
-                const name = parseString();
-                ws();
-                if (src[i] !== ':')
-                    fail(`expected ':' after key, found ${describe()}`);
-                i++;
-                const child = pointerOf(pointer, name);
-                if (Object.hasOwn(obj, name))
-                    duplicates.push({ pointer: child, at: keyAt });
-                obj[name] = parseValue(child, keyAt);
-                ws();
-                if (src[i] === ',') {
-                    i++;
-                    continue;
-                }
-                if (src[i] === '}') {
-                    i++;
-                    return obj;
-                }
-                fail(`expected ',' or '}', found ${describe()}`);
-            }
-        }
-        if (c === '[') {
-            i++;
-            const arr = [];
-            ws();
-            if (src[i] === ']') {
-                i++;
-                return arr;
-            }
-            for (;;) {
-                arr.push(parseValue(pointerOf(pointer, arr.length)));
-                ws();
-                if (src[i] === ',') {
-                    i++;
-                    continue;
-                }
-                if (src[i] === ']') {
-                    i++;
-                    return arr;
-                }
-                fail(`expected ',' or ']', found ${describe()}`);
-            }
-        }
-        if (c === '"')
-            return parseString();
-        const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(src.slice(i, i + 400));
-        if (m && m[0] !== '' && m[0] !== '-') {
-            i += m[0].length;
-            return Number(m[0]);
-        }
-        for (const [word, value] of [
-            ['true', true],
-            ['false', false],
-            ['null', null],
-        ]) {
-            if (src.startsWith(word, i)) {
-                i += word.length;
-                return value;
-            }
-        }
-        return fail(`unexpected ${describe()}`);
     };
     try {
-        const value = parseValue('');
-        ws();
-        if (i < src.length)
-            fail(`unexpected ${describe()} after the JSON value`);
-        return { value, positions, duplicates };
+        const errors = [];
+        const root = main.parseTree(src, errors, STRICT);
+        const first = errors[0];
+        if (first)
+            return { positions, duplicates, error: { message: describe(first, src), at: at(first.offset) } };
+        if (root)
+            walk(root, '');
+        // The value comes from JSON.parse: it is the reference reader, and it keeps `__proto__` an own key.
+        return { value: JSON.parse(src), positions, duplicates };
     }
     catch (err) {
-        if (err instanceof JsonSyntaxError)
-            return { positions, duplicates, error: { message: err.message, at: at(err.offset) } };
         if (err instanceof RangeError)
-            return { positions, duplicates, error: { message: 'nesting too deep', at: at(i) } };
+            return { positions, duplicates, error: { message: 'nesting too deep', at: at(0) } };
+        // jsonc-parser takes a few characters JSON does not (e.g. a no-break space between tokens).
+        if (err instanceof SyntaxError)
+            return { positions, duplicates, error: { message: err.message, at: at(0) } };
         throw err;
     }
 }
+/** The parser's error code in words, with the character it stopped at. */
+function describe(error, src) {
+    const found = error.offset >= src.length ? 'end of input' : `'${src[error.offset]}'`;
+    const closing = src[error.offset] === '}' || src[error.offset] === ']';
+    const trailing = closing && /,\s*$/.test(src.slice(0, error.offset)) ? ' (trailing comma?)' : '';
+    switch (main.printParseErrorCode(error.error)) {
+        case 'PropertyNameExpected':
+            return `expected a quoted key, found ${found}${trailing}`;
+        case 'ValueExpected':
+            return `expected a value, found ${found}${trailing}`;
+        case 'ColonExpected':
+            return `expected ':' after key, found ${found}`;
+        case 'CommaExpected':
+        case 'CloseBraceExpected':
+        case 'CloseBracketExpected':
+            return `expected ',' or a closing bracket, found ${found}`;
+        case 'EndOfFileExpected':
+            return `unexpected ${found} after the JSON value`;
+        case 'InvalidCommentToken':
+            return 'comments are not allowed in JSON';
+        case 'UnexpectedEndOfString':
+            return 'unterminated string';
+        case 'InvalidCharacter':
+            return 'control character in string (escape it)';
+        case 'InvalidEscapeCharacter':
+        case 'InvalidUnicode':
+            return 'invalid escape in string';
+        case 'InvalidNumberFormat':
+        case 'UnexpectedEndOfNumber':
+            return 'invalid number';
+        default:
+            return `unexpected ${found}`;
+    }
+}
 //# sourceMappingURL=json-positions.js.map
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
-var ajv = __nccwpck_require__(2463);
-;// CONCATENATED MODULE: ./lib/core/sync/schema.js
-// Loads schemas/sync.schema.json, the one published JSON Schema for SYNC.json, and compiles it with ajv once.
-// The file is read (not copied into code) so that editors, CI and the CLI apply exactly the same rules.
-
-
-
-
-const SYNC_SCHEMA_FILE = 'schemas/sync.schema.json';
-/** Walks up from this module: the source tree (core/sync) and the build (lib/core/sync) sit at different depths. */
-function findSyncSchemaPath() {
-    let dir = external_node_path_namespaceObject.dirname((0,external_node_url_.fileURLToPath)(import.meta.url));
-    for (;;) {
-        const candidate = external_node_path_namespaceObject.join(dir, SYNC_SCHEMA_FILE);
-        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
-            return candidate;
-        const parent = external_node_path_namespaceObject.dirname(dir);
-        if (parent === dir)
-            throw new Error(`config/schema-missing: ${SYNC_SCHEMA_FILE} not found above ${(0,external_node_url_.fileURLToPath)(import.meta.url)}`);
-        dir = parent;
-    }
-}
-let compiled;
-function syncSchemaValidator() {
-    if (!compiled) {
-        const schema = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(findSyncSchemaPath(), 'utf8'));
-        // The meta-schema check is done once in CI (test/skill/schemas.test.ts), not on every run.
-        compiled = new ajv.Ajv({ allErrors: true, strict: true, validateSchema: false }).compile(schema);
-    }
-    return compiled;
-}
-//# sourceMappingURL=schema.js.map
-;// CONCATENATED MODULE: ./lib/core/sync/manifest.js
+;// CONCATENATED MODULE: ./lib/core/sync/sync-manifest.js
 // SYNC.json (seed 004): parse, apply the published JSON Schema, then the checks a schema cannot express.
 // Shared by the CI validator (every SYNC.json next to a SKILL.md) and `skill-sync sync validate|generate`.
 
@@ -52250,7 +53962,7 @@ function diskStat(p) {
     }
 }
 /** Rule id for a schema failure, by the field it concerns: stable ids users can grep for and allowlist. */
-function manifest_ruleFor(err, value) {
+function sync_manifest_ruleFor(err, value) {
     const field = err.instancePath.split('/')[1] ?? '';
     switch (field) {
         case '':
@@ -52340,13 +54052,13 @@ function validateSyncManifest(text, ctx) {
         add('sync/duplicate-key', d.at, `duplicate key '${d.pointer.slice(1)}' (JSON readers disagree on which one wins)`, 'remove one of them');
     const doc = parsed.value;
     const posOf = (pointer) => parsed.positions.get(pointer) ?? parsed.positions.get('') ?? { value: { line: 1, column: 1 } };
-    const validate = syncSchemaValidator();
+    const validate = schemaValidator('sync');
     const failedFields = new Set();
     if (!validate(doc)) {
         for (const err of validate.errors ?? []) {
             const field = err.instancePath.split('/')[1] ?? '';
             failedFields.add(field);
-            const { rule, message } = manifest_ruleFor(err, valueAt(doc, err.instancePath));
+            const { rule, message } = sync_manifest_ruleFor(err, valueAt(doc, err.instancePath));
             const at = err.keyword === 'additionalProperties'
                 ? (posOf(pointerOf(err.instancePath, String(err.params.additionalProperty))).key ?? posOf('').value)
                 : posOf(err.instancePath).value;
@@ -52404,7 +54116,7 @@ function validateSyncManifest(text, ctx) {
 }
 // Re-exported so callers need one import for the pattern rule the schema also encodes.
 
-//# sourceMappingURL=manifest.js.map
+//# sourceMappingURL=sync-manifest.js.map
 ;// CONCATENATED MODULE: ./lib/core/gateway/bundled-skills.json
 const bundled_skills_namespaceObject = /*#__PURE__*/JSON.parse('{"H":{"1password":"openclaw-bundled","add-model-provider":"openclaw-custodian","apple-notes":"openclaw-bundled","apple-reminders":"openclaw-bundled","bear-notes":"openclaw-bundled","blogwatcher":"openclaw-bundled","blucli":"openclaw-bundled","browser-automation":"openclaw-extra","camsnap":"openclaw-bundled","canvas":"openclaw-extra","clawhub":"openclaw-bundled","cloud-image-bake":"openclaw-custodian","coding-agent":"openclaw-bundled","configure-channel":"openclaw-custodian","control-ui":"openclaw-bundled","diagnose-gateway":"openclaw-custodian","diagram-maker":"openclaw-bundled","eightctl":"openclaw-bundled","gemini":"openclaw-bundled","gh-issues":"openclaw-bundled","gifgrep":"openclaw-bundled","github":"openclaw-bundled","gog":"openclaw-bundled","goplaces":"openclaw-bundled","healthcheck":"openclaw-bundled","himalaya":"openclaw-bundled","mcporter":"openclaw-bundled","meme-maker":"openclaw-bundled","model-usage":"openclaw-bundled","nano-pdf":"openclaw-bundled","node-connect":"openclaw-bundled","node-inspect-debugger":"openclaw-bundled","notion":"openclaw-bundled","obsidian":"openclaw-bundled","openai-whisper":"openclaw-bundled","openai-whisper-api":"openclaw-bundled","openhue":"openclaw-bundled","oracle":"openclaw-bundled","ordercli":"openclaw-bundled","peekaboo":"openclaw-bundled","python-debugpy":"openclaw-bundled","sag":"openclaw-bundled","sherpa-onnx-tts":"openclaw-bundled","skill-creator":"openclaw-bundled","songsee":"openclaw-bundled","sonoscli":"openclaw-bundled","spike":"openclaw-bundled","spotify-player":"openclaw-bundled","summarize":"openclaw-bundled","taskflow":"openclaw-bundled","taskflow-inbox-triage":"openclaw-bundled","things-mac":"openclaw-bundled","tmux":"openclaw-bundled","trello":"openclaw-bundled","visualize":"openclaw-bundled","weather":"openclaw-bundled","xurl":"openclaw-bundled"}}');
 ;// CONCATENATED MODULE: ./lib/core/gateway/pin.js
@@ -53626,11 +55338,11 @@ class GzipFile {
     }
 }
 //# sourceMappingURL=gzip.js.map
-;// CONCATENATED MODULE: ./lib/core/manifest.js
-const manifest_MANIFEST_FILE = 'skill-sync.json';
+;// CONCATENATED MODULE: ./lib/core/bundle-manifest.js
+const bundle_manifest_MANIFEST_FILE = 'skill-sync.json';
 const SKILLS_PREFIX = 'skills/';
-//# sourceMappingURL=manifest.js.map
-;// CONCATENATED MODULE: ./lib/core/bundle/manifest.js
+//# sourceMappingURL=bundle-manifest.js.map
+;// CONCATENATED MODULE: ./lib/core/bundle/manifest-json.js
 // Bundle manifest (`skill-sync.json`): built from checked skills, written as canonical JSON, and
 // parsed back strictly on the receiving side.
 
@@ -53809,7 +55521,7 @@ function checkRetain(value) {
 function expectedFingerprint(files) {
     return fingerprint(files);
 }
-//# sourceMappingURL=manifest.js.map
+//# sourceMappingURL=manifest-json.js.map
 ;// CONCATENATED MODULE: ./lib/core/bundle/tar-header.js
 // POSIX ustar headers (plus pax `path`/`size` records): written by the packer, read by the unpacker.
 // We write the 512-byte blocks ourselves rather than through node-tar so every byte is under our
@@ -54158,7 +55870,7 @@ async function packBundle(root, skills, out, opts = {}) {
     let written;
     try {
         const manifestBytes = Buffer.from(canonicalJson(manifest), 'utf8');
-        await w.put(encodeEntry({ path: manifest_MANIFEST_FILE, type: '0', size: manifestBytes.length, mode: 0o644 }));
+        await w.put(encodeEntry({ path: bundle_manifest_MANIFEST_FILE, type: '0', size: manifestBytes.length, mode: 0o644 }));
         await w.put(manifestBytes);
         await w.put(Buffer.alloc(padding(manifestBytes.length)));
         const files = entries.filter((e) => e.kind === 'file' && !e.checked);
@@ -54651,8 +56363,53 @@ class target_AssetTooLarge extends target_GitHubError {
     }
 }
 //# sourceMappingURL=target.js.map
+;// CONCATENATED MODULE: ./lib/core/retry.js
+// Retries, written once: the retry loop, the backoff between attempts and the one `Retry-After` parser.
+/**
+ * The wait before retry number `attempt` (1-based): "full jitter" (AWS Architecture Blog, "Exponential Backoff
+ * And Jitter"), a delay in [0, min(cap, base * 2^(attempt-1))), so many clients retrying one recovering server
+ * spread out instead of arriving together.
+ */
+function backoffDelay(attempt, baseMs, capMs, random = Math.random) {
+    // The exponent is bounded so a long outage cannot overflow to Infinity before the cap applies.
+    return random() * Math.min(capMs, baseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
+}
+/**
+ * `Retry-After` (RFC 9110 §10.2.3): delta-seconds or an HTTP-date, as milliseconds from `now` (never negative);
+ * undefined when absent or unreadable. Callers cap the wait: each knows how long it can afford to stall.
+ */
+function parseRetryAfter(value, now = Date.now()) {
+    const v = value?.trim();
+    if (!v)
+        return undefined;
+    if (/^\d+$/.test(v))
+        return Number(v) * 1000;
+    // Every HTTP-date form starts with a day name; Date.parse alone would also take '-5' or '1.5' as dates.
+    if (!/^[A-Za-z]{3}/.test(v))
+        return undefined;
+    const at = Date.parse(v);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Runs `attempt` up to `attempts` times. After each outcome but the last, `waitMs` says how long to wait before the
+ * next attempt, or undefined to stop with this outcome (a success, or a failure not worth retrying).
+ */
+async function retry(attempts, attempt, waitMs) {
+    for (let n = 1;; n++) {
+        const outcome = await attempt(n);
+        if (n >= attempts)
+            return outcome;
+        const wait = waitMs(outcome, n);
+        if (wait === undefined)
+            return outcome;
+        await sleep(wait);
+    }
+}
+//# sourceMappingURL=retry.js.map
 ;// CONCATENATED MODULE: ./lib/core/release/rate-limit.js
 // GitHub's rate-limit headers, and when a refusal is a rate limit and how long it asks us to wait.
+
 /** GitHub's advice when neither retry-after nor a reset time says how long: wait at least a minute. */
 const MIN_UNKNOWN_WAIT_MS = 60_000;
 /**
@@ -54707,21 +56464,22 @@ function parseRateLimit(headers) {
     return info;
 }
 /**
- * GitHub's documented order: `retry-after` seconds; else, with remaining 0, the `x-ratelimit-reset` time;
- * else at least one minute. Returns null when the response is not a rate limit (e.g. a 403 for permissions).
+ * GitHub's documented order: `retry-after` (seconds, or an HTTP date); else, with remaining 0, the
+ * `x-ratelimit-reset` time; else at least one minute. Returns null when the response is not a rate limit
+ * (e.g. a 403 for permissions).
  */
 function rateLimitOf(status, headers, bodyText, now = Date.now()) {
     if (status !== 403 && status !== 429)
         return null;
     const rate = parseRateLimit(headers);
-    const retryAfter = num(headers.get('retry-after'));
+    const retryAfter = parseRetryAfter(headers.get('retry-after'), now);
     const primary = rate.remaining === 0;
     const secondary = status === 429 || retryAfter !== undefined || /rate limit/i.test(bodyText);
     if (!primary && !secondary)
         return null;
     let retryAt;
     if (retryAfter !== undefined)
-        retryAt = now + Math.max(0, retryAfter) * 1000;
+        retryAt = now + retryAfter;
     else if (primary && rate.reset !== undefined)
         retryAt = Math.max(now, rate.reset * 1000);
     else
@@ -54729,7 +56487,34 @@ function rateLimitOf(status, headers, bodyText, now = Date.now()) {
     return new RateLimited(capRetryAt(retryAt, now), rate, status);
 }
 //# sourceMappingURL=rate-limit.js.map
+;// CONCATENATED MODULE: ./lib/core/fetch.js
+// fetch with a timeout, written once: every HTTP client of skill-sync gives up on a silent server.
+/**
+ * Node's fetch with `timeoutMs`. A timeout rejects with a DOMException named 'TimeoutError' (as
+ * AbortSignal.timeout does); an abort of the caller's own `signal` rejects with that signal's reason.
+ */
+async function fetchWithTimeout(url, init) {
+    const { timeoutMs, until = 'body', ...rest } = init;
+    if (until === 'body') {
+        const timeout = AbortSignal.timeout(timeoutMs);
+        return fetch(url, { ...rest, signal: rest.signal ? AbortSignal.any([rest.signal, timeout]) : timeout });
+    }
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+    try {
+        return await fetch(url, {
+            ...rest,
+            signal: rest.signal ? AbortSignal.any([rest.signal, deadline.signal]) : deadline.signal,
+        });
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+//# sourceMappingURL=fetch.js.map
 ;// CONCATENATED MODULE: ./lib/core/release/http.js
+
+
 
 
 
@@ -54773,7 +56558,7 @@ async function readBody(res, maxBytes, what, opts) {
                 const reason = abortReason(opts.signal, err);
                 if (reason instanceof target_GitHubError)
                     throw reason;
-                throw new target_GitHubError('github_unreachable', `${what}: ${describe(err)}`);
+                throw new target_GitHubError('github_unreachable', `${what}: ${http_describe(err)}`);
             }
             if (step.done)
                 break;
@@ -54795,7 +56580,7 @@ async function readBody(res, maxBytes, what, opts) {
     }
     return Buffer.concat(chunks, total);
 }
-function describe(err) {
+function http_describe(err) {
     if (err instanceof Error) {
         const cause = err.cause;
         return cause?.code ?? cause?.message ?? err.message;
@@ -54812,16 +56597,16 @@ function shownUrl(t, url) {
 }
 /** fetch with a header timeout; network failures and timeouts become transient GitHubErrors. */
 async function http_call(t, url, opts = {}) {
-    // The timer covers the wait for response headers only; a long body download is guarded by its reader.
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), target_timeoutOf(t));
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal;
     const init = {
         method: opts.method ?? 'GET',
         headers: opts.headers ?? {},
-        signal,
         redirect: opts.redirect ?? 'follow',
+        timeoutMs: target_timeoutOf(t),
+        // The timeout covers the wait for response headers only; a long body download is guarded by its reader.
+        until: 'headers',
     };
+    if (opts.signal)
+        init.signal = opts.signal;
     if (opts.body !== undefined) {
         init.body = opts.body;
         // Streams as request bodies need half-duplex in Node's fetch.
@@ -54830,18 +56615,15 @@ async function http_call(t, url, opts = {}) {
     }
     let res;
     try {
-        res = await fetch(url, init);
+        res = await fetchWithTimeout(url, init);
     }
     catch (err) {
         if (opts.signal?.aborted)
             throw abortReason(opts.signal, err);
-        const what = timeout.signal.aborted
+        const what = err instanceof Error && err.name === 'TimeoutError'
             ? `timed out after ${target_timeoutOf(t)} ms`
-            : `failed: ${scrubText(describe(err), [t.token])}`;
+            : `failed: ${scrubText(http_describe(err), [t.token])}`;
         throw new target_GitHubError('github_unreachable', `${init.method} ${shownUrl(t, url)} ${what}`);
-    }
-    finally {
-        clearTimeout(timer);
     }
     if ((res.status >= 200 && res.status < 300) || opts.accept?.includes(res.status))
         return res;
@@ -54885,34 +56667,26 @@ async function callJson(t, url, opts = {}) {
     const res = await http_call(t, url, opts);
     return (await res.json());
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** No single backoff between two GitHub calls waits longer than this. */
+const MAX_BACKOFF_MS = 30_000;
 /** Retries transient failures (5xx, timeouts, network) with exponential backoff; waits out short rate limits. */
 async function withRetry(policy, fn) {
-    const attempts = Math.max(1, policy.attempts ?? 4);
     const base = policy.baseDelayMs ?? 500;
     const maxWait = policy.maxRateLimitWaitMs ?? 60_000;
-    for (let i = 1;; i++) {
-        try {
-            return await fn();
+    const outcome = await retry(Math.max(1, policy.attempts ?? 4), () => fn().then((value) => ({ value }), (error) => ({ error })), (o, n) => {
+        if (!('error' in o))
+            return undefined;
+        if (o.error instanceof RateLimited) {
+            const wait = o.error.retryAt - Date.now();
+            return wait > maxWait ? undefined : Math.max(0, wait);
         }
-        catch (err) {
-            if (i >= attempts)
-                throw err;
-            if (err instanceof RateLimited) {
-                const wait = err.retryAt - Date.now();
-                if (wait > maxWait)
-                    throw err;
-                await sleep(Math.max(0, wait));
-            }
-            else if (err instanceof target_GitHubError && err.transient) {
-                const backoff = base * 2 ** (i - 1);
-                await sleep(backoff + Math.random() * backoff * 0.5);
-            }
-            else {
-                throw err;
-            }
-        }
-    }
+        return o.error instanceof target_GitHubError && o.error.transient
+            ? backoffDelay(n, base, MAX_BACKOFF_MS)
+            : undefined;
+    });
+    if ('error' in outcome)
+        throw outcome.error;
+    return outcome.value;
 }
 //# sourceMappingURL=http.js.map
 ;// CONCATENATED MODULE: ./lib/core/release/download.js
@@ -55119,7 +56893,7 @@ async function getLatestOurs(t, etag, opts = {}) {
         : { status: 'ok', release, rate: list.rate };
 }
 //# sourceMappingURL=ours.js.map
-;// CONCATENATED MODULE: ./lib/core/release/publish.js
+;// CONCATENATED MODULE: ./lib/core/release/publish-release.js
 // Publish side: create the release as a draft, upload bundle + envelope, publish it, prune old ones by serial.
 
 
@@ -55298,7 +57072,7 @@ async function prune(t, current, prefix, keep, retry) {
     }
     return { pruned, errors };
 }
-//# sourceMappingURL=publish.js.map
+//# sourceMappingURL=publish-release.js.map
 ;// CONCATENATED MODULE: ./lib/core/release/branch.js
 // Where a branch points now, and what changed between two commits, from GitHub's REST API (contents: read).
 
@@ -55413,7 +57187,7 @@ function describeNetworkError(err) {
     return redactSecrets(text);
 }
 //# sourceMappingURL=net-error.js.map
-;// CONCATENATED MODULE: ./lib/core/publish.js
+;// CONCATENATED MODULE: ./lib/core/delivery.js
 // Push delivery: POST the signed bundle to each receiver, with per-attempt timeout and jittered retries.
 
 
@@ -55423,7 +57197,10 @@ function describeNetworkError(err) {
 
 
 
+
 const DEPLOYMENTS_PATH = '/v1/deployments';
+/** A receiver's Retry-After is honoured up to this, so a hostile value cannot stall the job (docs/action.md). */
+const MAX_RETRY_AFTER_MS = 120_000;
 /** `https://host` → `https://host/v1/deployments`; a URL already ending in it is kept; a path prefix is kept. */
 function deploymentsUrl(receiver) {
     return withApiPath(receiver, DEPLOYMENTS_PATH);
@@ -55474,80 +57251,55 @@ async function publishOne(receiver, bundleFile, size, envelopeHeader, opts) {
             message: err.message,
         };
     }
-    let last = {
-        receiver: shown,
-        outcome: 'unreachable',
-        attempts: 0,
-        message: 'not attempted',
-    };
-    for (let attempt = 1; attempt <= retries + 1; attempt++) {
-        const res = await attemptPost(url, bundleFile, size, envelopeHeader, opts.timeoutMs ?? 30_000);
-        if (res.kind === 'response') {
-            const { status, body, retryAfter } = res;
-            if (status >= 200 && status < 300) {
-                return {
-                    receiver: shown,
-                    outcome: 'ok',
-                    httpStatus: status,
-                    attempts: attempt,
-                    reply: parseReply(body),
-                };
-            }
-            const { code, message } = parseError(status, body);
-            if (status === 404) {
-                // Nothing at that path: the likely mistake is the URL itself, so show the whole one that was posted.
-                const posted = `POST ${displayUrl(url)} answered 404${message ? ` (${message})` : ''}: is receiver-url the receiver's base URL?`;
-                return {
-                    receiver: shown,
-                    outcome: 'refused',
-                    httpStatus: status,
-                    attempts: attempt,
-                    code,
-                    message: posted,
-                };
-            }
-            if (status !== 429 && status < 500) {
-                return { receiver: shown, outcome: 'refused', httpStatus: status, attempts: attempt, code, message };
-            }
-            last = {
-                receiver: shown,
-                outcome: 'unreachable',
-                attempts: attempt,
-                httpStatus: status,
-                message: `${status} ${code}: ${message}`,
+    const tried = await retry(Math.max(0, retries) + 1, async (attempt) => judge(await attemptPost(url, bundleFile, size, envelopeHeader, opts.timeoutMs ?? 30_000), attempt), ({ result, why, retryAfter }, attempt) => {
+        if (result.outcome !== 'unreachable')
+            return undefined;
+        const wait = retryAfter === undefined
+            ? backoffDelay(attempt, base, cap)
+            : Math.min(retryAfter, MAX_RETRY_AFTER_MS);
+        log(`${shown}: ${why}, retry ${attempt}/${retries} in ${Math.round(wait)} ms`);
+        return wait;
+    });
+    return tried.result;
+    /** One attempt's result for this receiver, why it may be retried, and what Retry-After asked for. */
+    function judge(res, attempts) {
+        if (res.kind === 'error')
+            return {
+                result: { receiver: shown, outcome: 'unreachable', attempts, message: res.message },
+                why: res.message,
             };
-            if (attempt <= retries) {
-                const wait = retryAfter ?? backoff(attempt, base, cap);
-                log(`${shown}: ${status} ${code}, retry ${attempt}/${retries} in ${Math.round(wait)} ms`);
-                await publish_sleep(wait);
-            }
+        const { status, body, retryAfter } = res;
+        if (status >= 200 && status < 300) {
+            const result = {
+                receiver: shown,
+                outcome: 'ok',
+                httpStatus: status,
+                attempts,
+                reply: parseReply(body),
+            };
+            return { result, why: '' };
         }
-        else {
-            last = { receiver: shown, outcome: 'unreachable', attempts: attempt, message: res.message };
-            if (attempt <= retries) {
-                const wait = backoff(attempt, base, cap);
-                log(`${shown}: ${res.message}, retry ${attempt}/${retries} in ${Math.round(wait)} ms`);
-                await publish_sleep(wait);
-            }
+        const { code, message } = parseError(status, body);
+        if (status === 404) {
+            // Nothing at that path: the likely mistake is the URL itself, so show the whole one that was posted.
+            const posted = `POST ${displayUrl(url)} answered 404${message ? ` (${message})` : ''}: is receiver-url the receiver's base URL?`;
+            return {
+                result: { receiver: shown, outcome: 'refused', httpStatus: status, attempts, code, message: posted },
+                why: '',
+            };
         }
+        if (status !== 429 && status < 500)
+            return {
+                result: { receiver: shown, outcome: 'refused', httpStatus: status, attempts, code, message },
+                why: '',
+            };
+        const message5xx = `${status} ${code}: ${message}`;
+        return {
+            result: { receiver: shown, outcome: 'unreachable', attempts, httpStatus: status, message: message5xx },
+            why: `${status} ${code}`,
+            ...(retryAfter === undefined ? {} : { retryAfter }),
+        };
     }
-    return last;
-}
-/** Full jitter (AWS architecture blog): spreads retries of many runners instead of synchronising them. */
-function backoff(attempt, baseMs, capMs) {
-    return Math.random() * Math.min(capMs, baseMs * 2 ** (attempt - 1));
-}
-/** `Retry-After` is either delta-seconds or an HTTP-date; capped so a hostile value cannot stall the job. */
-function parseRetryAfter(value, now = Date.now(), capMs = 120_000) {
-    if (!value)
-        return undefined;
-    const v = value.trim();
-    if (/^\d+$/.test(v))
-        return Math.min(Number(v) * 1000, capMs);
-    const at = Date.parse(v);
-    if (Number.isNaN(at))
-        return undefined;
-    return Math.min(Math.max(0, at - now), capMs);
 }
 /** One POST streamed from the file; never rejects, so the retry loop sees every failure the same way. */
 function attemptPost(url, file, size, envelopeHeader, timeoutMs) {
@@ -55634,10 +57386,7 @@ function parseError(status, body) {
     }
     return { code: `http_${status}`, message: redactSecrets(body.replace(/\s+/g, ' ').trim()).slice(0, 200) };
 }
-function publish_sleep(ms) {
-    return new Promise((r) => setTimeout(r, ms));
-}
-//# sourceMappingURL=publish.js.map
+//# sourceMappingURL=delivery.js.map
 ;// CONCATENATED MODULE: ./lib/core/deploy-flow.js
 // Deploy flow shared by the Action and `skill-sync publish`: pack → sign → release → POST to receivers.
 
@@ -55938,6 +57687,7 @@ function keylessSigner(source, job, env = process.env) {
 
 
 
+
 const EMPTY = { deploymentId: null, serial: null, commit: null, appliedAt: null, skills: [] };
 /** GET `<plan-url>/v1/state` with `x-api-key`; 404 means nothing is live. Throws a one-line, scrubbed error. */
 async function fetchLiveState(planUrl, apiKey, timeoutMs) {
@@ -55945,9 +57695,9 @@ async function fetchLiveState(planUrl, apiKey, timeoutMs) {
     const shown = displayUrl(url);
     let res;
     try {
-        res = await fetch(url, {
+        res = await fetchWithTimeout(url, {
             headers: { accept: 'application/json', ...(apiKey ? { 'x-api-key': apiKey } : {}) },
-            signal: AbortSignal.timeout(timeoutMs),
+            timeoutMs,
             redirect: 'error',
         });
     }
@@ -56078,11 +57828,8 @@ function tip_short(sha) {
     return sha.slice(0, 12);
 }
 //# sourceMappingURL=tip.js.map
-;// CONCATENATED MODULE: ./lib/schemas/skillsync.schema.json
-const skillsync_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://github.com/kurultai/skill-sync/schemas/skillsync.schema.json","title":"skill-sync .skillsync.yml","description":"Repository settings read by the skill-sync CLI and the GitHub Action. Flags and Action inputs given explicitly override them.","type":"object","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"const":1,"description":"File format version; only 1 exists."},"profile":{"enum":["openclaw","agentskills","strict"],"description":"Validation profile (default openclaw)."},"requiredFields":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"},"description":"Frontmatter fields every SKILL.md must have, instead of the profile\'s."},"limits":{"type":"object","additionalProperties":false,"properties":{"maxFileSize":{"type":"integer","minimum":1,"maximum":1073741824,"description":"Per-file limit in bytes (default 256000, the gateway\'s)."}}},"ignore":{"type":"array","maxItems":1000,"items":{"type":"string","minLength":1,"maxLength":4096,"pattern":"^[^\\\\n\\\\r]+$"},"description":"gitignore patterns, relative to the skills folder: matching files and folders are neither checked nor shipped."}}}');
 ;// CONCATENATED MODULE: ./lib/core/config-file.js
 // `.skillsync.yml`: a repository's settings (profile, limits, ignore rules), read the same way by the CLI and the Action.
-
 
 
 
@@ -56093,7 +57840,6 @@ const MAX_CONFIG_BYTES = 64 * 1024;
 class ConfigFileError extends Error {
     name = 'ConfigFileError';
 }
-const validate = new ajv.Ajv({ allErrors: true, strict: true, validateSchema: false }).compile(skillsync_schema_namespaceObject);
 /**
  * The nearest `.skillsync.yml` at or above `start`. The search stops at `stop` (the Action's workspace) or at the
  * folder holding `.git` (the repository root), so a file outside the repository never applies.
@@ -56130,6 +57876,7 @@ function loadConfigFile(file) {
     catch (err) {
         throw new ConfigFileError(`${file}: not valid YAML: ${err.message.split('\n')[0]}`);
     }
+    const validate = schemaValidator('skillsync');
     if (!validate(doc)) {
         const first = validate.errors?.[0];
         const where = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : 'top level';
@@ -56876,13 +58623,6 @@ module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/dr
 /***/ ((module) => {
 
 module.exports = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://json-schema.org/draft/2020-12/schema","$vocabulary":{"https://json-schema.org/draft/2020-12/vocab/core":true,"https://json-schema.org/draft/2020-12/vocab/applicator":true,"https://json-schema.org/draft/2020-12/vocab/unevaluated":true,"https://json-schema.org/draft/2020-12/vocab/validation":true,"https://json-schema.org/draft/2020-12/vocab/meta-data":true,"https://json-schema.org/draft/2020-12/vocab/format-annotation":true,"https://json-schema.org/draft/2020-12/vocab/content":true},"$dynamicAnchor":"meta","title":"Core and Validation specifications meta-schema","allOf":[{"$ref":"meta/core"},{"$ref":"meta/applicator"},{"$ref":"meta/unevaluated"},{"$ref":"meta/validation"},{"$ref":"meta/meta-data"},{"$ref":"meta/format-annotation"},{"$ref":"meta/content"}],"type":["object","boolean"],"$comment":"This meta-schema also defines keywords that have appeared in previous drafts in order to prevent incompatible extensions as they remain in common use.","properties":{"definitions":{"$comment":"\\"definitions\\" has been replaced by \\"$defs\\".","type":"object","additionalProperties":{"$dynamicRef":"#meta"},"deprecated":true,"default":{}},"dependencies":{"$comment":"\\"dependencies\\" has been split and replaced by \\"dependentSchemas\\" and \\"dependentRequired\\" in order to serve their differing semantics.","type":"object","additionalProperties":{"anyOf":[{"$dynamicRef":"#meta"},{"$ref":"meta/validation#/$defs/stringArray"}]},"deprecated":true,"default":{}},"$recursiveAnchor":{"$comment":"\\"$recursiveAnchor\\" has been replaced by \\"$dynamicAnchor\\".","$ref":"meta/core#/$defs/anchorString","deprecated":true},"$recursiveRef":{"$comment":"\\"$recursiveRef\\" has been replaced by \\"$dynamicRef\\".","$ref":"meta/core#/$defs/uriReferenceString","deprecated":true}}}');
-
-/***/ }),
-
-/***/ 2079:
-/***/ ((module) => {
-
-module.exports = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"http://json-schema.org/draft-07/schema#","title":"Core schema meta-schema","definitions":{"schemaArray":{"type":"array","minItems":1,"items":{"$ref":"#"}},"nonNegativeInteger":{"type":"integer","minimum":0},"nonNegativeIntegerDefault0":{"allOf":[{"$ref":"#/definitions/nonNegativeInteger"},{"default":0}]},"simpleTypes":{"enum":["array","boolean","integer","null","number","object","string"]},"stringArray":{"type":"array","items":{"type":"string"},"uniqueItems":true,"default":[]}},"type":["object","boolean"],"properties":{"$id":{"type":"string","format":"uri-reference"},"$schema":{"type":"string","format":"uri"},"$ref":{"type":"string","format":"uri-reference"},"$comment":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"default":true,"readOnly":{"type":"boolean","default":false},"examples":{"type":"array","items":true},"multipleOf":{"type":"number","exclusiveMinimum":0},"maximum":{"type":"number"},"exclusiveMaximum":{"type":"number"},"minimum":{"type":"number"},"exclusiveMinimum":{"type":"number"},"maxLength":{"$ref":"#/definitions/nonNegativeInteger"},"minLength":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"pattern":{"type":"string","format":"regex"},"additionalItems":{"$ref":"#"},"items":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/schemaArray"}],"default":true},"maxItems":{"$ref":"#/definitions/nonNegativeInteger"},"minItems":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"uniqueItems":{"type":"boolean","default":false},"contains":{"$ref":"#"},"maxProperties":{"$ref":"#/definitions/nonNegativeInteger"},"minProperties":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"required":{"$ref":"#/definitions/stringArray"},"additionalProperties":{"$ref":"#"},"definitions":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"properties":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"patternProperties":{"type":"object","additionalProperties":{"$ref":"#"},"propertyNames":{"format":"regex"},"default":{}},"dependencies":{"type":"object","additionalProperties":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/stringArray"}]}},"propertyNames":{"$ref":"#"},"const":true,"enum":{"type":"array","items":true,"minItems":1,"uniqueItems":true},"type":{"anyOf":[{"$ref":"#/definitions/simpleTypes"},{"type":"array","items":{"$ref":"#/definitions/simpleTypes"},"minItems":1,"uniqueItems":true}]},"format":{"type":"string"},"contentMediaType":{"type":"string"},"contentEncoding":{"type":"string"},"if":{"$ref":"#"},"then":{"$ref":"#"},"else":{"$ref":"#"},"allOf":{"$ref":"#/definitions/schemaArray"},"anyOf":{"$ref":"#/definitions/schemaArray"},"oneOf":{"$ref":"#/definitions/schemaArray"},"not":{"$ref":"#"}},"default":true}');
 
 /***/ })
 
