@@ -1,4 +1,4 @@
-// Digests: sha256 of bytes, files and streams, and the skill fingerprint rule from DESIGN.md.
+// Digests: sha256 of bytes, files and streams, and the skill fingerprint rule (docs/contracts.md).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { SkillFile } from './skill/model.js';

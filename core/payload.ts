@@ -1,4 +1,4 @@
-// Release payload: the JSON statement the envelope signs (DESIGN.md "Envelope").
+// Release payload: the JSON statement the envelope signs (docs/contracts.md, envelope).
 
 export const PAYLOAD_TYPE = 'application/vnd.skill-sync.release+json';
 

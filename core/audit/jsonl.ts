@@ -8,7 +8,7 @@ export const AUDIT_FILE = 'audit.jsonl';
 export const DEFAULT_ROTATE_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_KEEP_FILES = 5;
 
-/** `<dataDir>/skill-sync`: the folder DESIGN.md puts state, releases and the audit files in. */
+/** `<dataDir>/skill-sync`: the folder for state, releases and the audit files (docs/architecture.md). */
 export function auditDir(dataDir: string): string {
   return path.join(dataDir, 'skill-sync');
 }

@@ -164,7 +164,7 @@ function checkRetain(value: unknown): string[] {
   });
 }
 
-/** The fingerprint a manifest skill must carry for its files (DESIGN.md fingerprint rule). */
+/** The fingerprint a manifest skill must carry for its files (docs/contracts.md, skill fingerprint). */
 export function expectedFingerprint(files: SkillFile[]): string {
   return fingerprint(files);
 }

@@ -22,7 +22,7 @@ import type { SignedRelease } from '../support/release.js';
 
 export const TOKEN = 'ghp_testtokenvalue000000000000000000000';
 
-/** The receiver's trusted key and an attacker's key, both Ed25519 (DESIGN.md's recommended kind). */
+/** The receiver's trusted key and an attacker's key, both Ed25519 (the recommended kind, docs/contracts.md). */
 function keyPair(): { sign: SigningKey; verify: VerifyKey } {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const keyid = ed25519KeyId(publicKey);
