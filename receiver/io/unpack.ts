@@ -5,23 +5,17 @@ import { constants, createReadStream } from 'node:fs';
 import { chmod, lstat, mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { syncTree } from '../fsutil.js';
-import type { BundleManifest } from '../manifest.js';
-import { MemoryTree, type MemoryFile } from '../memory-tree.js';
-import { released } from '../memory.js';
-import {
-  failureError,
-  laneBySkill,
-  openTreeLanes,
-  type TreeIO,
-  type TreeWrite,
-  type TreeWriteFailure,
-} from '../tree-io.js';
-import { checkEntryPath, foldName } from './entry-path.js';
-import { BundleError } from './errors.js';
-import { resolveLimits, type UnpackLimits } from './limits.js';
-import { MANIFEST_FILE, expectedFingerprint, parseManifest } from './manifest.js';
-import { TarReader, type TarEntry, type TarSink } from './tar-reader.js';
+import { checkEntryPath, foldName } from '../../core/bundle/entry-path.js';
+import { BundleError } from '../../core/bundle/errors.js';
+import { resolveLimits, type UnpackLimits } from '../../core/bundle/limits.js';
+import { MANIFEST_FILE, expectedFingerprint, parseManifest } from '../../core/bundle/manifest.js';
+import { TarReader, type TarEntry, type TarSink } from '../../core/bundle/tar-reader.js';
+import type { BundleManifest } from '../../core/manifest.js';
+import { released } from './memory.js';
+import { MemoryTree, type MemoryFile } from './memory-tree.js';
+import { failureError, type TreeWrite, type TreeWriteFailure } from './protocol.js';
+import { syncTree } from './syncfs.js';
+import { laneBySkill, openTreeLanes, type TreeIO } from './tree-io-pool.js';
 
 interface Written {
   sha256: string;
@@ -422,7 +416,17 @@ export async function unpackBundle(
   await chmod(stagingDir, 0o755);
   const lanes = openTreeLanes();
   const { check } = opts;
-  const sink = new StagingSink(stagingDir, lim, lanes, check ? (opts.keepBytes ?? DEFAULT_KEEP_BYTES) : 0);
+  const sink = new StagingSink(
+    stagingDir,
+    lim,
+    lanes,
+    check
+      ? (opts.keepBytes ??
+          (process.env.SKILL_SYNC_KEEP_BYTES
+            ? Number(process.env.SKILL_SYNC_KEEP_BYTES)
+            : DEFAULT_KEEP_BYTES))
+      : 0,
+  );
   let manifest: BundleManifest;
   let inMemory: MemoryTree | null = null;
   const reader = new TarReader(sink);
