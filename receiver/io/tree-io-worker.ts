@@ -10,7 +10,9 @@ const budget = new GarbageBudget();
 
 parentPort?.on('message', (req: Request) => {
   const res = serve(req, umask);
+  // Counted before the post: a transferred buffer reads as empty afterwards. A read's per-file buffers died
+  // when they were gathered into the one it sends.
+  const garbage = req.op === 'write' ? req.buf.byteLength : res.op === 'read' ? res.buf.byteLength : 0;
   parentPort?.postMessage(res, res.op === 'read' ? [res.buf] : []);
-  if (req.op === 'write') budget.released(req.buf.byteLength);
-  if (res.op === 'read') budget.released(res.buf.byteLength);
+  budget.released(garbage);
 });
