@@ -33,4 +33,5 @@ EXPOSE 8787
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8787)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["tini", "--", "skill-sync-entrypoint"]
-CMD ["skill-sync", "receiver"]
+# --expose-gc at launch: the receiver's garbage budget collects only then (docs/decisions.md, "Performance layer").
+CMD ["node", "--expose-gc", "/app/bin/skill-sync.js", "receiver"]

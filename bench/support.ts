@@ -86,6 +86,8 @@ export async function startReceiver(opts: {
   dataDir: string;
   publicKeys: string;
   env?: Record<string, string>;
+  /** Node flags; --expose-gc by default, as the image launches it (BENCH_NO_GC=1 leaves it out, for the A/B). */
+  nodeFlags?: string[];
 }): Promise<Receiver> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -99,7 +101,11 @@ export async function startReceiver(opts: {
     RATE_LIMIT_DEPLOYMENTS_PER_MIN: '0',
     ...opts.env,
   };
-  const proc = spawn(process.execPath, [CLI, 'receiver'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const flags = opts.nodeFlags ?? (process.env.BENCH_NO_GC ? [] : ['--expose-gc']);
+  const proc = spawn(process.execPath, [...flags, CLI, 'receiver'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(proc);
   let out = '';
   const keep = (d: Buffer) => {

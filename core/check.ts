@@ -10,7 +10,6 @@ import { openTreeIO, type FileRead, type TreeReader } from './tree-io.js';
 import { validateSkillMd, type SkillMdResult } from './skill/validate.js';
 import type { Profile } from './skill/profiles.js';
 import { validateSyncManifest } from './sync/sync-manifest.js';
-import { released } from './memory.js';
 import { gatewayFindings, type GatewayOptions } from './gateway/verdict.js';
 import { GATEWAY_LIMITS } from './gateway/discovery.js';
 import { DEFAULT_MAX_FILE_BYTES } from './bundle/limits.js';
@@ -170,7 +169,7 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeReader): Promi
     reads.forEach((read, k) => files.push(checkFile(jobs[head.from + k] as (typeof jobs)[number], read)));
     // Unless kept for the pack (its files are views on one buffer), the batch is garbage once checked: only
     // small parts, such as frontmatter, outlive it.
-    if (contents.size === kept) released(bytes);
+    if (contents.size === kept) io.released?.(bytes);
   }
 
   function checkFile({ skill, rel, file }: (typeof jobs)[number], read: FileRead): SkillFile | undefined {

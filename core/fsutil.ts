@@ -1,10 +1,7 @@
-// Durable file-system steps: fsync of files and folders, syncfs of a whole tree, and write-to-temp-then-rename.
+// Durable file-system steps: fsync of files and folders, and write-to-temp-then-rename.
 import { open, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { syncFileSystem } from './syncfs.js';
-
-export { syncFileSystem };
 
 export async function fsyncPath(p: string): Promise<void> {
   const fh = await open(p, 'r');
@@ -15,8 +12,13 @@ export async function fsyncPath(p: string): Promise<void> {
   }
 }
 
-/** A rename is durable only once the folder holding the new name is fsynced. */
-export const fsyncDir = fsyncPath;
+/**
+ * A rename is durable only once the folder holding the new name is fsynced. Windows cannot open a folder for
+ * that (NTFS journals the rename itself), so there it is a no-op: the Action and the CLI run there too.
+ */
+export async function fsyncDir(dir: string): Promise<void> {
+  if (process.platform !== 'win32') await fsyncPath(dir);
+}
 
 /** Runs fn over items, at most `limit` at a time; results in item order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -30,22 +32,6 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Pr
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
-}
-
-/**
- * Makes freshly written files and the folders holding them durable (absolute paths): one syncfs when it can, else
- * every file, then every folder deepest first. A folder that is gone by now is skipped (nothing to keep).
- */
-export async function syncTree(files: string[], dirs: string[]): Promise<void> {
-  const any = dirs[0] ?? files[0];
-  if (any === undefined || (await syncFileSystem(any))) return;
-  await mapLimit(files, 16, (f) => fsyncPath(f));
-  const deepestFirst = [...dirs].sort((a, b) => b.split(path.sep).length - a.split(path.sep).length);
-  await mapLimit(deepestFirst, 16, (d) => fsyncDir(d).catch(ignoreGone));
-}
-
-function ignoreGone(err: NodeJS.ErrnoException): void {
-  if (err.code !== 'ENOENT') throw err;
 }
 
 export function tempName(target: string): string {

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { AuditRecord, AuditTrail, AuditTrigger } from '../core/audit/index.js';
-import { unpackBundle } from '../core/bundle/index.js';
+import { unpackBundle } from './io/unpack.js';
 import { SKILL_FILE_MAX_BYTES } from '../core/check.js';
 import { decodeEnvelopeHeader, type VerifyKey } from '../core/envelope/index.js';
 import type { OidcVerifier, VerifyPath } from '../core/envelope/oidc-verify.js';

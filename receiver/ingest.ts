@@ -1,7 +1,7 @@
 // Bundle ingest: stream a body to a file on the data volume, capped at the signed size and hashed on the way.
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
-import { released } from '../core/memory.js';
+import { released } from './io/memory.js';
 import { Refusal } from './refusal.js';
 
 /**

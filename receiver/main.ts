@@ -3,7 +3,8 @@ import { packageVersion } from '../core/package-version.js';
 import { serve, type ServerType } from '@hono/node-server';
 import pino from 'pino';
 import { AuditTrail } from '../core/audit/index.js';
-import { allowCollections } from '../core/memory.js';
+import { useTreeReader } from '../core/tree-io.js';
+import { openTreeIO } from './io/tree-io-pool.js';
 import { parseVerifyKeys } from '../core/envelope/index.js';
 import { OidcVerifier } from '../core/envelope/oidc-verify.js';
 import { createApp } from './app.js';
@@ -130,8 +131,8 @@ export async function startReceiver(
 /** Entry for `skill-sync receiver`: a bad setting stops the process with one line naming the variable. */
 export async function runReceiverProcess(argv: string[]): Promise<number> {
   const insecureDev = argv.includes('--insecure-dev');
-  // A long-running service streams large bundles: keep their dead buffers from piling up (core/memory.ts).
-  allowCollections();
+  // Discovery and the check read trees in the I/O workers, so the HTTP loop never waits on the disk.
+  useTreeReader(openTreeIO);
   // Listen for signals before start-up, so a SIGTERM that arrives while starting still shuts down cleanly.
   let signalled!: () => void;
   const signal = new Promise<void>((resolve) => (signalled = resolve));

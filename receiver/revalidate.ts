@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { checkRepo } from '../core/check.js';
 import type { BundleManifest } from '../core/bundle-manifest.js';
-import type { MemoryTree } from '../core/memory-tree.js';
+import type { MemoryTree } from './io/memory-tree.js';
 import { protectedPaths } from '../core/sync/confine.js';
 import type { ReceiverConfig } from './config.js';
 import { Refusal } from './refusal.js';

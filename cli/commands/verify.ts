@@ -2,7 +2,8 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { BundleError, unpackBundle } from '../../core/bundle/index.js';
+import { BundleError } from '../../core/bundle/index.js';
+import { unpackBundle } from '../../receiver/io/unpack.js';
 import { sha256File } from '../../core/digest.js';
 import {
   EnvelopeError,

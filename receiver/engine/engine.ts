@@ -7,7 +7,7 @@ import { fsyncDir } from '../../core/fsutil.js';
 import type { GatewayReport } from '../../core/gateway/report.js';
 import type { BundleManifest } from '../../core/bundle-manifest.js';
 import { carryOver } from './carry-over.js';
-import { crashPoint } from './crash.js';
+import { failpoint } from '../failpoint.js';
 import { httpHealth, runReload, sendAlert } from './hooks.js';
 import { LockFile } from './lock.js';
 import { layoutFor, releaseDir, releaseSkills, RELEASE_ID, type Layout } from './paths.js';
@@ -155,7 +155,7 @@ export class Engine {
     if (await stat(releaseDir(this.layout, id)).catch(() => null)) {
       throw new EngineError('ENGINE_DUPLICATE_ID', `release ${id} already exists`);
     }
-    crashPoint('after-staging');
+    failpoint('after-staging');
     // A bundle without skills still needs the folder the live path will show.
     await mkdir(path.join(stagingDir, 'skills'), { recursive: true });
     const live = this.state.live;
@@ -169,7 +169,7 @@ export class Engine {
     await fsyncDir(stagingDir);
     await rename(stagingDir, releaseDir(this.layout, id));
     await fsyncDir(this.layout.releases);
-    crashPoint('after-release');
+    failpoint('after-release');
     const { deploymentId: _d, ...rest } = meta;
     const record: ReleaseRecord = { deploymentId: id, ...rest, appliedAt: new Date().toISOString() };
     return this.switchCheckCommit({ record, manifest: complete, isNew: true }, id, started);
@@ -254,7 +254,7 @@ export class Engine {
   private async switchTo(id: string | null, manifest: BundleManifest): Promise<void> {
     const previous = this.state.live?.deploymentId ?? null;
     // Here rather than in switchLive: start-up recovery switches too, and must not trip a crash test's hook.
-    crashPoint('before-switch');
+    failpoint('before-switch');
     await switchLive(this.layout, this.cfg.strategy, id, manifest, previous);
   }
 
@@ -281,7 +281,7 @@ export class Engine {
     try {
       await this.switchTo(id, c.manifest);
       const switchedAt = performance.now();
-      crashPoint('after-switch');
+      failpoint('after-switch');
       // While checking, verifyLive and the reload body must see the candidate.
       this.state = { ...committed, live: liveAsCandidate };
       await runReload(this.cfg.reload, this.reloadBody(c.isNew ? 'deploy' : 'rollback'), this.log);
@@ -308,14 +308,14 @@ export class Engine {
         next.highest = this.raiseHighest(c.record, 'success');
         ({ kept: next.releases, pruned } = this.planPrune(next.releases, id, prev?.deploymentId));
       }
-      crashPoint('before-state');
+      failpoint('before-state');
       await writeState(this.layout.state, next);
       this.state = next;
-      crashPoint('after-state');
+      failpoint('after-state');
       if (this.cfg.strategy === 'in-place') await clearJournal(this.layout);
-      crashPoint('before-prune');
+      failpoint('before-prune');
       for (const p of pruned) await this.discard(p);
-      crashPoint('after-prune');
+      failpoint('after-prune');
       const durationMs = performance.now() - started;
       this.log.info({ deploymentId: id, attempt: attemptId, trigger, durationMs, pruned }, 'deployment live');
       return {

@@ -1,10 +1,12 @@
 // In-place strategy: make a real live folder equal to a release, file by file, journaled so a crash can be repaired.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { syncTree, tempName, writeFileAtomic } from '../../core/fsutil.js';
+import { tempName, writeFileAtomic } from '../../core/fsutil.js';
+import { syncTree } from '../io/syncfs.js';
 import type { BundleManifest } from '../../core/bundle-manifest.js';
-import { failureError, laneBySkill, openTreeLanes, type TreeCopy } from '../../core/tree-io.js';
-import { crashAfterOps, crashPoint } from './crash.js';
+import { failpoint } from '../failpoint.js';
+import { failureError, type TreeCopy } from '../io/protocol.js';
+import { laneBySkill, openTreeLanes } from '../io/tree-io-pool.js';
 import { execBit, expectedFiles, scanTree, type TreeEntry } from './tree.js';
 
 export interface InPlaceOp {
@@ -88,9 +90,6 @@ export async function writeJournal(file: string, j: Journal): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(j) + '\n');
 }
 
-/** Op counter across the process, for the `mid-journal:<n>` crash step. */
-let opsDone = 0;
-
 /** Splits copy steps by skill over `n` lanes; a skill's steps keep their order (its SKILL.md last). */
 function bySkillLane(steps: TreeCopy[], n: number): TreeCopy[][] {
   const lanes: TreeCopy[][] = Array.from({ length: n }, () => []);
@@ -127,21 +126,18 @@ export async function runInPlace(
       return { rel: o.path, src: path.join(releaseSkills, o.path), tmp: tempName(dst), mode: f.mode & 0o777 };
     });
   // One request per lane for every write: a file op per thread-pool trip cost more than the copying itself.
-  const crashAt = crashAfterOps();
   const lanes = openTreeLanes();
   const parts = bySkillLane(steps, lanes.length);
   let results;
   try {
-    // A `mid-journal:<n>` kill comes after the first lane's n-th op, with the other lanes wherever they are.
-    const kill = crashAt === null ? -1 : crashAt - opsDone - 1;
-    results = await Promise.all(parts.map((part, k) => lanes[k]!.copyInto(live, part, k === 0 ? kill : -1)));
+    // Each worker reaches the `mid-journal` failpoint after every file it copies (receiver/failpoint.ts).
+    results = await Promise.all(parts.map((part, k) => lanes[k]!.copyInto(live, part)));
   } finally {
     await Promise.all(lanes.map((io) => io.close()));
   }
   results.forEach((failed, k) => {
     if (failed) throw failureError(failed, `in-place write of ${parts[k]?.[failed.index]?.rel}`);
   });
-  opsDone += steps.length;
   const written = steps.map((s) => path.join(live, s.rel));
   written.forEach(touched);
   for (const o of ops) {
@@ -149,8 +145,7 @@ export async function runInPlace(
     const dst = path.join(live, o.path);
     await rm(dst, { recursive: true, force: true });
     touched(dst);
-    opsDone++;
-    crashPoint(`mid-journal:${opsDone}`);
+    failpoint('mid-journal');
   }
   await syncTree(written, [...dirs]);
 }

@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from '../../core/fsutil.js';
 import { MANIFEST_FILE, type BundleManifest } from '../../core/bundle-manifest.js';
-import { crashPoint } from './crash.js';
+import { failpoint } from '../failpoint.js';
 import { planInPlace, runInPlace, writeJournal } from './in-place-switch.js';
 import { releaseDir, releaseSkills, type Layout } from './paths.js';
 import { pointLiveAt } from './symlink-switch.js';
@@ -32,7 +32,7 @@ export async function switchLive(
   }
   const ops = await planInPlace(l.live, manifest);
   await writeJournal(l.journal, { v: 1, target, previous, startedAt: new Date().toISOString(), ops });
-  crashPoint('after-journal');
+  failpoint('after-journal');
   await runInPlace(l.live, target === null ? l.live : releaseSkills(l, target), manifest, ops);
 }
 

@@ -2,7 +2,7 @@
 import { lstat, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir, tempName } from '../../core/fsutil.js';
-import { crashPoint } from './crash.js';
+import { failpoint } from '../failpoint.js';
 
 export type LiveKind = 'missing' | 'symlink' | 'dir' | 'other';
 
@@ -38,7 +38,7 @@ export async function pointLiveAt(live: string, target: string | null): Promise<
   if ((await linkTarget(live)) === path.resolve(target)) return;
   const tmp = tempName(live);
   await symlink(path.relative(dir, target), tmp);
-  crashPoint('mid-switch');
+  failpoint('mid-switch');
   try {
     await rename(tmp, live);
   } catch (err) {

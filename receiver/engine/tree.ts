@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SKILLS_PREFIX, type BundleManifest, type ManifestSkill } from '../../core/bundle-manifest.js';
 import type { SkillFile } from '../../core/skill/model.js';
-import { laneBySkill, openTreeLanes, type TreeIO } from '../../core/tree-io.js';
+import { laneBySkill, openTreeLanes, type TreeIO } from '../io/tree-io-pool.js';
 
 /** One entry under a scanned root; files carry their size, mode bits and sha256 ('' when unreadable). */
 export interface TreeEntry {

@@ -1,13 +1,9 @@
 // Durability helpers: syncfs through `sync -f`, and the fsync-per-file fallback where `sync` cannot run.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { syncFileSystem, syncTree } from '../../core/fsutil.js';
+import { syncFileSystem, syncTree } from '../../receiver/io/syncfs.js';
 import { tempDir } from '../support/receiver.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
 
 const PATH = process.env.PATH;
 afterEach(() => {
@@ -23,6 +19,27 @@ async function smallTree(): Promise<{ files: string[]; dirs: string[] }> {
 }
 
 describe('syncFileSystem / syncTree', () => {
+  it.skipIf(process.platform !== 'linux')(
+    'runs `sync` with PATH only: none of the receiver secrets',
+    async () => {
+      const { dirs } = await smallTree();
+      const bin = await tempDir('skill-sync-fake-sync-');
+      const dump = path.join(bin, 'env.txt');
+      await writeFile(path.join(bin, 'sync'), `#!/bin/sh\nenv > '${dump}'\n`);
+      await chmod(path.join(bin, 'sync'), 0o755);
+      process.env.PATH = `${bin}:${PATH ?? ''}`;
+      process.env.MANUAL_SYNC_API_KEY = 'manual-sync-key-for-the-env-test';
+      try {
+        expect(await syncFileSystem(dirs[0] as string)).toBe(true);
+      } finally {
+        delete process.env.MANUAL_SYNC_API_KEY;
+      }
+      const seen = await readFile(dump, 'utf8');
+      expect(seen).not.toContain('manual-sync-key-for-the-env-test');
+      expect(seen).toMatch(/^PATH=/m);
+    },
+  );
+
   it('flushes with one `sync -f` on Linux', async () => {
     const { dirs } = await smallTree();
     expect(await syncFileSystem(dirs[0] as string)).toBe(process.platform === 'linux');
@@ -61,50 +78,4 @@ describe('syncFileSystem / syncTree', () => {
     ]);
     expect(String((results[3] as PromiseRejectedResult).reason)).toMatch(/two/);
   });
-
-  it.runIf(process.platform === 'linux')('keeps working when its shell is killed', async () => {
-    const { dirs } = await smallTree();
-    expect(await syncFileSystem(dirs[0] as string)).toBe(true);
-    const shells = execFileSync('pgrep', ['-P', String(process.pid), '-x', 'sh'], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .filter(Boolean);
-    expect(shells.length).toBeGreaterThan(0);
-    for (const pid of shells) process.kill(Number(pid), 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(await syncFileSystem(dirs[0] as string)).toBe(true);
-  });
-
-  it.runIf(process.platform === 'linux')(
-    'lets a process exit while idle, and its shell goes with it',
-    async () => {
-      const { dirs } = await smallTree();
-      const script = [
-        `import { execFileSync } from 'node:child_process';`,
-        `import { syncFileSystem } from ${JSON.stringify(path.join(ROOT, 'lib/core/syncfs.js'))};`,
-        `const ok = await syncFileSystem(${JSON.stringify(dirs[0])});`,
-        `const shells = execFileSync('pgrep', ['-P', String(process.pid), '-x', 'sh'], { encoding: 'utf8' });`,
-        `console.log(JSON.stringify({ ok, shells: shells.trim().split(/\\s+/).map(Number) }));`,
-      ].join('\n');
-      // Would time out if the idle shell or its pipes kept the event loop alive.
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-        encoding: 'utf8',
-        timeout: 10_000,
-      });
-      const { ok, shells } = JSON.parse(out) as { ok: boolean; shells: number[] };
-      expect(ok).toBe(true);
-      expect(shells).toHaveLength(1);
-      // Gone, or a zombie waiting for init to reap it (it has exited: the state in /proc/<pid>/stat is Z).
-      const alive = (pid: number) => {
-        try {
-          return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-        } catch {
-          return false;
-        }
-      };
-      for (const end = Date.now() + 2000; alive(shells[0] as number) && Date.now() < end;)
-        await new Promise((r) => setTimeout(r, 20));
-      expect(alive(shells[0] as number)).toBe(false);
-    },
-  );
 });

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packBundle, unpackBundle } from '../../core/bundle/index.js';
+import { packBundle } from '../../core/bundle/index.js';
+import { unpackBundle } from '../../receiver/io/unpack.js';
 import {
   GZIP_LEVEL,
   GzipFile,

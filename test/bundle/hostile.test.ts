@@ -3,7 +3,8 @@ import { lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BundleError, unpackBundle } from '../../core/bundle/index.js';
+import { BundleError } from '../../core/bundle/index.js';
+import { unpackBundle } from '../../receiver/io/unpack.js';
 import * as hostile from '../support/hostile.js';
 
 let work: string;

@@ -3,9 +3,10 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packBundle, unpackBundle } from '../../core/bundle/index.js';
+import { packBundle } from '../../core/bundle/index.js';
+import { unpackBundle } from '../../receiver/io/unpack.js';
 import { checkRepo, type CheckResult } from '../../core/check.js';
-import type { MemoryTree } from '../../core/memory-tree.js';
+import type { MemoryTree } from '../../receiver/io/memory-tree.js';
 import { checksummedToken, rng } from '../secrets/fakes.js';
 
 let work: string;

@@ -1,4 +1,5 @@
 // Deterministic pack: same tree → same bytes whatever the mtimes, umask and creation order; round trips.
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,8 +13,8 @@ import {
   canonicalJson,
   packBundle,
   readBundleManifest,
-  unpackBundle,
 } from '../../core/bundle/index.js';
+import { unpackBundle } from '../../receiver/io/unpack.js';
 import { checkRepo, PACK_RETAIN_BYTES } from '../../core/check.js';
 import { skillsFromTree } from './tree.js';
 
@@ -160,14 +161,18 @@ describe('packBundle', () => {
   it('unpacks to exactly 0755 folders and 0644/0755 files whatever the umask', async () => {
     const out = path.join(work, 'umask.tar.gz');
     await packBundle(rootB, await skillsFromTree(rootB), out);
+    // The receiver reads its umask once at start (DEP0139), so each umask gets a process of its own.
+    const unpack = path.join(import.meta.dirname, '../../lib/receiver/io/unpack.js');
     for (const mask of [0o022, 0o077, 0o002]) {
       const staging = path.join(await mkdtemp(path.join(work, 'umask-')), 'staging');
-      const old = process.umask(mask);
-      try {
-        await unpackBundle(out, staging);
-      } finally {
-        process.umask(old);
-      }
+      const script = path.join(path.dirname(staging), 'unpack.mjs');
+      await writeFile(
+        script,
+        `process.umask(${mask});
+        const { unpackBundle } = await import(${JSON.stringify(unpack)});
+        await unpackBundle(${JSON.stringify(out)}, ${JSON.stringify(staging)});`,
+      );
+      execFileSync(process.execPath, [script]);
       const mode = async (rel: string) => (await stat(path.join(staging, rel))).mode & 0o777;
       expect(await mode('skills/beta/scripts')).toBe(0o755);
       expect(await mode('skills/beta')).toBe(0o755);

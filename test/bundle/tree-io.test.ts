@@ -8,8 +8,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { unpackBundle } from '../../core/bundle/index.js';
-import { TREE_IO_LANES, openTreeLanes } from '../../core/tree-io.js';
+import { unpackBundle } from '../../receiver/io/unpack.js';
+import { TREE_IO_LANES, openTreeLanes } from '../../receiver/io/tree-io-pool.js';
 import { scanTree } from '../../receiver/engine/tree.js';
 import { manifestFor, rawTar, type SkillSpec, type TarItem } from '../support/hostile.js';
 import { tempDir } from '../support/receiver.js';
@@ -36,7 +36,7 @@ describe('tree I/O lanes', () => {
     const dir = await tempDir('skill-sync-lanes-');
     await mkdir(path.join(dir, 'empty'));
     const script = [
-      `import { openTreeLanes } from ${JSON.stringify(path.join(ROOT, 'lib/core/tree-io.js'))};`,
+      `import { openTreeLanes } from ${JSON.stringify(path.join(ROOT, 'lib/receiver/io/tree-io-pool.js'))};`,
       `const lanes = openTreeLanes();`,
       `const [listing] = await lanes[0].readdirs([${JSON.stringify(path.join(dir, 'empty'))}]);`,
       `console.log(JSON.stringify({ lanes: lanes.length, listing }));`,

@@ -49,6 +49,8 @@ beforeAll(async () => {
     '--types',
     'node',
     path.join(repo, 'receiver/engine/index.ts'),
+    // The I/O worker is loaded by URL, not imported: name it so it is compiled beside the engine.
+    path.join(repo, 'receiver/io/tree-io-worker.ts'),
   );
   await promisify(execFile)(process.execPath, [tsc, ...args], { cwd: repo });
   engineModule = path.join(buildDir, 'receiver/engine/index.js');

@@ -53,7 +53,8 @@ export async function startReceiver(opts: {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const proc = spawn(process.execPath, [CLI, 'receiver', ...(opts.args ?? [])], {
+  // --expose-gc as in the image's CMD: the garbage budget collects only when launched with it.
+  const proc = spawn(process.execPath, ['--expose-gc', CLI, 'receiver', ...(opts.args ?? [])], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

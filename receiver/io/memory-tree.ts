@@ -4,7 +4,7 @@
 // second pass over the disk, and could only start once every write had landed; from memory the check runs while
 // the I/O worker is still writing and flushing staging.
 import path from 'node:path';
-import type { DirEntry, FileKind, FileRead, ReadOptions, TreeReader } from './tree-io.js';
+import type { DirEntry, FileKind, FileRead, ReadOptions, TreeReader } from '../../core/tree-io.js';
 
 export interface MemoryFile {
   bytes: Buffer;
