@@ -48680,7 +48680,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4356);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1695);
 // Action entry point: ncc bundles this file into dist/index.js, which action.yml runs.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -48690,7 +48690,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4356:
+/***/ 1695:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -51656,9 +51656,8 @@ function getIDToken(aud) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-var external_node_fs_namespaceObject_0 = /*#__PURE__*/__nccwpck_require__.t(external_node_fs_namespaceObject, 2);
 ;// CONCATENATED MODULE: ./lib/core/digest.js
-// Digests: sha256 of bytes, files and streams, and the skill fingerprint rule from DESIGN.md.
+// Digests: sha256 of bytes, files and streams, and the skill fingerprint rule (docs/contracts.md).
 
 
 function sha256(data) {
@@ -52571,285 +52570,83 @@ class IgnoreScope {
     }
 }
 //# sourceMappingURL=ignore.js.map
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: external "node:worker_threads"
-var external_node_worker_threads_ = __nccwpck_require__(5919);
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-;// CONCATENATED MODULE: external "node:vm"
-const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
-;// CONCATENATED MODULE: ./lib/core/memory.js
-// Garbage budget: after every few MiB of short-lived buffers, run a collection, where the process has allowed it.
-//
-// Why: V8 frees a dead Buffer's memory only when the small JS object that holds it is collected, and it starts
-// a collection for Buffer memory alone only after about 64 MB of it has piled up. Streaming a 50 MB bundle
-// through the socket, gunzip and the I/O worker makes hundreds of such buffers that die at once, so without
-// this the receiver's RSS grew by the size of the bundle and more. A collection of just the
-// young generation (a scavenge: the dead buffers are young) costs well under a millisecond, and it runs once
-// per BUDGET_BYTES: a typical (sub-MB) deploy never triggers one.
-
-
-/** Buffer bytes that may die between two collections. */
-const BUDGET_BYTES = 2 * 1024 * 1024;
-let collect;
-let pending = 0;
-/**
- * Lets this process (and workers started after this call) run collections on demand. The receiver calls it at
- * start; a CLI run is too short for garbage to matter. Harmless where the runtime refuses the flag.
- */
-function allowCollections() {
-    try {
-        setFlagsFromString('--expose-gc');
-        collect = runInNewContext('gc');
-    }
-    catch {
-        collect = undefined;
-    }
-}
-/** Counts `bytes` of buffers that are now garbage, and collects once the budget is spent. */
-function released(bytes) {
-    if (!collect)
-        return;
-    pending += bytes;
-    if (pending < BUDGET_BYTES)
-        return;
-    pending = 0;
-    collect({ type: 'minor' });
-}
-//# sourceMappingURL=memory.js.map
 ;// CONCATENATED MODULE: ./lib/core/tree-io.js
-// Batched tree I/O: directory listings, file reads (with sha256) and new-tree writes, by a worker's sync syscalls.
+// Tree reads for discovery, the check and the pack: folder listings, texts and files (with sha256), by plain
+// synchronous fs calls in this thread, on any OS the Action runs on (docs/decisions.md, "Performance layer").
 //
-// Why: tens of thousands of small files made per-file async fs calls (one thread-pool round trip each) the
-// bottleneck, several times slower than plain sync syscalls. Sync I/O on the main thread would block the
-// receiver's HTTP loop, so a worker does it in batches: the caller stays async, hashing runs on the second core,
-// and the main thread scans and validates one batch while the worker reads the next.
+// Why sync calls: tens of thousands of small files made per-file async calls (one thread-pool round trip each)
+// the bottleneck. The Action and the CLI have nothing else to do meanwhile. The receiver, whose HTTP loop must
+// not block, installs its worker-backed reader instead (receiver/io/tree-io-pool.ts, via useTreeReader).
 
 
-
-
-
-/** A failed step as an Error that keeps its errno code (so a full disk stays ENOSPC for the caller). */
-function failureError(f, what) {
-    const err = new Error(`${what}: ${f.message}`);
-    err.code = f.code;
-    return err;
+function readdirsSync(paths) {
+    return paths.map((p) => {
+        try {
+            return external_node_fs_namespaceObject.readdirSync(p, { withFileTypes: true })
+                .map((e) => [e.name, e.isDirectory() ? 1 : e.isFile() ? 2 : 0]);
+        }
+        catch {
+            return [];
+        }
+    });
+}
+function readTextsSync(paths) {
+    return paths.map((p) => {
+        try {
+            return external_node_fs_namespaceObject.readFileSync(p, 'utf8');
+        }
+        catch {
+            return '';
+        }
+    });
+}
+function loopError(p) {
+    const e = new Error(`ELOOP: a symbolic link stands at ${p}`);
+    e.code = 'ELOOP';
+    return e;
 }
 /**
- * Answers one request with sync syscalls. `fsm` and `hash` are passed in (not imported) because this function's
- * source is also the worker's code: it must not reference anything outside itself.
+ * Reads each file whole (up to `maxBytes`) or hashes it in chunks. `noFollow` checks with lstat before opening,
+ * not with O_NOFOLLOW, whose meaning differs across systems (and Windows lacks it): a repo being packed is the
+ * user's own, so the gap between the two calls is not an attack surface.
  */
-function serve(fsm, hash, req) {
-    if (req.op === 'readdir') {
-        const result = req.paths.map((p) => {
-            try {
-                return fsm
-                    .readdirSync(p, { withFileTypes: true })
-                    .map((e) => [e.name, e.isDirectory() ? 1 : e.isFile() ? 2 : 0]);
-            }
-            catch {
-                return [];
-            }
-        });
-        return { id: req.id, op: 'readdir', result };
-    }
-    if (req.op === 'scan') {
-        const c = fsm.constants;
-        const result = [];
-        const chunk = Buffer.allocUnsafe(256 * 1024);
-        const hashFile = (rel) => {
-            let fd = -1;
-            try {
-                fd = fsm.openSync(`${req.root}/${rel}`, c.O_RDONLY | c.O_NOFOLLOW);
-                const st = fsm.fstatSync(fd);
-                if (!st.isFile())
-                    return [rel, 0, 0, 0, ''];
-                const h = hash('sha256');
-                let size = 0;
-                for (let n; (n = fsm.readSync(fd, chunk, 0, chunk.length, null)) > 0; size += n)
-                    h.update(chunk.subarray(0, n));
-                return [rel, 2, size, st.mode & 0o777, h.digest('hex')];
-            }
-            catch {
-                return [rel, 0, 0, 0, ''];
-            }
-            finally {
-                if (fd !== -1)
-                    fsm.closeSync(fd);
-            }
-        };
-        for (const f of req.files)
-            result.push(hashFile(f));
-        // Depth first with a stack of our own: a tree of any depth is walked without recursion.
-        const stack = [...req.dirs];
-        for (let rel = stack.pop(); rel !== undefined; rel = stack.pop()) {
-            let list;
-            try {
-                list = fsm.readdirSync(`${req.root}/${rel}`, { withFileTypes: true });
-            }
-            catch {
-                continue;
-            }
-            for (const e of list) {
-                const r = `${rel}/${e.name}`;
-                if (e.isDirectory()) {
-                    result.push([r, 1, 0, 0, '']);
-                    stack.push(r);
-                }
-                else if (e.isFile())
-                    result.push(hashFile(r));
-                else
-                    result.push([r, 0, 0, 0, '']);
-            }
-        }
-        return { id: req.id, op: 'scan', result };
-    }
-    if (req.op === 'text') {
-        const result = req.paths.map((p) => {
-            try {
-                return fsm.readFileSync(p, 'utf8');
-            }
-            catch {
-                return '';
-            }
-        });
-        return { id: req.id, op: 'text', result };
-    }
-    if (req.op === 'write') {
-        const c = fsm.constants;
-        const data = new Uint8Array(req.buf);
-        for (let i = 0; i < req.steps.length; i++) {
-            const step = req.steps[i];
-            const p = `${req.root}/${step.rel}`;
-            let fd = -1;
-            try {
-                // Umask must not decide who reads the skills. Where it clears none of the mode's bits (the usual 022),
-                // creating with the mode is exact; otherwise chmod the descriptor we made, never a path: a third of the
-                // syscalls, and of the time, went to those chmods.
-                const exact = (req.umask & step.mode) === 0;
-                if (step.len < 0) {
-                    fsm.mkdirSync(p, step.mode);
-                    if (!exact) {
-                        fd = fsm.openSync(p, c.O_RDONLY | c.O_DIRECTORY | c.O_NOFOLLOW);
-                        fsm.fchmodSync(fd, step.mode);
-                    }
-                }
-                else {
-                    fd = fsm.openSync(p, c.O_WRONLY | c.O_CREAT | c.O_EXCL | c.O_NOFOLLOW, exact ? step.mode : 0o600);
-                    for (let off = 0; off < step.len;)
-                        off += fsm.writeSync(fd, data, step.off + off, step.len - off);
-                    if (!exact)
-                        fsm.fchmodSync(fd, step.mode);
-                }
-            }
-            catch (err) {
-                const e = err;
-                return { id: req.id, op: 'write', failed: { index: i, code: e.code ?? 'error', message: e.message } };
-            }
-            finally {
-                if (fd !== -1)
-                    fsm.closeSync(fd);
-            }
-        }
-        return { id: req.id, op: 'write', failed: null };
-    }
-    if (req.op === 'copy') {
-        const lstatOrNull = (p) => {
-            try {
-                return fsm.lstatSync(p);
-            }
-            catch {
-                return null;
-            }
-        };
-        for (let i = 0; i < req.steps.length; i++) {
-            const step = req.steps[i];
-            const dst = `${req.live}/${step.rel}`;
-            try {
-                // Clear the way: a non-folder where a parent folder goes, or a folder where the file goes.
-                const parts = step.rel.split('/');
-                let blocked = false;
-                for (let k = 1; k < parts.length && !blocked; k++) {
-                    const p = `${req.live}/${parts.slice(0, k).join('/')}`;
-                    const st = lstatOrNull(p);
-                    if (!st)
-                        blocked = true;
-                    else if (!st.isDirectory()) {
-                        fsm.rmSync(p, { force: true });
-                        blocked = true;
-                    }
-                }
-                if (lstatOrNull(dst)?.isDirectory())
-                    fsm.rmSync(dst, { recursive: true, force: true });
-                fsm.mkdirSync(dst.slice(0, dst.lastIndexOf('/')), { recursive: true });
-                try {
-                    fsm.copyFileSync(step.src, step.tmp);
-                    fsm.chmodSync(step.tmp, step.mode);
-                    fsm.renameSync(step.tmp, dst);
-                }
-                catch (err) {
-                    fsm.rmSync(step.tmp, { force: true });
-                    throw err;
-                }
-            }
-            catch (err) {
-                const e = err;
-                return { id: req.id, op: 'copy', failed: { index: i, code: e.code ?? 'error', message: e.message } };
-            }
-            if (i === req.killAfter)
-                process.kill(process.pid, 'SIGKILL');
-        }
-        return { id: req.id, op: 'copy', failed: null };
-    }
-    const flags = fsm.constants.O_RDONLY | (req.noFollow ? fsm.constants.O_NOFOLLOW : 0);
-    const parts = [];
-    let total = 0;
+function readFilesSync(paths, opts) {
     let scratch;
-    const result = req.paths.map((p) => {
+    return paths.map((p) => {
         let fd = -1;
         try {
-            fd = fsm.openSync(p, flags);
-            const st = fsm.fstatSync(fd);
-            const meta = {
-                size: st.size,
-                mode: st.mode,
-                isFile: st.isFile(),
-                sha256: '',
-                off: -1,
-                len: 0,
-            };
-            if (!meta.isFile)
-                return meta;
-            if (st.size > req.maxBytes) {
-                if (!req.hashLarge)
-                    return meta;
-                // Stream it through the hash in 1 MiB chunks: the size is what was read, as with a stream.
-                const h = hash('sha256');
-                // One scratch buffer per request: hashing a whole tree must not leave a dead buffer per file.
+            if (opts.noFollow && external_node_fs_namespaceObject.lstatSync(p).isSymbolicLink())
+                throw loopError(p);
+            fd = external_node_fs_namespaceObject.openSync(p, 'r');
+            const st = external_node_fs_namespaceObject.fstatSync(fd);
+            const read = { size: st.size, mode: st.mode, isFile: st.isFile(), sha256: '' };
+            if (!read.isFile)
+                return read;
+            if (st.size > opts.maxBytes) {
+                if (!opts.hashLarge)
+                    return read;
+                // Stream it through the hash in chunks, with one scratch buffer per batch: the size is what was read.
+                const h = (0,external_node_crypto_.createHash)('sha256');
                 const chunk = (scratch ??= Buffer.allocUnsafe(1024 * 1024));
                 let size = 0;
-                for (let n; (n = fsm.readSync(fd, chunk, 0, chunk.length, null)) > 0; size += n) {
+                for (let n; (n = external_node_fs_namespaceObject.readSync(fd, chunk, 0, chunk.length, null)) > 0; size += n) {
                     h.update(chunk.subarray(0, n));
                 }
-                meta.size = size;
-                meta.sha256 = h.digest('hex');
-                return meta;
+                return { ...read, size, sha256: h.digest('hex') };
             }
             const bytes = Buffer.allocUnsafe(st.size);
             let off = 0;
-            for (let n; off < bytes.length && (n = fsm.readSync(fd, bytes, off, bytes.length - off, off)) > 0;) {
+            for (let n; off < bytes.length && (n = external_node_fs_namespaceObject.readSync(fd, bytes, off, bytes.length - off, off)) > 0;) {
                 off += n;
             }
             // Truncated while we read: hash what is there.
             const data = off === bytes.length ? bytes : bytes.subarray(0, off);
-            meta.size = data.length;
-            meta.sha256 = hash('sha256').update(data).digest('hex');
-            meta.off = total;
-            meta.len = data.length;
-            parts.push(data);
-            total += data.length;
-            return meta;
+            return {
+                ...read,
+                size: data.length,
+                sha256: (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex'),
+                bytes: data,
+            };
         }
         catch (err) {
             return {
@@ -52858,188 +52655,31 @@ function serve(fsm, hash, req) {
                 mode: 0,
                 isFile: false,
                 sha256: '',
-                off: -1,
-                len: 0,
             };
         }
         finally {
             if (fd !== -1)
-                fsm.closeSync(fd);
+                external_node_fs_namespaceObject.closeSync(fd);
         }
     });
-    // One transferable buffer per batch: no copy back to the caller, no per-file message.
-    const buf = new ArrayBuffer(total);
-    const view = new Uint8Array(buf);
-    let at = 0;
-    for (const part of parts) {
-        view.set(part, at);
-        at += part.length;
-    }
-    return { id: req.id, op: 'read', result, buf };
 }
-// The worker keeps its own garbage budget (see core/memory.ts): \`gc\` exists when the receiver allowed collections.
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
-const { createHash } = require('node:crypto');
-const serve = ${serve.toString()};
-const collect = typeof gc === 'function' ? gc : null;
-let pending = 0;
-parentPort.on('message', (req) => {
-  const res = serve(fs, createHash, req);
-  parentPort.postMessage(res, res.op === 'read' ? [res.buf] : []);
-  if (!collect) return;
-  if (req.op === 'write') pending += req.buf.byteLength;
-  if (req.op === 'read') for (const r of res.result) pending += r.size;
-  if (pending >= ${BUDGET_BYTES}) {
-    pending = 0;
-    collect({ type: 'minor' });
-  }
-});
-`;
-function toReads(res) {
-    return res.result.map(({ off, len, ...meta }) => off < 0 ? meta : { ...meta, bytes: Buffer.from(res.buf, off, len) });
-}
-/** The process umask now (reading it is a set-and-restore in Node; it is process-wide, so read it here). */
-function currentUmask() {
-    return process.umask();
-}
-/** The bytes as an ArrayBuffer of their own, so it can be transferred to the worker. */
-function ownBuffer(data) {
-    if (data.byteOffset === 0 &&
-        data.byteLength === data.buffer.byteLength &&
-        data.buffer instanceof ArrayBuffer)
-        return data.buffer;
-    return data.slice().buffer;
-}
-/** I/O in this thread (sync): for when no worker can be started. */
-function inProcessIO() {
-    let id = 0;
-    const call = (req) => serve(external_node_fs_namespaceObject_0, external_node_crypto_.createHash, req);
+/** This thread's fs as a TreeReader. */
+function inProcessReader() {
     return {
-        readdirs: async (paths) => call({ id: id++, op: 'readdir', paths }).result,
-        scan: async (root, dirs, files) => call({ id: id++, op: 'scan', root, dirs, files }).result,
-        readTexts: async (paths) => call({ id: id++, op: 'text', paths }).result,
-        readFiles: async (paths, opts) => toReads(call({ id: id++, op: 'read', paths, ...opts })),
-        writeTree: async (root, steps, data) => call({ id: id++, op: 'write', root, steps, buf: ownBuffer(data), umask: currentUmask() }).failed,
-        copyInto: async (live, steps, killAfter = -1) => call({ id: id++, op: 'copy', live, steps, killAfter }).failed,
+        readdirs: async (paths) => readdirsSync(paths),
+        readTexts: async (paths) => readTextsSync(paths),
+        readFiles: async (paths, opts) => readFilesSync(paths, opts),
         close: async () => { },
     };
 }
-/**
- * Workers that run requests side by side: one per core, two at most. On this kind of volume creating a file is
- * mostly a wait in the filesystem, not CPU: two threads unpacked a 130-skill bundle in about 40% less time than
- * one, and three or more gave nothing on two cores.
- */
-const TREE_IO_LANES = Math.max(1, Math.min(2, (0,external_node_os_namespaceObject.availableParallelism)()));
-/**
- * Gives each key (a skill) a lane, round robin in order of first appearance. Work on one lane runs in order, so
- * everything of one skill (its folders, then its files) goes on the same lane.
- */
-function laneBySkill(lanes) {
-    const laneOf = new Map();
-    return (skill) => {
-        let lane = laneOf.get(skill);
-        if (lane === undefined)
-            laneOf.set(skill, (lane = laneOf.size % lanes));
-        return lane;
-    };
+let openReader = inProcessReader;
+/** Makes openTreeIO() hand out `open()`'s readers: the receiver installs its worker-backed one at start. */
+function useTreeReader(open) {
+    openReader = open;
 }
-/** The process's I/O workers, one per lane, each shared by every handle (requests are matched by id). */
-const shared = [];
-/** The handle on one lane's worker, started on first use and kept (see openTreeIO). */
-function openLane(lane) {
-    let io = shared[lane];
-    if (!io) {
-        const started = startWorker(() => {
-            if (shared[lane] === started)
-                shared[lane] = undefined;
-        });
-        if (!started)
-            return inProcessIO();
-        io = shared[lane] = started;
-    }
-    return { ...io, close: async () => { } };
-}
-/**
- * A handle on the I/O worker, started on first use (about 30 ms, overlapping whatever the caller does next) and
- * then kept, idle and unref'd, for the next caller: a receiver checks and hashes a tree on every deploy, and a
- * fresh worker each time cost its start-up and a new heap. Call `close()` when done (it leaves the worker up).
- */
+/** A reader for one walk, check or pack; call `close()` when done. */
 function openTreeIO() {
-    return openLane(0);
-}
-/**
- * One handle per lane (the first is openTreeIO's), for work that splits: a new tree's skills, a whole tree's
- * hashes. Requests on one lane run in order; across lanes there is no order, so a caller puts on one lane
- * whatever must happen in sequence (a folder, then the files in it).
- */
-function openTreeLanes() {
-    return Array.from({ length: TREE_IO_LANES }, (_, lane) => openLane(lane));
-}
-/** Starts a worker; `onDead` runs once it fails or exits, so the next openTreeIO() starts a fresh one. */
-function startWorker(onDead) {
-    let worker;
-    try {
-        worker = new external_node_worker_threads_.Worker(WORKER_SOURCE, { eval: true });
-    }
-    catch {
-        return null;
-    }
-    let nextId = 0;
-    const pending = new Map();
-    let failure;
-    const failAll = (err) => {
-        failure = err instanceof Error ? err : new Error(String(err));
-        onDead();
-        for (const p of pending.values())
-            p.reject(err);
-        pending.clear();
-    };
-    worker.on('message', (res) => {
-        const p = pending.get(res.id);
-        pending.delete(res.id);
-        if (pending.size === 0)
-            worker.unref();
-        p?.resolve(res);
-    });
-    worker.on('error', failAll);
-    worker.on('exit', () => failAll(failure ?? new Error('tree I/O worker exited')));
-    // Keep the process alive only while a request is pending (a caller that forgets close() still exits). After
-    // the listeners: adding a 'message' listener refs the worker's port again, and a worker that never got a
-    // request then kept the process from exiting.
-    worker.unref();
-    const call = (req) => {
-        if (failure)
-            return Promise.reject(failure);
-        const id = nextId++;
-        return new Promise((resolve, reject) => {
-            if (pending.size === 0)
-                worker.ref();
-            pending.set(id, { resolve, reject });
-            worker.postMessage({ ...req, id }, req.op === 'write' ? [req.buf] : []);
-        });
-    };
-    return {
-        readdirs: async (paths) => paths.length ? (await call({ op: 'readdir', paths })).result : [],
-        scan: async (root, dirs, files) => dirs.length || files.length
-            ? (await call({ op: 'scan', root, dirs, files })).result
-            : [],
-        readTexts: async (paths) => paths.length ? (await call({ op: 'text', paths })).result : [],
-        readFiles: async (paths, opts) => paths.length
-            ? toReads((await call({ op: 'read', paths, ...opts })))
-            : [],
-        writeTree: async (root, steps, data) => steps.length
-            ? (await call({ op: 'write', root, steps, buf: ownBuffer(data), umask: currentUmask() })).failed
-            : null,
-        copyInto: async (live, steps, killAfter = -1) => steps.length
-            ? (await call({ op: 'copy', live, steps, killAfter })).failed
-            : null,
-        close: async () => {
-            failure ??= new Error('tree I/O closed');
-            await worker.terminate();
-        },
-    };
+    return openReader();
 }
 //# sourceMappingURL=tree-io.js.map
 ;// CONCATENATED MODULE: ./lib/core/skill/discover.js
@@ -54467,7 +54107,6 @@ function refusedBySize(bundleBytes, unpackedBytes) {
 
 
 
-
 const DEFAULT_MAX_FILE_SIZE = DEFAULT_MAX_FILE_BYTES;
 /** The gateway's maxSkillFileBytes: it does not read a bigger SKILL.md, so the skill never loads. */
 const SKILL_FILE_MAX_BYTES = GATEWAY_LIMITS.maxSkillFileBytes;
@@ -54573,7 +54212,7 @@ async function check(absRoot, opts, io) {
         // Unless kept for the pack (its files are views on one buffer), the batch is garbage once checked: only
         // small parts, such as frontmatter, outlive it.
         if (contents.size === kept)
-            released(bytes);
+            io.released?.(bytes);
     }
     function checkFile({ skill, rel, file }, read) {
         const d = found[skill];
@@ -54923,126 +54562,8 @@ function renderSummary(report, opts = {}) {
     return parts.join('\n') + '\n';
 }
 //# sourceMappingURL=report.js.map
-;// CONCATENATED MODULE: external "node:readline"
-const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
-;// CONCATENATED MODULE: ./lib/core/syncfs.js
-// syncfs(2) for Node, which has no binding for it: coreutils' (or busybox's) `sync -f`, run by one small shell.
-//
-// Why a long-lived shell: spawning `sync` straight from Node forks the whole Node process, which blocked the
-// receiver's event loop for ~6 ms per flush, twice per deploy. The shell is started once (lazily) and forks
-// only itself for each `sync -f`; it exits when our end of its stdin closes, so it never outlives us.
-
-
-/** Reads folder lines; answers `<exit status> <sync's error text on one line>` per folder. */
-const HELPER = (/* unused pure expression or super */ null && (`while IFS= read -r d; do
-  if e=$(sync -f -- "$d" 2>&1); then echo 0; else
-    s=$?; printf '%s %s\\n' "$s" "$(printf '%s' "$e" | tr '\\n' ' ')"
-  fi
-done`));
-/** The shell's answer when `sync` is not on PATH. */
-const NOT_FOUND = 127;
-let helper = null;
-function startHelper() {
-    let child;
-    try {
-        child = spawn('/bin/sh', ['-c', HELPER], { stdio: 'pipe', env: process.env });
-    }
-    catch {
-        return null;
-    }
-    const h = { child, path: process.env.PATH, waiting: [] };
-    const lines = createInterface({ input: child.stdout });
-    lines.on('line', (line) => h.waiting.shift()?.(line));
-    const gone = () => {
-        if (helper === h)
-            helper = null;
-        for (const w of h.waiting.splice(0))
-            w(null);
-    };
-    child.on('error', gone);
-    child.on('exit', gone);
-    child.stdin.on('error', gone);
-    idle(h);
-    return h;
-}
-/** Neither the shell nor its pipes keep the process alive while no flush is pending. */
-function idle(h) {
-    h.child.unref();
-    for (const pipe of pipes(h))
-        pipe.unref();
-}
-function busy(h) {
-    h.child.ref();
-    for (const pipe of pipes(h))
-        pipe.ref();
-}
-/** The child's pipes are sockets (typed as plain streams): they hold the event loop like any handle. */
-function pipes(h) {
-    return [h.child.stdout, h.child.stderr, h.child.stdin];
-}
-/** One flush by the shell: its status and error text, or null when the shell is not usable. */
-function askHelper(dir) {
-    // A folder name with a line break cannot go through the line protocol; a changed PATH needs a new shell.
-    if (dir.includes('\n'))
-        return Promise.resolve(null);
-    if (helper && helper.path !== process.env.PATH) {
-        helper.child.stdin.end();
-        helper = null;
-    }
-    helper ??= startHelper();
-    const h = helper;
-    if (!h)
-        return Promise.resolve(null);
-    return new Promise((resolve) => {
-        busy(h);
-        h.waiting.push((line) => {
-            if (h.waiting.length === 0)
-                idle(h);
-            resolve(line);
-        });
-        h.child.stdin.write(`${dir}\n`);
-    });
-}
-function flushFailed(text) {
-    const e = new Error(`sync -f failed: ${text}`);
-    e.code = 'EIO';
-    return e;
-}
-/** `sync -f dir` spawned directly: the way when the shell cannot be used. */
-function runSyncDirectly(dir) {
-    return new Promise((resolve, reject) => {
-        execFile('sync', ['-f', dir], { timeout: 120_000 }, (err, _stdout, stderr) => {
-            if (!err)
-                return resolve(true);
-            if (err.code === 'ENOENT')
-                return resolve(false);
-            reject(flushFailed(String(stderr).trim() || err.message));
-        });
-    });
-}
-/**
- * Flushes the whole file system that holds `dir`. Resolves false when `sync -f` cannot be run here (not Linux,
- * no `sync`): the caller then fsyncs file by file. A failed flush (an I/O error reported by the kernel) rejects.
- */
-async function syncfs_syncFileSystem(dir) {
-    if (process.platform !== 'linux')
-        return false;
-    const answer = await askHelper(dir);
-    if (answer === null)
-        return runSyncDirectly(dir);
-    const space = answer.indexOf(' ');
-    const status = Number(answer.slice(0, space === -1 ? undefined : space));
-    if (status === 0)
-        return true;
-    if (status === NOT_FOUND)
-        return false;
-    throw flushFailed(answer.slice(space + 1).trim() || `exit status ${status}`);
-}
-//# sourceMappingURL=syncfs.js.map
 ;// CONCATENATED MODULE: ./lib/core/fsutil.js
-// Durable file-system steps: fsync of files and folders, syncfs of a whole tree, and write-to-temp-then-rename.
-
-
+// Durable file-system steps: fsync of files and folders, and write-to-temp-then-rename.
 
 
 
@@ -55055,8 +54576,14 @@ async function fsyncPath(p) {
         await fh.close();
     }
 }
-/** A rename is durable only once the folder holding the new name is fsynced. */
-const fsyncDir = fsyncPath;
+/**
+ * A rename is durable only once the folder holding the new name is fsynced. Windows cannot open a folder for
+ * that (NTFS journals the rename itself), so there it is a no-op: the Action and the CLI run there too.
+ */
+async function fsyncDir(dir) {
+    if (process.platform !== 'win32')
+        await fsyncPath(dir);
+}
 /** Runs fn over items, at most `limit` at a time; results in item order. */
 async function mapLimit(items, limit, fn) {
     const out = new Array(items.length);
@@ -55069,22 +54596,6 @@ async function mapLimit(items, limit, fn) {
     };
     await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
     return out;
-}
-/**
- * Makes freshly written files and the folders holding them durable (absolute paths): one syncfs when it can, else
- * every file, then every folder deepest first. A folder that is gone by now is skipped (nothing to keep).
- */
-async function syncTree(files, dirs) {
-    const any = dirs[0] ?? files[0];
-    if (any === undefined || (await syncFileSystem(any)))
-        return;
-    await mapLimit(files, 16, (f) => fsyncPath(f));
-    const deepestFirst = [...dirs].sort((a, b) => b.split(path.sep).length - a.split(path.sep).length);
-    await mapLimit(deepestFirst, 16, (d) => fsyncDir(d).catch(ignoreGone));
-}
-function ignoreGone(err) {
-    if (err.code !== 'ENOENT')
-        throw err;
 }
 function tempName(target) {
     return external_node_path_namespaceObject.join(external_node_path_namespaceObject.dirname(target), `.${external_node_path_namespaceObject.basename(target)}.tmp-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
@@ -55517,7 +55028,7 @@ function checkRetain(value) {
         return n;
     });
 }
-/** The fingerprint a manifest skill must carry for its files (DESIGN.md fingerprint rule). */
+/** The fingerprint a manifest skill must carry for its files (docs/contracts.md, skill fingerprint). */
 function expectedFingerprint(files) {
     return fingerprint(files);
 }
@@ -55930,7 +55441,7 @@ class errors_KeyError extends Error {
 }
 //# sourceMappingURL=errors.js.map
 ;// CONCATENATED MODULE: ./lib/core/payload.js
-// Release payload: the JSON statement the envelope signs (DESIGN.md "Envelope").
+// Release payload: the JSON statement the envelope signs (docs/contracts.md, envelope).
 const payload_PAYLOAD_TYPE = 'application/vnd.skill-sync.release+json';
 //# sourceMappingURL=payload.js.map
 ;// CONCATENATED MODULE: ./lib/core/envelope/payload-check.js
@@ -57828,6 +57339,8 @@ function tip_short(sha) {
     return sha.slice(0, 12);
 }
 //# sourceMappingURL=tip.js.map
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./lib/core/config-file.js
 // `.skillsync.yml`: a repository's settings (profile, limits, ignore rules), read the same way by the CLI and the Action.
 
