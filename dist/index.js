@@ -53107,28 +53107,25 @@ function parseFrontmatter(raw, file) {
         findings: [],
     };
     const text = normalizeFrontmatterContent(raw);
-    const top = { line: 1, column: 1 };
-    const opening = OPENING.exec(text);
-    if (!opening) {
-        result.gatewayReason = 'description is required';
-        result.findings.push(finding(file, 'frontmatter/missing', 'error', top, 'SKILL.md has no frontmatter, so the gateway drops it (description is required)', 'start the file with a block: `---`, `name: <skill-name>`, `description: <what it does and when to use it>`, `---` (one per line)'));
+    // The three ways a file has no usable block: each an error at the top, with the gateway's own reason.
+    const dropped = (status, reason, rule, message, fix) => {
+        result.status = status;
+        result.gatewayReason = reason;
+        result.findings.push(finding(file, rule, 'error', { line: 1, column: 1 }, message, fix));
         return result;
-    }
+    };
+    const opening = OPENING.exec(text);
+    if (!opening)
+        return dropped('missing', 'description is required', 'frontmatter/missing', 'SKILL.md has no frontmatter, so the gateway drops it (description is required)', 'start the file with a block: `---`, `name: <skill-name>`, `description: <what it does and when to use it>`, `---` (one per line)');
     const tail = text.slice(opening[0].length);
     const closing = CLOSING.exec(tail);
     if (!closing) {
-        result.status = 'unclosed';
-        result.gatewayReason = 'invalid frontmatter: UNTERMINATED_FRONTMATTER: missing closing --- delimiter';
-        result.findings.push(finding(file, 'frontmatter/unclosed', 'error', top, `frontmatter opened with \`---\` is never closed, so the gateway drops this skill (${result.gatewayReason})`, 'add a line that is exactly `---` after the last field (`----` or `--- x` do not close it)'));
-        return result;
+        const reason = 'invalid frontmatter: UNTERMINATED_FRONTMATTER: missing closing --- delimiter';
+        return dropped('unclosed', reason, 'frontmatter/unclosed', `frontmatter opened with \`---\` is never closed, so the gateway drops this skill (${reason})`, 'add a line that is exactly `---` after the last field (`----` or `--- x` do not close it)');
     }
     const block = tail.slice(0, closing.index);
-    if (!block) {
-        result.status = 'empty';
-        result.gatewayReason = 'description is required';
-        result.findings.push(finding(file, 'frontmatter/empty', 'error', top, 'frontmatter block is empty, so the gateway drops this skill (description is required)'));
-        return result;
-    }
+    if (!block)
+        return dropped('empty', 'description is required', 'frontmatter/empty', 'frontmatter block is empty, so the gateway drops this skill (description is required)');
     const fallback = parseLineFallback(block);
     let parsed = parseOnce(block, fallback.data);
     let recovered = block;
