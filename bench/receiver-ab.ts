@@ -5,14 +5,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   benchKey,
+  measureIngestRss,
   packTree,
   percentile,
   postDeployment,
-  procStatusKb,
-  resetPeakRss,
-  sampleRss,
   serials,
-  sleep,
   startReceiver,
   signRelease,
   tempDir,
@@ -76,20 +73,8 @@ async function rssGrowthMb(
     ...(v.env ? { env: v.env } : {}),
     ...(v.nodeFlags ? { nodeFlags: v.nodeFlags } : {}),
   });
-  const next = serials();
   try {
-    const warm = await postDeployment(rx.url, signRelease(small, key.signing, next()), small.bytes);
-    if (warm.status !== 201) throw new Error(`warm-up deploy: HTTP ${warm.status}`);
-    await sleep(1000);
-    const header = signRelease(big, key.signing, next());
-    const beforeKb = await procStatusKb(rx.pid, 'VmRSS');
-    const hwmReset = await resetPeakRss(rx.pid);
-    const sampler = sampleRss(rx.pid, 5);
-    const r = await postDeployment(rx.url, header, big.bytes);
-    let peakKb = await sampler.stop();
-    if (hwmReset) peakKb = Math.max(peakKb, await procStatusKb(rx.pid, 'VmHWM'));
-    if (r.status !== 201) throw new Error(`50 MB deploy: HTTP ${r.status} ${r.body}`);
-    return ((peakKb - beforeKb) * 1024) / 1e6;
+    return (await measureIngestRss(rx, small, big, key)).growthMb;
   } finally {
     await rx.stop();
     await rm(dataDir, { recursive: true, force: true });

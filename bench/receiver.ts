@@ -7,16 +7,13 @@ import path from 'node:path';
 import {
   MB,
   benchKey,
+  measureIngestRss,
   packTree,
   percentile,
   postDeployment,
   printFigures,
-  procStatusKb,
-  resetPeakRss,
   round,
-  sampleRss,
   serials,
-  sleep,
   startReceiver,
   signRelease,
   tempDir,
@@ -25,6 +22,7 @@ import {
   type BenchKey,
   type Bundle,
   type Figure,
+  type IngestRss,
 } from './support.js';
 
 const quick = process.argv.includes('--quick');
@@ -82,37 +80,12 @@ async function pushToLive(
 }
 
 /** Peak RSS growth of a warm receiver (default strategy) while it streams, unpacks, checks and applies `big`. */
-async function ingestRss(
-  small: Bundle,
-  big: Bundle,
-  key: BenchKey,
-  work: string,
-): Promise<{ growthMb: number; beforeMb: number; peakMb: number; ms: number; method: string }> {
+async function ingestRss(small: Bundle, big: Bundle, key: BenchKey, work: string): Promise<IngestRss> {
   const dataDir = path.join(work, 'data-rss');
   await mkdir(dataDir);
   const rx = await startReceiver({ dataDir, publicKeys: key.publicKeys });
-  const next = serials();
   try {
-    // Warm: one real deploy loads every module (tar, ajv, the scanner) the big one needs.
-    const warm = await postDeployment(rx.url, signRelease(small, key.signing, next()), small.bytes);
-    if (warm.status !== 201) throw new Error(`warm-up deploy: HTTP ${warm.status} ${warm.body}`);
-    await sleep(1000);
-    const header = signRelease(big, key.signing, next());
-    const beforeKb = await procStatusKb(rx.pid, 'VmRSS');
-    const hwmReset = await resetPeakRss(rx.pid);
-    const sampler = sampleRss(rx.pid, 5);
-    const r = await postDeployment(rx.url, header, big.bytes);
-    let peakKb = await sampler.stop();
-    if (hwmReset) peakKb = Math.max(peakKb, await procStatusKb(rx.pid, 'VmHWM'));
-    if (r.status !== 201)
-      throw new Error(`50 MB deploy: HTTP ${r.status} ${r.body}\n${rx.tail().slice(-3000)}`);
-    return {
-      growthMb: ((peakKb - beforeKb) * 1024) / 1e6,
-      beforeMb: (beforeKb * 1024) / 1e6,
-      peakMb: (peakKb * 1024) / 1e6,
-      ms: r.ms,
-      method: hwmReset ? 'VmHWM after clear_refs, and VmRSS sampled every 5 ms' : 'VmRSS sampled every 5 ms',
-    };
+    return await measureIngestRss(rx, small, big, key);
   } finally {
     await rx.stop();
     await rm(dataDir, { recursive: true, force: true });

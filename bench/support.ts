@@ -408,3 +408,43 @@ export function postDeployment(url: string, header: string, body: Buffer): Promi
     body,
   });
 }
+
+export interface IngestRss {
+  growthMb: number;
+  beforeMb: number;
+  peakMb: number;
+  ms: number;
+  method: string;
+}
+
+/**
+ * Peak RSS growth of a running receiver while it streams, unpacks, checks and applies `big`, after one warm-up
+ * deploy of `small` loaded every module the big one needs (bench/receiver.ts, bench/receiver-ab.ts).
+ */
+export async function measureIngestRss(
+  rx: Receiver,
+  small: Bundle,
+  big: Bundle,
+  key: BenchKey,
+): Promise<IngestRss> {
+  const next = serials();
+  const warm = await postDeployment(rx.url, signRelease(small, key.signing, next()), small.bytes);
+  if (warm.status !== 201) throw new Error(`warm-up deploy: HTTP ${warm.status} ${warm.body}`);
+  await sleep(1000);
+  const header = signRelease(big, key.signing, next());
+  const beforeKb = await procStatusKb(rx.pid, 'VmRSS');
+  const hwmReset = await resetPeakRss(rx.pid);
+  const sampler = sampleRss(rx.pid, 5);
+  const r = await postDeployment(rx.url, header, big.bytes);
+  let peakKb = await sampler.stop();
+  if (hwmReset) peakKb = Math.max(peakKb, await procStatusKb(rx.pid, 'VmHWM'));
+  if (r.status !== 201)
+    throw new Error(`50 MB deploy: HTTP ${r.status} ${r.body}\n${rx.tail().slice(-3000)}`);
+  return {
+    growthMb: ((peakKb - beforeKb) * 1024) / 1e6,
+    beforeMb: (beforeKb * 1024) / 1e6,
+    peakMb: (peakKb * 1024) / 1e6,
+    ms: r.ms,
+    method: hwmReset ? 'VmHWM after clear_refs, and VmRSS sampled every 5 ms' : 'VmRSS sampled every 5 ms',
+  };
+}
