@@ -48680,7 +48680,7 @@ exports.visitAsync = visitAsync;
 /***/ ((__webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1695);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2291);
 // Action entry point: ncc bundles this file into dist/index.js, which action.yml runs.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -48690,7 +48690,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1695:
+/***/ 2291:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -53380,8 +53380,22 @@ function validateSkillMd(bytes, ctx) {
     };
 }
 //# sourceMappingURL=validate.js.map
+;// CONCATENATED MODULE: ./lib/core/state/location.js
+// Where the seed-004 state store lives: its own module, so code that only needs the path loads no SQLite.
+
+const DEFAULT_STATE_DB = '/data/skill-sync/state.db';
+/** `STATE_DB`, else the default on the data volume. */
+function stateDbPath(env = process.env) {
+    return env.STATE_DB && env.STATE_DB.trim() !== '' ? external_node_path_namespaceObject.resolve(env.STATE_DB) : DEFAULT_STATE_DB;
+}
+/** The database and the files SQLite keeps beside it (WAL, shared memory, rollback journal). */
+function stateDbFiles(file) {
+    return ['', '-wal', '-shm', '-journal'].map((suffix) => file + suffix);
+}
+//# sourceMappingURL=location.js.map
 ;// CONCATENATED MODULE: ./lib/core/sync/confine.js
 // Path confinement: is a path under a root, lexically and after resolving symlinks of what already exists?
+
 
 
 /** True when `child` is `root` itself or inside it (both absolute, normalised). */
@@ -53424,12 +53438,18 @@ function confine_exists(p) {
 }
 /**
  * Where a SYNC.json output must never go, even under the data root (docs/security.md): the engine's folder
- * (`state.json`, releases, the audit trail, `state.db`) and the live skills. A generator writing `state.json`
- * would reset the highest serial and reopen replays. `extra`: the receiver's or the CLI's actual folders.
+ * (`state.json`, releases, the audit trail), the state store (`STATE_DB` and its WAL files) and the live skills.
+ * A generator writing `state.json` would reset the highest serial and reopen replays. `extra`: the receiver's or
+ * the CLI's actual folders. The receiver and the CLI get the same set from the same environment.
  */
 function protectedPaths(dataRoot, extra = []) {
     const root = external_node_path_namespaceObject.resolve(dataRoot);
-    const all = [external_node_path_namespaceObject.join(root, 'skill-sync'), external_node_path_namespaceObject.join(root, 'skills'), ...extra];
+    const all = [
+        external_node_path_namespaceObject.join(root, 'skill-sync'),
+        external_node_path_namespaceObject.join(root, 'skills'),
+        ...stateDbFiles(stateDbPath()),
+        ...extra,
+    ];
     return [...new Set(all.filter((p) => !!p).map((p) => external_node_path_namespaceObject.resolve(p)))];
 }
 /**

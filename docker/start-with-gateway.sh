@@ -47,6 +47,9 @@ if $root && id "$RECEIVER_USER" >/dev/null 2>&1; then
   fi
 fi
 
+# Both see the same STATE_DB, so the receiver protects the store the gateway's generators use (SYNC.json outputs).
+if [ -n "$GATEWAY_USER" ]; then export STATE_DB="${STATE_DB:-$DATA_DIR/state/state.db}"; fi
+
 # Railway's PORT belongs to the gateway; the receiver gets its own.
 (
   export PORT="${SKILL_SYNC_PORT:-8787}"
@@ -55,7 +58,6 @@ fi
 receiver=$!
 (
   for v in $RECEIVER_VARS $(env | sed -n 's/^\(SKILL_SYNC_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-  if [ -n "$GATEWAY_USER" ]; then export STATE_DB="${STATE_DB:-$DATA_DIR/state/state.db}"; fi
   as "$GATEWAY_USER" "$@"
 ) &
 gateway=$!

@@ -3,7 +3,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, GLOBAL_HELP, parse, printJson, UsageError, unknownSubcommand } from '../args.js';
 import { sortFindings, type Finding } from '../../core/findings.js';
-import { stateDbPath } from '../../core/state/store.js';
+import { stateDbFiles, stateDbPath } from '../../core/state/location.js';
 import { discoverSkills, skillsDirs, type SyncSkill } from '../../core/sync/discover.js';
 import { DEFAULT_TIMEOUT_MS, runGenerator, type GenerateResult } from '../../core/sync/generate.js';
 import { validateSyncManifest, type SyncManifest } from '../../core/sync/sync-manifest.js';
@@ -133,7 +133,7 @@ export async function run(argv: string[]): Promise<number> {
   const guarded = protectedPaths(dataRoot, [
     dataDir ? path.join(path.resolve(dataDir), 'skill-sync') : undefined,
     ...dirs,
-    ...['', '-wal', '-shm', '-journal'].map((suffix) => stateDbFile + suffix),
+    ...stateDbFiles(stateDbFile),
   ]);
 
   switch (sub) {

@@ -6,7 +6,9 @@ import path from 'node:path';
 import Database from 'libsql';
 import { isValidPattern } from '../sync/pattern.js';
 
-export const DEFAULT_STATE_DB = '/data/skill-sync/state.db';
+import { DEFAULT_STATE_DB, stateDbPath } from './location.js';
+
+export { DEFAULT_STATE_DB, stateDbPath };
 export const BUSY_TIMEOUT_MS = 5000;
 /** Keys are what patterns can name: the pattern alphabet without `*`, so every key is reachable by a glob. */
 export const KEY_RE = /^[A-Za-z0-9_.:/@#+=-]{1,256}$/;
@@ -28,11 +30,6 @@ export class StateError extends Error {
   ) {
     super(`${code}: ${message}`);
   }
-}
-
-/** `STATE_DB`, else the default on the data volume. */
-export function stateDbPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.STATE_DB && env.STATE_DB.trim() !== '' ? path.resolve(env.STATE_DB) : DEFAULT_STATE_DB;
 }
 
 export function assertValidKey(key: string): void {

@@ -1,6 +1,7 @@
 // Path confinement: is a path under a root, lexically and after resolving symlinks of what already exists?
 import { lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { stateDbFiles, stateDbPath } from '../state/location.js';
 
 /** True when `child` is `root` itself or inside it (both absolute, normalised). */
 export function isInside(child: string, root: string): boolean {
@@ -41,12 +42,18 @@ function exists(p: string): boolean {
 
 /**
  * Where a SYNC.json output must never go, even under the data root (docs/security.md): the engine's folder
- * (`state.json`, releases, the audit trail, `state.db`) and the live skills. A generator writing `state.json`
- * would reset the highest serial and reopen replays. `extra`: the receiver's or the CLI's actual folders.
+ * (`state.json`, releases, the audit trail), the state store (`STATE_DB` and its WAL files) and the live skills.
+ * A generator writing `state.json` would reset the highest serial and reopen replays. `extra`: the receiver's or
+ * the CLI's actual folders. The receiver and the CLI get the same set from the same environment.
  */
 export function protectedPaths(dataRoot: string, extra: readonly (string | undefined)[] = []): string[] {
   const root = path.resolve(dataRoot);
-  const all = [path.join(root, 'skill-sync'), path.join(root, 'skills'), ...extra];
+  const all = [
+    path.join(root, 'skill-sync'),
+    path.join(root, 'skills'),
+    ...stateDbFiles(stateDbPath()),
+    ...extra,
+  ];
   return [...new Set(all.filter((p): p is string => !!p).map((p) => path.resolve(p)))];
 }
 

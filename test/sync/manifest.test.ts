@@ -3,6 +3,7 @@ import { chmod, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/pro
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { protectedPaths } from '../../core/sync/confine.js';
 import { validateSyncManifest } from '../../core/sync/sync-manifest.js';
 
 let tmp: string;
@@ -286,6 +287,24 @@ describe('validateSyncManifest', () => {
       });
       expect(r.findings).toEqual([]);
       expect(r.manifest?.outputFile).toMatch(/^\/data\/workspace\/(MEMORY|NOTES)\.md$/);
+    }
+  });
+});
+
+describe('protectedPaths', () => {
+  it('always holds the state store named by STATE_DB, so the receiver and the CLI refuse the same outputs', () => {
+    const before = process.env.STATE_DB;
+    process.env.STATE_DB = '/data/state/state.db';
+    try {
+      const set = protectedPaths('/data');
+      // Before, only the CLI added these: the receiver accepted a bundle whose generator the CLI then refused.
+      for (const f of ['/data/state/state.db', '/data/state/state.db-wal', '/data/state/state.db-shm'])
+        expect(set).toContain(f);
+      expect(set).toContain('/data/skill-sync');
+      expect(set).toContain('/data/skills');
+    } finally {
+      if (before === undefined) delete process.env.STATE_DB;
+      else process.env.STATE_DB = before;
     }
   });
 });
