@@ -2,9 +2,7 @@
 import { GITHUB_OIDC_ISSUER } from '../core/envelope/oidc.js';
 import { checkIssuerUrl } from '../core/envelope/oidc-issuer.js';
 import type { OidcPolicy } from '../core/envelope/oidc-verify.js';
-import { ConfigError } from './config.js';
-
-type Env = Record<string, string | undefined>;
+import { ConfigError, list, str as get, type Env } from './env.js';
 
 const OPTIONAL = [
   'SKILL_SYNC_OIDC_REPOSITORY_ID',
@@ -13,21 +11,6 @@ const OPTIONAL = [
   'SKILL_SYNC_OIDC_ENVIRONMENT',
   'SKILL_SYNC_OIDC_ISSUER',
 ];
-
-function get(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v ? v : undefined;
-}
-
-function list(env: Env, name: string): string[] | undefined {
-  const raw = get(env, name);
-  return raw === undefined
-    ? undefined
-    : raw
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-}
 
 /** undefined when keyless verification is off; a pin without SKILL_SYNC_OIDC_REPOSITORY is a mistake, not ignored. */
 export function loadOidcPolicy(env: Env): OidcPolicy | undefined {
