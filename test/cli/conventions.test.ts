@@ -202,6 +202,8 @@ describe('--quiet and colour', () => {
       const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', ...extra };
       if (!extra.NO_COLOR) delete env.NO_COLOR;
       delete env.FORCE_COLOR;
+      // A user's terminal, not CI's: with CI set, Node's hasColors() reports 2 colours (CI runs set CI=true).
+      delete env.CI;
       return spawnSync('script', ['-qec', `"${process.execPath}" "${BIN}" validate skills`, '/dev/null'], {
         cwd: work,
         encoding: 'utf8',
