@@ -53,6 +53,8 @@ if [ -n "$GATEWAY_USER" ]; then export STATE_DB="${STATE_DB:-$DATA_DIR/state/sta
 # Railway's PORT belongs to the gateway; the receiver gets its own.
 (
   export PORT="${SKILL_SYNC_PORT:-8787}"
+  # The receiver's garbage budget collects by hand only when Node starts with --expose-gc (docs/decisions.md).
+  export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--expose-gc"
   as "$RECEIVER_USER" skill-sync receiver
 ) &
 receiver=$!

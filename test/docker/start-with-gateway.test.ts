@@ -76,6 +76,9 @@ describe('start-with-gateway.sh', () => {
     }
     expect(gateway).toMatchObject({ PORT: '18789', OPENCLAW_CONFIG: '/data/openclaw.json' });
     expect(receiver.PORT).toBe('8787');
+    // The receiver starts with --expose-gc (its garbage budget); the gateway does not get it.
+    expect(receiver.NODE_OPTIONS).toBe('--expose-gc');
+    expect(gateway.NODE_OPTIONS).toBeUndefined();
   });
 
   it('as root, the receiver runs as the skill-sync user and owns its folders', async () => {
