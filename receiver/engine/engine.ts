@@ -299,7 +299,9 @@ export class Engine {
     } finally {
       session?.close();
     }
-    this.state = committed;
+    // A passed check keeps showing the candidate until state.json names it: going back to the old live set for the
+    // length of the write would show /health and /v1/state a deployment that is neither on disk nor committed.
+    if (problem !== null) this.state = committed;
     if (problem === null) {
       const next: EngineState = { ...committed, live: liveAsCandidate };
       let pruned: string[] = [];
@@ -309,7 +311,12 @@ export class Engine {
         ({ kept: next.releases, pruned } = this.planPrune(next.releases, id, prev?.deploymentId));
       }
       failpoint('before-state');
-      await writeState(this.layout.state, next);
+      try {
+        await writeState(this.layout.state, next);
+      } catch (err) {
+        this.state = committed; // not committed after all: what state.json still says
+        throw err;
+      }
       this.state = next;
       failpoint('after-state');
       if (this.cfg.strategy === 'in-place') await clearJournal(this.layout);

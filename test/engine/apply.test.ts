@@ -67,6 +67,26 @@ describe.each(['symlink', 'in-place'] as const)('%s strategy', (strategy) => {
     expect(await again.verifyLive()).toEqual([]);
   });
 
+  it('what it reports as live never goes back while a deploy commits (no flicker to the old set)', async () => {
+    const { engine } = await setup(strategy);
+    await deploy(engine, A, 1);
+    const seen: (number | null)[] = [];
+    let done = false;
+    // Sample as often as the event loop lets an HTTP handler run: every turn, between the engine's awaits.
+    const sample = (): void => {
+      seen.push(engine.live()?.serial ?? null);
+      if (!done) setImmediate(sample);
+    };
+    sample();
+    const r = await deploy(engine, B, 2);
+    done = true;
+    expect(r.status).toBe('success');
+    const first2 = seen.indexOf(2);
+    expect(first2).toBeGreaterThan(-1);
+    // Before, the state went back to serial 1 between the check and the write of state.json.
+    expect(seen.slice(first2).every((s) => s === 2)).toBe(true);
+  });
+
   it('applies changed, added and removed skills, then files that lose their exec bit', async () => {
     const { engine, cfg } = await setup(strategy);
     await deploy(engine, A, 1);
