@@ -13,6 +13,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // Vitest's default is one worker per CPU less one: a single file at a time on a 2-core runner. Most files
+    // wait on child processes, disks and servers, so two at a time keep both cores busy (docs/decisions.md, "CI").
+    maxWorkers: 2,
     globalSetup: ['test/setup/global.ts'],
   },
 });

@@ -41,7 +41,8 @@ describe.each(['in-place', 'symlink'])('on-invalid: skip with a real receiver (%
     });
   });
 
-  it('a skipped skill that was live keeps its live version; the others update', async () => {
+  /** A skipped skill that was live keeps its live version; the others update. */
+  async function skippedKeepsLive(): Promise<void> {
     const first = await pushDeploy(ws, [rx], key, skip);
     expect(first.code, actionLog(first)).toBe(0);
     betaV1 = only(await liveTree(skillsDir(rx)), 'beta');
@@ -72,9 +73,10 @@ describe.each(['in-place', 'symlink'])('on-invalid: skip with a real receiver (%
     const last = (await auditLines(rx.dataDir)).at(-1)!;
     expect(last.skills?.map((s) => `${s.name}@${s.version}`)).toEqual(['alpha@2.0.0', 'beta@1.0.0']);
     expect((await fetch(`${rx.url}/health`)).status).toBe(200);
-  });
+  }
 
-  it('keeps it across further deploys, and a new invalid skill that was never live stays absent', async () => {
+  /** Keeps it across further deploys, and a new invalid skill that was never live stays absent. */
+  async function keptAcrossDeploys(): Promise<void> {
     await writeSkills(src(), { alpha: { version: '3.0.0', body: '# alpha v3\n' } });
     await writeSkills(src(), { gamma: { version: '1.0.0' } });
     await breakSkill('gamma');
@@ -87,9 +89,10 @@ describe.each(['in-place', 'symlink'])('on-invalid: skip with a real receiver (%
       'alpha@3.0.0',
       'beta@1.0.0',
     ]);
-  });
+  }
 
-  it('a committed secret under skip still fails the job, and nothing is sent', async () => {
+  /** A committed secret under skip still fails the job, and nothing is sent. */
+  async function secretStillFails(): Promise<void> {
     const before = await liveState(rx);
     await writeSkills(src(), {
       alpha: { version: '4.0.0', files: { 'notes.md': `token: ${plantedGithubToken()}\n` } },
@@ -100,9 +103,10 @@ describe.each(['in-place', 'symlink'])('on-invalid: skip with a real receiver (%
     expect(error?.message, actionLog(run)).toMatch(/alpha\/notes\.md:1.*on-invalid: skip/);
     expect((await liveState(rx)).deploymentId).toBe(before.deploymentId);
     await writeFile(path.join(src(), 'alpha', 'notes.md'), 'no secrets here\n');
-  });
+  }
 
-  it('a live copy that no longer matches its manifest is refused, not carried over', async () => {
+  /** A live copy that no longer matches its manifest is refused, not carried over. */
+  async function tamperedCopyRefused(): Promise<void> {
     const before = await liveState(rx);
     const release = path.join(rx.dataDir, 'skill-sync', 'releases', before.deploymentId!, 'skills', 'beta');
     expect(await readdir(release)).toContain('SKILL.md');
@@ -111,14 +115,24 @@ describe.each(['in-place', 'symlink'])('on-invalid: skip with a real receiver (%
     expect(run.code).toBe(1);
     expect(visible(run)).toMatch(/carry-over-mismatch/);
     expect((await liveState(rx)).deploymentId).toBe(before.deploymentId);
-  });
+  }
 
-  it('once fixed, the skill deploys again', async () => {
+  /** Once fixed, the skill deploys again. */
+  async function fixedDeploysAgain(): Promise<void> {
     await writeSkills(src(), { beta: { version: '2.0.0' } });
     const run = await pushDeploy(ws, [rx], key, skip);
     expect(run.code, actionLog(run)).toBe(0);
     expect((await liveState(rx)).skills.find((s) => s.name === 'beta')?.version).toBe('2.0.0');
-  });
+  }
+
+  // One story, told in order inside one test: each step starts from what the one before left live.
+  it('keeps a skipped skill live across deploys, refuses a secret and a tampered copy, then deploys the fix', async () => {
+    await skippedKeepsLive();
+    await keptAcrossDeploys();
+    await secretStillFails();
+    await tamperedCopyRefused();
+    await fixedDeploysAgain();
+  }, 300_000);
 });
 
 function visible(run: { stdout: string; stderr: string }): string {
