@@ -30,7 +30,3 @@ export function sortFindings(findings: Finding[]): Finding[] {
       a.rule.localeCompare(b.rule),
   );
 }
-
-export function hasErrors(findings: Finding[]): boolean {
-  return findings.some((f) => f.severity === 'error');
-}

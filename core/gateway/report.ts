@@ -1,8 +1,5 @@
 // What the gateway reported loading after a deploy: one verdict per deployed skill (docs/receiver.md#gateway-check).
 
-/** How the receiver uses the gateway's answer: not at all, on the record only, or as a rollback condition. */
-export type GatewayCheckMode = 'off' | 'report' | 'enforce';
-
 /**
  * loaded: listed from the live folder; skipped: not listed from it (with the gateway's reason when it gives one);
  * shadowed: a skill of the same name from another source won; not_eligible: loaded, but missing bins/env/config/os.
