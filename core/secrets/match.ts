@@ -1,4 +1,5 @@
 // Secret matching: runs the prefiltered rules over a text and returns verified, non-overlapping hits.
+import { presentKeywords } from './keywords.js';
 import { rules, type SecretRule } from './rules.js';
 
 export interface SecretMatch {
@@ -47,52 +48,6 @@ class BlobDetector {
   }
 }
 
-/** Bigram hash of two UTF-16 units: a 64K-slot table, collisions only cost an extra `includes`. */
-const bigram = (a: number, b: number) => ((a << 7) ^ b) & 0xffff;
-
-/** Every distinct keyword of every rule, with the bigram hashes it needs. */
-const KEYWORDS = [...new Set(rules.flatMap((r) => r.keywords))].map((k) => {
-  const grams: number[] = [];
-  for (let i = 1; i < k.length; i++) grams.push(bigram(k.charCodeAt(i - 1), k.charCodeAt(i)));
-  return { k, grams };
-});
-
-/** Slots hold the stamp of the last text whose bigrams were marked, so the table is never cleared. */
-const seenBigrams = new Uint32Array(65536);
-let stamp = 0;
-
-/**
- * Which keywords occur in `text`. One pass marks the text's bigrams; a keyword missing any of its bigrams cannot
- * occur, so `includes` (one whole-text scan each) runs only for the few that might. Exact: same answers as
- * calling `includes` for every keyword, several times cheaper on ordinary prose and code.
- */
-function presentKeywords(text: string): Map<string, boolean> {
-  stamp = (stamp + 1) >>> 0;
-  if (stamp === 0) {
-    seenBigrams.fill(0);
-    stamp = 1;
-  }
-  const mark = stamp;
-  let prev = text.charCodeAt(0);
-  for (let i = 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    seenBigrams[bigram(prev, c)] = mark;
-    prev = c;
-  }
-  const seen = new Map<string, boolean>();
-  for (const { k, grams } of KEYWORDS) {
-    let maybe = true;
-    for (const g of grams) {
-      if (seenBigrams[g] !== mark) {
-        maybe = false;
-        break;
-      }
-    }
-    seen.set(k, maybe && text.includes(k));
-  }
-  return seen;
-}
-
 function prefilterHit(rule: SecretRule, seen: Map<string, boolean>): boolean {
   for (const k of rule.keywords) if (seen.get(k)) return true;
   return false;
@@ -111,11 +66,15 @@ function overlaps(taken: SecretMatch[], start: number, end: number): boolean {
   return next !== undefined && next.start < end;
 }
 
-/** All secrets in `text`, in order of position. Rules run in priority order; a later rule never re-reports. */
-export function findSecrets(text: string): SecretMatch[] {
+/**
+ * All secrets in `text`, in order of position. Rules run in priority order; a later rule never re-reports.
+ * `utf8`, when given, must be the bytes `text` was decoded from: the keyword prefilter reads them instead of
+ * encoding the text again.
+ */
+export function findSecrets(text: string, utf8?: Uint8Array): SecretMatch[] {
   const found: SecretMatch[] = [];
   let blobs: BlobDetector | undefined;
-  const seen = presentKeywords(text);
+  const seen = presentKeywords(text, utf8);
   for (const rule of rules) {
     if (!prefilterHit(rule, seen)) continue;
     const ruleHits: SecretMatch[] = [];
