@@ -66,14 +66,16 @@ function markPairs(bytes: Uint8Array): number {
 }
 
 /**
- * Which keywords occur in `text`: the same answers as `text.includes(k)` for every keyword. One pass over the
- * text's UTF-8 bytes (`utf8`, when the caller has them, else encoded here) rules out every keyword missing a byte
- * pair; `includes` (one whole-text search each) runs only for the few that remain.
+ * Which keywords occur in `text`, by index in KEYWORDS: the same answers as `text.includes(k)` for every keyword.
+ * One pass over the text's UTF-8 bytes (`utf8`, when the caller has them, else encoded here) rules out every
+ * keyword missing a byte pair; `includes` (one whole-text search each) runs only for the few that remain. The
+ * answer is a small array, not a map: one is made per scanned file, and a repo has tens of thousands.
  */
-export function presentKeywords(text: string, utf8?: Uint8Array): Map<string, boolean> {
+export function presentKeywords(text: string, utf8?: Uint8Array): boolean[] {
   const m = markPairs(utf8 ?? Buffer.from(text, 'utf8'));
-  const present = new Map<string, boolean>();
-  for (const { k, pairs } of NEEDED) {
+  const present = new Array<boolean>(NEEDED.length);
+  for (let i = 0; i < NEEDED.length; i++) {
+    const { k, pairs } = NEEDED[i] as (typeof NEEDED)[number];
     let maybe = true;
     for (const p of pairs) {
       if (seenPairs[p] !== m) {
@@ -81,7 +83,7 @@ export function presentKeywords(text: string, utf8?: Uint8Array): Map<string, bo
         break;
       }
     }
-    present.set(k, maybe && text.includes(k));
+    present[i] = maybe && text.includes(k);
   }
   return present;
 }

@@ -1,5 +1,5 @@
 // Secret matching: runs the prefiltered rules over a text and returns verified, non-overlapping hits.
-import { presentKeywords } from './keywords.js';
+import { KEYWORDS, presentKeywords } from './keywords.js';
 import { rules, type SecretRule } from './rules.js';
 
 export interface SecretMatch {
@@ -48,8 +48,11 @@ class BlobDetector {
   }
 }
 
-function prefilterHit(rule: SecretRule, seen: Map<string, boolean>): boolean {
-  for (const k of rule.keywords) if (seen.get(k)) return true;
+/** Each rule's keywords as indices into KEYWORDS, the order of presentKeywords' answer. */
+const KEYWORD_INDEX = new Map(rules.map((r) => [r, r.keywords.map((k) => KEYWORDS.indexOf(k))]));
+
+function prefilterHit(rule: SecretRule, seen: boolean[]): boolean {
+  for (const i of KEYWORD_INDEX.get(rule) as number[]) if (seen[i]) return true;
   return false;
 }
 
@@ -96,8 +99,10 @@ export function findSecrets(text: string, utf8?: Uint8Array): SecretMatch[] {
     const re = rule.pattern;
     if (rule.anchored) {
       const at: number[] = [];
-      for (const anchor of rule.keywords) {
-        if (seen.get(anchor) === false) continue;
+      const indices = KEYWORD_INDEX.get(rule) as number[];
+      for (let a = 0; a < indices.length; a++) {
+        if (!seen[indices[a] as number]) continue;
+        const anchor = rule.keywords[a] as string;
         for (let i = text.indexOf(anchor); i !== -1; i = text.indexOf(anchor, i + 1)) at.push(i);
       }
       // In text order, so the blob detector's cache walks each base64 run once.
