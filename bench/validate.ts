@@ -11,6 +11,7 @@ import { prng } from './support.js';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(REPO, 'bin', 'skill-sync.js');
 const MB = 1_000_000;
+const SPEEDUP_TARGET = 5;
 
 interface Figure {
   metric: string;
@@ -195,6 +196,8 @@ async function runCase(
     const peak = Math.max(...rss);
     const mbps = mb / wall;
     const tarMbps = mb / tar;
+    // Issue 15: validate must take at most a fifth of `tar czf`'s wall time on the same tree.
+    const speedup = tar / wall;
     const large = layout.skills >= 10_000;
     const wallTarget = large ? 15 : 1;
     const figures: Figure[] = [
@@ -216,6 +219,14 @@ async function runCase(
         target: 50,
         met: mbps >= 50,
       },
+      {
+        metric: `${label}.vs-tar`,
+        value: round(speedup),
+        unit: '× tar czf',
+        baseline: round(tar),
+        target: SPEEDUP_TARGET,
+        met: speedup >= SPEEDUP_TARGET,
+      },
       { metric: `${label}.peak-rss`, value: round(peak), unit: 'MB', target: 300, met: peak <= 300 },
     ];
     const rows = [
@@ -233,6 +244,13 @@ async function runCase(
         `tar czf ${tarMbps.toFixed(0)} MB/s`,
         '≥ 50 MB/s',
         mark(mbps >= 50),
+      ],
+      [
+        '  speed vs tar czf',
+        `${speedup.toFixed(1)}×`,
+        `tar czf ${tar.toFixed(2)} s`,
+        `≥ ${SPEEDUP_TARGET}×`,
+        mark(speedup >= SPEEDUP_TARGET),
       ],
       ['  peak RSS', `${peak.toFixed(0)} MB`, '', '≤ 300 MB', mark(peak <= 300)],
     ];
