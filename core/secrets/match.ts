@@ -98,16 +98,27 @@ export function findSecrets(text: string, utf8?: Uint8Array): SecretMatch[] {
     };
     const re = rule.pattern;
     if (rule.anchored) {
-      const at: number[] = [];
+      // Every occurrence of the rule's present keywords, in text order (so the blob detector's cache walks each
+      // base64 run once): the next one of each keyword is kept, and the smallest taken, so no list of all
+      // positions is built and sorted per file.
+      const words: string[] = [];
+      const next: number[] = [];
       const indices = KEYWORD_INDEX.get(rule) as number[];
       for (let a = 0; a < indices.length; a++) {
         if (!seen[indices[a] as number]) continue;
         const anchor = rule.keywords[a] as string;
-        for (let i = text.indexOf(anchor); i !== -1; i = text.indexOf(anchor, i + 1)) at.push(i);
+        words.push(anchor);
+        next.push(text.indexOf(anchor));
       }
-      // In text order, so the blob detector's cache walks each base64 run once.
-      at.sort((a, b) => a - b);
-      for (const i of at) {
+      for (;;) {
+        let j = -1;
+        for (let q = 0; q < next.length; q++) {
+          const at = next[q] as number;
+          if (at !== -1 && (j === -1 || at < (next[j] as number))) j = q;
+        }
+        if (j === -1) break;
+        const i = next[j] as number;
+        next[j] = text.indexOf(words[j] as string, i + 1);
         re.lastIndex = i;
         const m = re.exec(text);
         if (m !== null) consider(m);
