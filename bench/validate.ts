@@ -219,11 +219,11 @@ async function runCase(
         target: 50,
         met: mbps >= 50,
       },
+      // A floor: how many times faster than `tar czf` (its time is the wall figure's baseline).
       {
         metric: `${label}.vs-tar`,
         value: round(speedup),
-        unit: '× tar czf',
-        baseline: round(tar),
+        unit: '×',
         target: SPEEDUP_TARGET,
         met: speedup >= SPEEDUP_TARGET,
       },
