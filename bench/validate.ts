@@ -1,5 +1,5 @@
 // Validate benchmark: `skill-sync validate --json` on synthetic repos (10,000 skills / ~200 MB; 130 / ~30 MB) vs `tar czf`.
-// Run: npx tsc -p tsconfig.build.json && node lib/bench/validate.js [--small]   (BENCH_JSON=out.json writes figures)
+// Run: npx tsc -p tsconfig.build.json && node lib/bench/validate.js [--small] [--keep]   (BENCH_JSON=out.json writes figures)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -256,7 +256,9 @@ async function runCase(
     ];
     return { figures, rows };
   } finally {
-    await rm(root, { recursive: true, force: true });
+    // --keep leaves the tree for A/B runs of two builds (bench/ab.ts).
+    if (keep) process.stderr.write(`kept ${root}\n`);
+    else await rm(root, { recursive: true, force: true });
   }
 }
 
@@ -265,6 +267,7 @@ const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
 if (!existsSync(BIN)) throw new Error(`missing ${BIN}`);
 const small = process.argv.includes('--small');
+const keep = process.argv.includes('--keep');
 const figures: Figure[] = [];
 const rows: string[][] = [['case', 'value', 'baseline', 'target', '']];
 const cases: [string, Layout, number][] = [['validate-130', SMALL, 3]];
