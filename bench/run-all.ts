@@ -167,7 +167,7 @@ function failed(o: Outcome): boolean {
 function targetText(f: Figure): string {
   if (f.target === undefined) return '—';
   if (/^action_wall|^pack-\d+\.wall/.test(f.metric)) return `ratio ≤ ${f.target}×`;
-  if (/\/s$/.test(f.unit)) return `≥ ${f.target} ${f.unit}`;
+  if (/\/s$/.test(f.unit) || /\.vs-tar$/.test(f.metric)) return `≥ ${f.target} ${f.unit}`;
   return `≤ ${f.target} ${f.unit}`;
 }
 

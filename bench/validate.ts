@@ -1,5 +1,5 @@
 // Validate benchmark: `skill-sync validate --json` on synthetic repos (10,000 skills / ~200 MB; 130 / ~30 MB) vs `tar czf`.
-// Run: npx tsc -p tsconfig.build.json && node lib/bench/validate.js [--small]   (BENCH_JSON=out.json writes figures)
+// Run: npx tsc -p tsconfig.build.json && node lib/bench/validate.js [--small] [--keep]   (BENCH_JSON=out.json writes figures)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { prng } from './support.js';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(REPO, 'bin', 'skill-sync.js');
 const MB = 1_000_000;
+const SPEEDUP_TARGET = 5;
 
 interface Figure {
   metric: string;
@@ -195,6 +196,8 @@ async function runCase(
     const peak = Math.max(...rss);
     const mbps = mb / wall;
     const tarMbps = mb / tar;
+    // Issue 15: validate must take at most a fifth of `tar czf`'s wall time on the same tree.
+    const speedup = tar / wall;
     const large = layout.skills >= 10_000;
     const wallTarget = large ? 15 : 1;
     const figures: Figure[] = [
@@ -216,6 +219,14 @@ async function runCase(
         target: 50,
         met: mbps >= 50,
       },
+      // A floor: how many times faster than `tar czf` (its time is the wall figure's baseline).
+      {
+        metric: `${label}.vs-tar`,
+        value: round(speedup),
+        unit: '×',
+        target: SPEEDUP_TARGET,
+        met: speedup >= SPEEDUP_TARGET,
+      },
       { metric: `${label}.peak-rss`, value: round(peak), unit: 'MB', target: 300, met: peak <= 300 },
     ];
     const rows = [
@@ -234,11 +245,20 @@ async function runCase(
         '≥ 50 MB/s',
         mark(mbps >= 50),
       ],
+      [
+        '  speed vs tar czf',
+        `${speedup.toFixed(1)}×`,
+        `tar czf ${tar.toFixed(2)} s`,
+        `≥ ${SPEEDUP_TARGET}×`,
+        mark(speedup >= SPEEDUP_TARGET),
+      ],
       ['  peak RSS', `${peak.toFixed(0)} MB`, '', '≤ 300 MB', mark(peak <= 300)],
     ];
     return { figures, rows };
   } finally {
-    await rm(root, { recursive: true, force: true });
+    // --keep leaves the tree for A/B runs of two builds (bench/ab.ts).
+    if (keep) process.stderr.write(`kept ${root}\n`);
+    else await rm(root, { recursive: true, force: true });
   }
 }
 
@@ -247,6 +267,7 @@ const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
 if (!existsSync(BIN)) throw new Error(`missing ${BIN}`);
 const small = process.argv.includes('--small');
+const keep = process.argv.includes('--keep');
 const figures: Figure[] = [];
 const rows: string[][] = [['case', 'value', 'baseline', 'target', '']];
 const cases: [string, Layout, number][] = [['validate-130', SMALL, 3]];

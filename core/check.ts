@@ -223,7 +223,7 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeReader): Promi
       }
       const text = isText(bytes) ? bytes.toString('utf8') : undefined;
       if (text !== undefined) {
-        const secrets = scanText(text, file, scanOpts);
+        const secrets = scanText(text, file, { ...scanOpts, utf8: bytes });
         if (secrets.length) acc.findings.push(...secrets);
       }
       if (retainLeft > 0 && bytes.length <= retainLeft) {

@@ -1,4 +1,5 @@
 // Secret matching: runs the prefiltered rules over a text and returns verified, non-overlapping hits.
+import { KEYWORDS, presentKeywords } from './keywords.js';
 import { rules, type SecretRule } from './rules.js';
 
 export interface SecretMatch {
@@ -47,54 +48,11 @@ class BlobDetector {
   }
 }
 
-/** Bigram hash of two UTF-16 units: a 64K-slot table, collisions only cost an extra `includes`. */
-const bigram = (a: number, b: number) => ((a << 7) ^ b) & 0xffff;
+/** Each rule's keywords as indices into KEYWORDS, the order of presentKeywords' answer. */
+const KEYWORD_INDEX = new Map(rules.map((r) => [r, r.keywords.map((k) => KEYWORDS.indexOf(k))]));
 
-/** Every distinct keyword of every rule, with the bigram hashes it needs. */
-const KEYWORDS = [...new Set(rules.flatMap((r) => r.keywords))].map((k) => {
-  const grams: number[] = [];
-  for (let i = 1; i < k.length; i++) grams.push(bigram(k.charCodeAt(i - 1), k.charCodeAt(i)));
-  return { k, grams };
-});
-
-/** Slots hold the stamp of the last text whose bigrams were marked, so the table is never cleared. */
-const seenBigrams = new Uint32Array(65536);
-let stamp = 0;
-
-/**
- * Which keywords occur in `text`. One pass marks the text's bigrams; a keyword missing any of its bigrams cannot
- * occur, so `includes` (one whole-text scan each) runs only for the few that might. Exact: same answers as
- * calling `includes` for every keyword, several times cheaper on ordinary prose and code.
- */
-function presentKeywords(text: string): Map<string, boolean> {
-  stamp = (stamp + 1) >>> 0;
-  if (stamp === 0) {
-    seenBigrams.fill(0);
-    stamp = 1;
-  }
-  const mark = stamp;
-  let prev = text.charCodeAt(0);
-  for (let i = 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    seenBigrams[bigram(prev, c)] = mark;
-    prev = c;
-  }
-  const seen = new Map<string, boolean>();
-  for (const { k, grams } of KEYWORDS) {
-    let maybe = true;
-    for (const g of grams) {
-      if (seenBigrams[g] !== mark) {
-        maybe = false;
-        break;
-      }
-    }
-    seen.set(k, maybe && text.includes(k));
-  }
-  return seen;
-}
-
-function prefilterHit(rule: SecretRule, seen: Map<string, boolean>): boolean {
-  for (const k of rule.keywords) if (seen.get(k)) return true;
+function prefilterHit(rule: SecretRule, seen: boolean[]): boolean {
+  for (const i of KEYWORD_INDEX.get(rule) as number[]) if (seen[i]) return true;
   return false;
 }
 
@@ -111,11 +69,15 @@ function overlaps(taken: SecretMatch[], start: number, end: number): boolean {
   return next !== undefined && next.start < end;
 }
 
-/** All secrets in `text`, in order of position. Rules run in priority order; a later rule never re-reports. */
-export function findSecrets(text: string): SecretMatch[] {
+/**
+ * All secrets in `text`, in order of position. Rules run in priority order; a later rule never re-reports.
+ * `utf8`, when given, must be the bytes `text` was decoded from: the keyword prefilter reads them instead of
+ * encoding the text again.
+ */
+export function findSecrets(text: string, utf8?: Uint8Array): SecretMatch[] {
   const found: SecretMatch[] = [];
   let blobs: BlobDetector | undefined;
-  const seen = presentKeywords(text);
+  const seen = presentKeywords(text, utf8);
   for (const rule of rules) {
     if (!prefilterHit(rule, seen)) continue;
     const ruleHits: SecretMatch[] = [];
@@ -136,14 +98,27 @@ export function findSecrets(text: string): SecretMatch[] {
     };
     const re = rule.pattern;
     if (rule.anchored) {
-      const at: number[] = [];
-      for (const anchor of rule.keywords) {
-        if (seen.get(anchor) === false) continue;
-        for (let i = text.indexOf(anchor); i !== -1; i = text.indexOf(anchor, i + 1)) at.push(i);
+      // Every occurrence of the rule's present keywords, in text order (so the blob detector's cache walks each
+      // base64 run once): the next one of each keyword is kept, and the smallest taken, so no list of all
+      // positions is built and sorted per file.
+      const words: string[] = [];
+      const next: number[] = [];
+      const indices = KEYWORD_INDEX.get(rule) as number[];
+      for (let a = 0; a < indices.length; a++) {
+        if (!seen[indices[a] as number]) continue;
+        const anchor = rule.keywords[a] as string;
+        words.push(anchor);
+        next.push(text.indexOf(anchor));
       }
-      // In text order, so the blob detector's cache walks each base64 run once.
-      at.sort((a, b) => a - b);
-      for (const i of at) {
+      for (;;) {
+        let j = -1;
+        for (let q = 0; q < next.length; q++) {
+          const at = next[q] as number;
+          if (at !== -1 && (j === -1 || at < (next[j] as number))) j = q;
+        }
+        if (j === -1) break;
+        const i = next[j] as number;
+        next[j] = text.indexOf(words[j] as string, i + 1);
         re.lastIndex = i;
         const m = re.exec(text);
         if (m !== null) consider(m);

@@ -11,6 +11,8 @@ export { secretRules } from './rules.js';
 export interface ScanOptions {
   /** Fingerprints from `.skillsyncignore` (`fingerprint:<hex>` lines, without the prefix). */
   allowFingerprints?: ReadonlySet<string>;
+  /** The bytes `text` was decoded from, when the caller has them (saves encoding the text again). */
+  utf8?: Uint8Array;
 }
 
 /** The inline allowlist marker: anywhere on the line of a secret's first character. */
@@ -23,7 +25,7 @@ const FIX =
 
 /** Every secret in `text` as an error finding at its exact 1-based line and column (UTF-16 units). */
 export function scanText(text: string, file: string, opts: ScanOptions = {}): Finding[] {
-  const matches = findSecrets(text);
+  const matches = findSecrets(text, opts.utf8);
   if (matches.length === 0) return [];
   const findings: Finding[] = [];
   const allowByLine = new Map<number, boolean>();

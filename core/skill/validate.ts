@@ -1,4 +1,5 @@
 // SKILL.md validation: encoding, frontmatter parse, JSON Schema shape (ajv) and the profile's rules.
+import { isUtf8 } from 'node:buffer';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Finding } from '../findings.js';
 import { schemaValidator } from '../schemas.js';
@@ -31,6 +32,8 @@ export interface SkillMdResult {
 
 /** Byte offset of the first invalid UTF-8 sequence, or -1. */
 export function firstInvalidUtf8(buf: Uint8Array): number {
+  // Node's native check answers the common case (valid) at once; the walk below only has to find where.
+  if (isUtf8(buf)) return -1;
   let i = 0;
   while (i < buf.length) {
     const b = buf[i] as number;
