@@ -1,5 +1,5 @@
 // A/B of the receiver's performance layer, in one bench process: each part switched off in turn (I/O lanes,
-// in-memory re-validation, garbage budget), interleaved rounds of in-place deploys and the 50 MB ingest's RSS.
+// garbage budget), interleaved rounds of in-place deploys and the 50 MB ingest's RSS.
 // Run: npm run build && node lib/bench/receiver-ab.js [--rounds=N]   (figures: docs/decisions.md)
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,7 +31,6 @@ interface Variant {
 const VARIANTS: Variant[] = [
   { name: 'all on' },
   { name: 'one I/O lane', env: { SKILL_SYNC_IO_LANES: '1' } },
-  { name: 'no in-memory re-validation', env: { SKILL_SYNC_KEEP_BYTES: '0' } },
   { name: 'no garbage budget', nodeFlags: [] },
 ];
 
