@@ -18,7 +18,6 @@ export default defineConfig({
       'test/oidc/config.test.ts',
       'test/gateway/check-config.test.ts',
       'test/bundle/pack.test.ts',
-      'test/bundle/memory-tree.test.ts',
     ],
     // Always in a random order: a test that leans on another's leftovers fails here first. The seed is printed.
     sequence: { shuffle: true },

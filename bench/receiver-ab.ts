@@ -1,6 +1,9 @@
 // A/B of the receiver's performance layer, in one bench process: each part switched off in turn (I/O lanes,
-// in-memory re-validation, garbage budget), interleaved rounds of in-place deploys and the 50 MB ingest's RSS.
-// Run: npm run build && node lib/bench/receiver-ab.js [--rounds=N]   (figures: docs/decisions.md)
+// garbage budget), interleaved rounds of in-place deploys and the 50 MB ingest's RSS. --baseline=DIR adds another
+// checkout's build (its bin/ and lib/) as one more variant: a before/after in the same rounds.
+// --only=a,b keeps the variants whose names start with a or b.
+// Run: npm run build && node lib/bench/receiver-ab.js [--rounds=N] [--baseline=DIR] [--only=…]
+// (figures: docs/decisions.md)
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -19,6 +22,11 @@ import {
 } from './support.js';
 
 const ROUNDS = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 3);
+const BASELINE = process.argv.find((a) => a.startsWith('--baseline='))?.slice(11);
+const ONLY = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 const DEPLOYS = 12;
 const WARMUP = 2;
 
@@ -26,14 +34,16 @@ interface Variant {
   name: string;
   env?: Record<string, string>;
   nodeFlags?: string[];
+  cli?: string;
 }
 
-const VARIANTS: Variant[] = [
+const ALL_VARIANTS: Variant[] = [
   { name: 'all on' },
   { name: 'one I/O lane', env: { SKILL_SYNC_IO_LANES: '1' } },
-  { name: 'no in-memory re-validation', env: { SKILL_SYNC_KEEP_BYTES: '0' } },
   { name: 'no garbage budget', nodeFlags: [] },
+  ...(BASELINE ? [{ name: `baseline ${BASELINE}`, cli: path.resolve(BASELINE, 'bin/skill-sync.js') }] : []),
 ];
+const VARIANTS = ALL_VARIANTS.filter((v) => !ONLY || ONLY.some((o) => v.name.startsWith(o)));
 
 async function deploys(v: Variant, bundles: [Bundle, Bundle], key: BenchKey, work: string): Promise<number> {
   const dataDir = await mkdtemp(path.join(work, 'data-'));
@@ -42,6 +52,7 @@ async function deploys(v: Variant, bundles: [Bundle, Bundle], key: BenchKey, wor
     publicKeys: key.publicKeys,
     env: { DEPLOY_STRATEGY: 'in-place', ...v.env },
     ...(v.nodeFlags ? { nodeFlags: v.nodeFlags } : {}),
+    ...(v.cli ? { cli: v.cli } : {}),
   });
   const next = serials();
   const times: number[] = [];
@@ -72,6 +83,7 @@ async function rssGrowthMb(
     publicKeys: key.publicKeys,
     ...(v.env ? { env: v.env } : {}),
     ...(v.nodeFlags ? { nodeFlags: v.nodeFlags } : {}),
+    ...(v.cli ? { cli: v.cli } : {}),
   });
   try {
     return (await measureIngestRss(rx, small, big, key)).growthMb;

@@ -88,6 +88,8 @@ export async function startReceiver(opts: {
   env?: Record<string, string>;
   /** Node flags; --expose-gc by default, as the image launches it (BENCH_NO_GC=1 leaves it out, for the A/B). */
   nodeFlags?: string[];
+  /** The `skill-sync` bin to run (default this checkout's): another build's, for a before/after A/B. */
+  cli?: string;
 }): Promise<Receiver> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -102,7 +104,7 @@ export async function startReceiver(opts: {
     ...opts.env,
   };
   const flags = opts.nodeFlags ?? (process.env.BENCH_NO_GC ? [] : ['--expose-gc']);
-  const proc = spawn(process.execPath, [...flags, CLI, 'receiver'], {
+  const proc = spawn(process.execPath, [...flags, opts.cli ?? CLI, 'receiver'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

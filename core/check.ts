@@ -37,8 +37,6 @@ export interface CheckOptions extends GatewayOptions {
   retainBytes?: number;
   /** gitignore patterns relative to the root (`.skillsync.yml` `ignore`): neither checked nor shipped. */
   ignore?: string[];
-  /** Where to read the tree (default: the disk, through the I/O worker); the caller vouches that root exists. */
-  tree?: TreeReader;
 }
 
 /** Checked file contents by path relative to the root (`<skill dir>/<file>`), as read for the check. */
@@ -100,7 +98,6 @@ function redactFixes(findings: Finding[]): Finding[] {
 
 export async function checkRepo(root: string, opts: CheckOptions = {}): Promise<CheckResult> {
   const absRoot = path.resolve(root);
-  if (opts.tree) return check(absRoot, opts, opts.tree);
   const st = await stat(absRoot).catch(() => undefined);
   if (!st) throw new CheckError('root-missing', `skills folder not found: ${root}`);
   if (!st.isDirectory()) throw new CheckError('root-not-dir', `not a folder: ${root}`);
@@ -238,7 +235,6 @@ async function check(absRoot: string, opts: CheckOptions, io: TreeReader): Promi
             skillDir,
             dataRoot,
             ...(opts.protectedPaths ? { protectedPaths: opts.protectedPaths } : {}),
-            ...(io.stat ? { stat: io.stat } : {}),
           }).findings,
         );
       }

@@ -32,13 +32,7 @@ export interface ReadOptions {
   noFollow: boolean;
 }
 
-/** What a lookup of one path tells: a regular file or not, and its raw st_mode. */
-export interface FileKind {
-  isFile: boolean;
-  mode: number;
-}
-
-/** What reading a tree needs (discovery, the check, the pack): this thread's fs, a worker, or a tree in memory. */
+/** What reading a tree needs (discovery, the check, the pack): this thread's fs or the receiver's worker. */
 export interface TreeReader {
   /** One listing per folder, [] when it cannot be read. */
   readdirs(dirs: string[]): Promise<DirEntry[][]>;
@@ -46,8 +40,6 @@ export interface TreeReader {
   readTexts(files: string[]): Promise<string[]>;
   readFiles(files: string[], opts: ReadOptions): Promise<FileRead[]>;
   close(): Promise<void>;
-  /** A synchronous lookup, for trees that answer without I/O. */
-  stat?: (absPath: string) => FileKind | undefined;
   /** Told how many bytes of a read batch are garbage now (the receiver's garbage budget counts them). */
   released?: (bytes: number) => void;
 }

@@ -199,15 +199,10 @@ export class Deployer {
     const { engine, cfg } = this.deps;
     const staging = await engine.newStaging();
     try {
-      // Re-validation runs inside the unpack: on the files in memory, while they are still being written.
       // MAX_FILE_SIZE is the unpack's per-file cap too; SKILL.md may always reach the gateway's own limit.
       const maxFileBytes = Math.max(cfg.maxFileSize, SKILL_FILE_MAX_BYTES);
-      const manifest = await unpackBundle(
-        bundleFile,
-        staging,
-        { maxFileBytes },
-        { check: (m, skills) => revalidate(cfg, staging, m, skills) },
-      );
+      const manifest = await unpackBundle(bundleFile, staging, { maxFileBytes });
+      await revalidate(cfg, staging, manifest);
       const deploymentId = newDeploymentId(payload.serial);
       const previous = engine.live()?.deploymentId;
       const result = await engine.apply(staging, manifest, {

@@ -2,24 +2,24 @@
 import path from 'node:path';
 import { checkRepo } from '../core/check.js';
 import type { BundleManifest } from '../core/bundle-manifest.js';
-import type { MemoryTree } from './io/memory-tree.js';
 import { protectedPaths } from '../core/sync/confine.js';
 import type { ReceiverConfig } from './config.js';
 import { Refusal } from './refusal.js';
 
-/** Throws a Refusal when the unpacked skills break a rule; from memory when they fit, else from staging on disk. */
+/**
+ * Throws a Refusal when the unpacked skills break a rule. Reads staging from disk through the receiver's
+ * worker-backed reader (docs/decisions.md, "The quieter re-run": a copy held in memory did not pay).
+ */
 export async function revalidate(
   cfg: Pick<ReceiverConfig, 'profile' | 'maxFileSize' | 'syncDataRoot' | 'dataDir' | 'skillsDir'>,
   staging: string,
   manifest: BundleManifest,
-  skills: MemoryTree | null,
 ): Promise<void> {
   const result = await checkRepo(path.join(staging, 'skills'), {
     profile: cfg.profile,
     maxFileSize: cfg.maxFileSize,
     dataRoot: cfg.syncDataRoot,
     protectedPaths: protectedPaths(cfg.syncDataRoot, [path.join(cfg.dataDir, 'skill-sync'), cfg.skillsDir]),
-    ...(skills ? { tree: skills } : {}),
   });
   const errors = result.findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) {

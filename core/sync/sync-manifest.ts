@@ -5,7 +5,6 @@ import path from 'node:path';
 import type { ErrorObject } from 'ajv';
 import type { Finding } from '../findings.js';
 import { schemaValidator } from '../schemas.js';
-import type { FileKind } from '../tree-io.js';
 import { isInside, outputProblem, protectedPaths, realPathSoFar } from './confine.js';
 import { parseJsonWithPositions, pointerOf, type Position } from './json-positions.js';
 import { PATTERN_RE } from './pattern.js';
@@ -32,20 +31,6 @@ export interface SyncManifestContext {
   dataRoot: string;
   /** Folders the output file must stay out of; default core/sync/confine.ts protectedPaths(dataRoot). */
   protectedPaths?: readonly string[];
-  /**
-   * Looks the generator up in a tree held in memory instead of on disk (such a tree has no symlinks to
-   * follow); undefined = no such entry.
-   */
-  stat?: (absPath: string) => FileKind | undefined;
-}
-
-function diskStat(p: string): FileKind | undefined {
-  try {
-    const st = statSync(p);
-    return { isFile: st.isFile(), mode: st.mode };
-  } catch {
-    return undefined;
-  }
 }
 
 export interface SyncManifestResult {
@@ -197,13 +182,15 @@ export function validateSyncManifest(text: string, ctx: SyncManifestContext): Sy
       );
       return;
     }
-    const st = (ctx.stat ?? diskStat)(target);
-    if (!st) {
+    let st;
+    try {
+      st = statSync(target);
+    } catch {
       add('sync/generator-missing', at, `generator '${generator}' does not exist in the skill folder`);
       return;
     }
-    const real = ctx.stat ? target : realPathSoFar(target);
-    const realSkill = ctx.stat ? skillDir : realPathSoFar(skillDir);
+    const real = realPathSoFar(target);
+    const realSkill = realPathSoFar(skillDir);
     if (real === undefined || realSkill === undefined || !isInside(real, realSkill)) {
       add(
         'sync/generator-outside-skill',
@@ -212,7 +199,7 @@ export function validateSyncManifest(text: string, ctx: SyncManifestContext): Sy
       );
       return;
     }
-    if (!st.isFile) {
+    if (!st.isFile()) {
       add('sync/generator-not-file', at, `generator '${generator}' is not a regular file`);
       return;
     }

@@ -1,20 +1,18 @@
 // Hostile-proof unpack: stream gunzip → tar reader → files in a fresh staging folder (staging-writer.ts),
 // refusing anything that is not a plain file or folder inside it, then proving the tree equals the manifest
-// (verify-tree.ts); a small bundle's files are also kept in memory for the re-validation.
+// (verify-tree.ts).
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { checkEntryPath } from '../../core/bundle/entry-path.js';
 import { BundleError } from '../../core/bundle/errors.js';
 import { resolveLimits, type UnpackLimits } from '../../core/bundle/limits.js';
-import { MANIFEST_FILE, parseManifest } from '../../core/bundle/manifest-json.js';
+import { MANIFEST_FILE } from '../../core/bundle/manifest-json.js';
 import { TarReader, type TarEntry, type TarSink } from '../../core/bundle/tar-reader.js';
 import type { BundleManifest } from '../../core/bundle-manifest.js';
 import { EntryNames } from './entry-names.js';
 import { released } from './memory.js';
-import { MemoryTree, type MemoryFile } from './memory-tree.js';
 import { SMALL_FILE_BYTES, StagingWriter } from './staging-writer.js';
 import { openTreeLanes, type TreeIO } from './tree-io-pool.js';
 import { verifyTree, type Written } from './verify-tree.js';
@@ -27,6 +25,7 @@ interface OpenFile {
   hash: Hash;
   size: number;
   mode: number;
+  /** The manifest's chunks, kept for verify(); null for every other file. */
   keep: Buffer[] | null;
 }
 
@@ -42,43 +41,13 @@ class StagingSink implements TarSink {
   private readonly writer: StagingWriter;
   private current: OpenFile | null = null;
   manifestBytes: Buffer | null = null;
-  /** The manifest as parsed when it arrived (for the keep decision), so verify() does not parse it again. */
-  private manifest: BundleManifest | null = null;
-  /** The files' bytes, while the bundle fits `keepBytes` (decided from the manifest, which comes first). */
-  private kept: Map<string, MemoryFile> | null = null;
-  private keptTotal = 0;
 
   constructor(
-    private readonly root: string,
+    root: string,
     private readonly limits: UnpackLimits,
     lanes: TreeIO[],
-    private readonly keepBytes: number,
   ) {
     this.writer = new StagingWriter(root, lanes);
-  }
-
-  /** What the manifest says the files weigh; the entries that follow are held to it by verify(). */
-  private planKeep(manifestBytes: Buffer): void {
-    if (this.keepBytes <= 0) return;
-    try {
-      this.manifest = parseManifest(manifestBytes);
-    } catch {
-      return; // verify() refuses the bundle with the reason
-    }
-    let total = 0;
-    for (const s of this.manifest.skills) for (const f of s.files) total += f.size;
-    if (total <= this.keepBytes) this.kept = new Map();
-  }
-
-  /** The unpacked `skills/` folder in memory, if every file of it was kept. */
-  skillsTree(): MemoryTree | null {
-    if (!this.kept) return null;
-    const files = new Map<string, MemoryFile>();
-    for (const [p, f] of this.kept) if (p.startsWith('skills/')) files.set(p.slice('skills/'.length), f);
-    const dirs = this.writer.dirs
-      .filter((d) => d.startsWith('skills/'))
-      .map((d) => d.slice('skills/'.length));
-    return new MemoryTree(path.join(this.root, 'skills'), files, dirs);
   }
 
   async entry(e: TarEntry): Promise<void> {
@@ -106,8 +75,6 @@ class StagingSink implements TarSink {
     }
     await this.writer.makeDirs(p, false);
     const small = e.size <= SMALL_FILE_BYTES;
-    // Big files stream straight to disk: the tree in memory would miss them, so none of it is kept.
-    if (!small) this.kept = null;
     this.current = {
       path: p,
       fh: small ? null : await this.writer.createFile(p),
@@ -148,17 +115,7 @@ class StagingSink implements TarSink {
     }
     const sha256 = f.hash.digest('hex');
     this.files.set(f.path, { sha256, size: f.size, mode: f.mode });
-    if (f.keep) {
-      this.manifestBytes = Buffer.concat(f.keep);
-      this.planKeep(this.manifestBytes);
-    } else if (this.kept && f.parts) {
-      // The parts are the parser's own chunks (the worker got a copy), so holding them costs no copy.
-      const bytes = f.parts.length === 1 ? (f.parts[0] as Buffer) : Buffer.concat(f.parts, f.size);
-      this.kept.set(f.path, { bytes, mode: f.mode, sha256 });
-      // The manifest promised less; verify() will refuse the bundle, and memory stays bounded meanwhile.
-      this.keptTotal += f.size;
-      if (this.keptTotal > this.keepBytes) this.kept = null;
-    }
+    if (f.keep) this.manifestBytes = Buffer.concat(f.keep);
   }
 
   /** Sends what is batched and waits until all of it is written; throws the first failure. */
@@ -176,7 +133,7 @@ class StagingSink implements TarSink {
 
   /** The written tree must be exactly what the manifest says (verify-tree.ts). */
   verify(): BundleManifest {
-    return verifyTree(this.manifestBytes, this.manifest, this.files, this.writer.dirs);
+    return verifyTree(this.manifestBytes, this.files, this.writer.dirs);
   }
 
   /** Durability before the switch, done only after verification. */
@@ -203,19 +160,6 @@ function isZlibError(err: unknown): boolean {
   return typeof code === 'string' && code.startsWith('Z_');
 }
 
-export interface UnpackOptions {
-  /**
-   * Runs on the verified manifest before unpack returns, and its failure fails the unpack. When the files fit
-   * `keepBytes` it gets them as a tree in memory and runs while the last writes and the flush are under way;
-   * otherwise (tree null) it runs once staging is written and durable, and reads it from disk.
-   */
-  check?: (manifest: BundleManifest, skills: MemoryTree | null) => Promise<void>;
-  /** Most file bytes to hold in memory for `check` (default 8 MiB). */
-  keepBytes?: number;
-}
-
-const DEFAULT_KEEP_BYTES = 8 * 1024 * 1024;
-
 /**
  * Unpacks `bundleFile` into `stagingDir` and returns its verified manifest. On any refusal it throws
  * BundleError; whatever was written stays inside `stagingDir`, which the caller deletes.
@@ -224,27 +168,14 @@ export async function unpackBundle(
   bundleFile: string,
   stagingDir: string,
   limits?: Partial<UnpackLimits>,
-  opts: UnpackOptions = {},
 ): Promise<BundleManifest> {
   const lim = resolveLimits(limits);
   await prepareStaging(stagingDir);
   // It becomes the release folder the live link points into: umask must not decide who can read it.
   await chmod(stagingDir, 0o755);
   const lanes = openTreeLanes();
-  const { check } = opts;
-  const sink = new StagingSink(
-    stagingDir,
-    lim,
-    lanes,
-    check
-      ? (opts.keepBytes ??
-          (process.env.SKILL_SYNC_KEEP_BYTES
-            ? Number(process.env.SKILL_SYNC_KEEP_BYTES)
-            : DEFAULT_KEEP_BYTES))
-      : 0,
-  );
+  const sink = new StagingSink(stagingDir, lim, lanes);
   let manifest: BundleManifest;
-  let inMemory: MemoryTree | null = null;
   const reader = new TarReader(sink);
   // Bigger chunks than the 64 KiB / 16 KiB defaults: each chunk is a thread-pool round trip for the read and
   // for inflate, and with the defaults those trips were a third of a 130-skill unpack. Memory stays bounded.
@@ -267,16 +198,9 @@ export async function unpackBundle(
       consumed = gunzip.bytesWritten;
     }
     reader.end();
-    // Verification needs only what was parsed: the check can start while the writes finish.
     manifest = sink.verify();
-    inMemory = check ? sink.skillsTree() : null;
-    const written = sink.drain().then(() => sink.sync());
-    if (check && inMemory) {
-      const [wrote, checked] = await Promise.allSettled([written, check(manifest, inMemory)]);
-      // A failed write (a full disk) is the cause to report before anything the check found.
-      if (wrote.status === 'rejected') throw wrote.reason;
-      if (checked.status === 'rejected') throw checked.reason;
-    } else await written;
+    await sink.drain();
+    await sink.sync();
   } catch (err) {
     if (isZlibError(err)) throw new BundleError('corrupt-gzip', `gzip stream is corrupt or truncated`);
     throw err;
@@ -286,6 +210,5 @@ export async function unpackBundle(
     await sink.abort();
     await Promise.all(lanes.map((io) => io.close()));
   }
-  if (check && !inMemory) await check(manifest, null);
   return manifest;
 }

@@ -11,17 +11,16 @@ export interface Written {
 }
 
 /**
- * Checks the written `files` and `dirs` (bundle paths) against the manifest (`parsed` if it was parsed already)
- * and returns it; a difference is a BundleError.
+ * Checks the written `files` and `dirs` (bundle paths) against the manifest and returns it; a difference is a
+ * BundleError.
  */
 export function verifyTree(
   manifestBytes: Buffer | null,
-  parsed: BundleManifest | null,
   files: ReadonlyMap<string, Written>,
   dirs: readonly string[],
 ): BundleManifest {
   if (!manifestBytes) throw new BundleError('manifest-invalid', `${MANIFEST_FILE} is missing`);
-  const manifest = parsed ?? parseManifest(manifestBytes);
+  const manifest = parseManifest(manifestBytes);
   const mismatch = (msg: string) => new BundleError('manifest-mismatch', msg);
   const listed = new Set<string>([MANIFEST_FILE]);
   const allowedDirs = new Set<string>(['skills']);
