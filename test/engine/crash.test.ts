@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECOND_PASS } from '../support/ci-pass.js';
 import { CRASH_STEPS, Engine, type EngineConfig } from '../../receiver/engine/index.js';
 import {
   A,
@@ -245,7 +246,10 @@ function randomSpec(r: () => number): TreeSpec {
   return spec;
 }
 
-describe('randomized crash points', () => {
+// The soak runs in CI's first pass only: its seed is fixed, so a second pass would replay the same 200 kills on
+// another Node. The engine's crash safety lives in its file operations, and every step is still killed on both
+// runtimes by the suites above (docs/decisions.md, "CI").
+describe.skipIf(SECOND_PASS)('randomized crash points', () => {
   it('survives ≥ 200 random SIGKILLs across both strategies', { timeout: 600_000 }, async () => {
     const seed = Number(process.env.CRASH_SEED ?? 20240611);
     // CI runs 200; CRASH_CASES raises it for a soak run.

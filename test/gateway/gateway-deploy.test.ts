@@ -10,10 +10,10 @@ import { startReceiver, tempDir, type ReceiverProcess } from '../support/receive
 import { buildRelease, ed25519Key, postBundle, type SkillSpec } from '../support/release.js';
 import { startGateway, type RunningGateway } from '../../scripts/gateway/process.js';
 import { SHAPE_MAX_FILE_SIZE, SHAPE_SKILLS, writeUserRepoShape } from '../support/user-repo.js';
+import { SECOND_PASS } from '../support/ci-pass.js';
 
 // The gateway always runs on Node 24 (scripts/node24.sh); CI's second pass (every test again on Node 24) would
 // only repeat the same two processes, so these suites run in the first pass only (docs/decisions.md).
-const SECOND_PASS = process.execPath.includes(`${path.sep}.cache${path.sep}node-24`);
 
 const key = ed25519Key();
 const cleanup = new Cleanup();
