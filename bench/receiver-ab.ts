@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   benchKey,
+  INGEST_TREE,
   measureIngestRss,
   packTree,
   percentile,
@@ -103,14 +104,7 @@ try {
   const a = await packTree(treeA, path.join(work, 'a.tar.gz'));
   const b = await packTree(treeB, path.join(work, 'b.tar.gz'));
   const bigTree = path.join(work, 'src-big');
-  // As bench/receiver.ts: 50 skills × 4 incompressible 250,000-byte files, ~50 MB gzipped.
-  await writeSkillTree(bigTree, {
-    skills: 50,
-    seed: 11,
-    references: 0,
-    binaryFiles: 4,
-    binaryBytes: 250_000,
-  });
+  await writeSkillTree(bigTree, INGEST_TREE);
   const big = await packTree(bigTree, path.join(work, 'big.tar.gz'));
   const shm = await mkdtemp(path.join('/dev/shm', 'skill-sync-bench-ab-')).catch(() => null);
   const disk = path.join(work, 'disk');

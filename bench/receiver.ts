@@ -7,6 +7,7 @@ import path from 'node:path';
 import {
   MB,
   benchKey,
+  INGEST_TREE,
   measureIngestRss,
   packTree,
   percentile,
@@ -184,15 +185,7 @@ if (figures.some((f) => f.met === false)) process.exitCode = 1;
 
 async function rssCase(a: Bundle, key: BenchKey): Promise<void> {
   const treeBig = path.join(work, 'src-big');
-  // 50 skills × 4 incompressible 250,000-byte files (under the 256,000-byte per-file limit): ~50 MB gzipped,
-  // under MAX_BUNDLE_BYTES (50 MiB).
-  await writeSkillTree(treeBig, {
-    skills: 50,
-    seed: 11,
-    references: 0,
-    binaryFiles: 4,
-    binaryBytes: 250_000,
-  });
+  await writeSkillTree(treeBig, INGEST_TREE);
   const big = await packTree(treeBig, path.join(work, 'big.tar.gz'));
   const rss = await ingestRss(a, big, key, work);
   process.stdout.write(

@@ -258,6 +258,18 @@ export interface SkillTreeOptions {
   binaryBytes?: number;
 }
 
+/**
+ * The 50 MB ingest's tree (bench/receiver.ts, bench/receiver-ab.ts): 50 skills × 4 incompressible 250,000-byte
+ * files (under the 256,000-byte per-file limit), about 50 MB gzipped, under MAX_BUNDLE_BYTES (50 MiB).
+ */
+export const INGEST_TREE: SkillTreeOptions = {
+  skills: 50,
+  seed: 11,
+  references: 0,
+  binaryFiles: 4,
+  binaryBytes: 250_000,
+};
+
 /** Writes `<root>/<skill>/{SKILL.md, scripts/run.sh, references/*}`; returns the bytes written. */
 export async function writeSkillTree(root: string, o: SkillTreeOptions): Promise<number> {
   const rand = prng(o.seed ?? 7);
